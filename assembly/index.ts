@@ -1,13 +1,20 @@
-import { proxy_log } from "@gcoredev/proxy-wasm-sdk-as/assembly/imports";
+// Wiring only: the ABI entry points, the allocator Envoy prefers (`malloc`), the abort handler,
+// and the edgewatch root context factory.
+import { proxy_log } from "./abi/imports";
+import { setRootContextFactory, RootContextBase } from "./abi/contexts";
+import { EdgewatchRoot } from "./filter/root-context";
+
+export * from "./abi/exports";
 export { malloc } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
 
+/** abort(): log at critical through proxy_log (Envoy prints it with the plugin prefix), then trap. */
 // @ts-ignore: decorator
 @global
-export function edgewatch_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  const msg = "abort: " + (message ? message : "") + " at " + (fileName ? fileName : "") + ":" + line.toString();
+function edgewatch_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  const msg = "edgewatch abort: " + (message !== null ? message : "") + " at " + (fileName !== null ? fileName : "") + ":" + line.toString();
   const buf = String.UTF8.encode(msg);
   proxy_log(5, changetype<usize>(buf), buf.byteLength);
   unreachable();
 }
 
-export function proxy_abi_version_0_2_1(): void {}
+setRootContextFactory((id: u32): RootContextBase => new EdgewatchRoot(id));
