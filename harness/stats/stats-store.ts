@@ -1,0 +1,316 @@
+/**
+ * Envoy-faithful stats store for the embedded host: counters, gauges, histograms keyed by their full
+ * Envoy name ("wasmcustom.…"), shared by every VM of the process, rendered like Envoy's admin handlers.
+ *
+ * Behaviours emulated (Envoy source file in brackets):
+ *  - counters and gauges are uint64, visible immediately; add/set marks the stat "used" for `?usedonly`
+ *    [source/common/stats/allocator_impl.cc CounterImpl/GaugeImpl]. Values wrap modulo 2^64 like a
+ *    release build (a gauge subtracted below zero reads as a huge number, as in Envoy).
+ *  - histograms record into a pending (thread-local in Envoy) log-linear histogram; nothing is visible
+ *    until a stats flush merges it into the interval + cumulative histograms; a histogram is "used"
+ *    only once it has been merged with data [source/common/stats/thread_local_store.cc
+ *    ParentHistogramImpl::merge/used, ThreadLocalHistogramImpl::recordValue].
+ *  - flushes happen every `flushIntervalMs` (bootstrap stats_flush_interval, default 5 s) and, with
+ *    `flushOnAdmin`, on each admin stats request [source/server/server.cc flushStats,
+ *    source/server/admin/stats_handler.cc].
+ *  - bucket bounds: first `histogramBucketSettings` entry whose StringMatcher matches the full name,
+ *    else Envoy's defaults [source/common/stats/histogram_impl.cc HistogramSettingsImpl::buckets].
+ *  - tags: stats_tags regexes run once per stat at creation [source/common/stats/tag_producer_impl.cc].
+ *
+ * Hot path (`counter.add`, `gauge.set`, `histogram.record`): O(1), no allocation in the common case —
+ * counters/gauges keep a JS number while the value is below 2^53 (falling back to bigint above), and
+ * histogram samples go into an open-addressing typed-array table of bin counts (circllhist.ts
+ * PendingBins), merged into sorted bins at flush.
+ */
+import type { HistogramBucketSetting, StatsConfig } from "../config/proxy-config.js";
+import {
+  BinSet,
+  DEFAULT_BUCKETS,
+  PendingBins,
+  binKey,
+  computeStatistics,
+  type HistogramStatistics,
+} from "./circllhist.js";
+import { renderStatsJson, renderStatsText } from "./json-format.js";
+import type { HistogramView, NumericView, RenderOptions, StatsSnapshot } from "./model.js";
+import { DEFAULT_CUSTOM_NAMESPACES, renderPrometheusText } from "./prometheus-format.js";
+import { TagExtractor, type Tag } from "./tag-extractor.js";
+import type { CounterStat, GaugeStat, HistogramStat, StatsStoreApi } from "./types.js";
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+interface Named {
+  readonly name: string;
+  readonly tagExtractedName: string;
+  readonly tags: readonly Tag[];
+}
+
+class CounterImpl implements CounterStat, NumericView {
+  private lo = 0;
+  private big: bigint | null = null;
+  used = false;
+
+  constructor(
+    readonly name: string,
+    readonly tagExtractedName: string,
+    readonly tags: readonly Tag[],
+  ) {}
+
+  add(delta: bigint): void {
+    this.used = true;
+    if (this.big === null) {
+      const d = Number(delta);
+      const s = this.lo + d;
+      if (d >= 0 && s <= MAX_SAFE) {
+        this.lo = s;
+        return;
+      }
+      this.big = BigInt(this.lo);
+    }
+    this.big = BigInt.asUintN(64, this.big + delta);
+  }
+
+  value(): bigint {
+    return this.big ?? BigInt(this.lo);
+  }
+
+  /** Admin /reset_counters (CounterImpl::reset keeps the used flag). */
+  reset(): void {
+    this.lo = 0;
+    this.big = null;
+  }
+}
+
+class GaugeImpl implements GaugeStat, NumericView {
+  private lo = 0;
+  private big: bigint | null = null;
+  used = false;
+
+  constructor(
+    readonly name: string,
+    readonly tagExtractedName: string,
+    readonly tags: readonly Tag[],
+  ) {}
+
+  add(delta: bigint): void {
+    this.used = true;
+    if (this.big === null) {
+      const s = this.lo + Number(delta);
+      if (s >= 0 && s <= MAX_SAFE) {
+        this.lo = s;
+        return;
+      }
+      this.big = BigInt(this.lo);
+    }
+    this.big = BigInt.asUintN(64, this.big + delta);
+  }
+
+  set(value: bigint): void {
+    this.used = true;
+    const n = Number(value);
+    if (n >= 0 && n <= MAX_SAFE) {
+      this.lo = n;
+      this.big = null;
+    } else {
+      this.big = BigInt.asUintN(64, value);
+    }
+  }
+
+  value(): bigint {
+    return this.big ?? BigInt(this.lo);
+  }
+}
+
+class HistogramImpl implements HistogramStat, HistogramView {
+  private readonly pending = new PendingBins();
+  private intervalBins = BinSet.EMPTY;
+  private cumulativeBins = BinSet.EMPTY;
+  private merged = false;
+  cumulative: HistogramStatistics;
+  interval: HistogramStatistics;
+
+  constructor(
+    readonly name: string,
+    readonly tagExtractedName: string,
+    readonly tags: readonly Tag[],
+    readonly buckets: readonly number[],
+  ) {
+    this.cumulative = computeStatistics(BinSet.EMPTY, buckets);
+    this.interval = this.cumulative;
+  }
+
+  record(value: number): void {
+    this.pending.add(binKey(value));
+  }
+
+  get used(): boolean {
+    return this.merged;
+  }
+
+  /** Samples recorded but not yet merged (not visible in any output). */
+  get pendingCount(): number {
+    return this.pending.total;
+  }
+
+  /** ParentHistogramImpl::merge: only once used; the interval histogram is replaced each flush. */
+  merge(): void {
+    if (!this.merged && this.pending.total === 0) return;
+    this.intervalBins = this.pending.drain();
+    this.cumulativeBins = this.cumulativeBins.merge(this.intervalBins);
+    this.cumulative = computeStatistics(this.cumulativeBins, this.buckets);
+    this.interval = computeStatistics(this.intervalBins, this.buckets);
+    this.merged = true;
+  }
+
+  cumulativeDetails = () => this.cumulativeBins.details();
+  intervalDetails = () => this.intervalBins.details();
+}
+
+/** Envoy StringMatcher (prefix / exact / suffix / safe_regex full match). */
+function stringMatcher(match: HistogramBucketSetting["match"]): (s: string) => boolean {
+  if (match.exact !== undefined) return (s) => s === match.exact;
+  if (match.prefix !== undefined) return (s) => s.startsWith(match.prefix!);
+  if (match.suffix !== undefined) return (s) => s.endsWith(match.suffix!);
+  if (match.safeRegex !== undefined) {
+    const re = new RegExp(`^(?:${match.safeRegex})$`);
+    return (s) => re.test(s);
+  }
+  throw new Error("histogram_bucket_settings: match needs one of exact, prefix, suffix, safeRegex");
+}
+
+function validateBuckets(buckets: readonly number[]): number[] {
+  // data-plane-api stats.proto HistogramBucketSettings.buckets: min_items 1, unique, each > 0.
+  if (buckets.length === 0) throw new Error("histogram_bucket_settings: buckets must not be empty");
+  const seen = new Set<number>();
+  for (const b of buckets) {
+    if (!(b > 0) || !Number.isFinite(b)) throw new Error(`histogram_bucket_settings: bucket ${b} must be > 0`);
+    if (seen.has(b)) throw new Error(`histogram_bucket_settings: duplicate bucket ${b}`);
+    seen.add(b);
+  }
+  // Rendered `le` lines must be increasing; sort ascending.
+  return [...buckets].sort((a, b) => a - b);
+}
+
+export const DEFAULT_STATS_CONFIG: StatsConfig = {
+  flushIntervalMs: 5000,
+  flushOnAdmin: false,
+  histogramBucketSettings: [],
+  statsTags: [],
+};
+
+export class StatsStore implements StatsStoreApi {
+  private readonly counters = new Map<string, CounterImpl>();
+  private readonly gauges = new Map<string, GaugeImpl>();
+  private readonly histograms = new Map<string, HistogramImpl>();
+  private readonly tagExtractor: TagExtractor;
+  private readonly bucketRules: Array<{ matches: (s: string) => boolean; buckets: readonly number[] }>;
+  private timer: NodeJS.Timeout | undefined;
+  private flushCount = 0;
+  readonly customNamespaces: readonly string[];
+
+  constructor(
+    readonly cfg: StatsConfig = DEFAULT_STATS_CONFIG,
+    opts: { customNamespaces?: readonly string[] } = {},
+  ) {
+    if (!(cfg.flushIntervalMs >= 1)) throw new Error(`stats flushIntervalMs must be >= 1 (got ${cfg.flushIntervalMs})`);
+    this.tagExtractor = new TagExtractor(cfg.statsTags ?? []);
+    this.bucketRules = (cfg.histogramBucketSettings ?? []).map((s) => ({
+      matches: stringMatcher(s.match),
+      buckets: validateBuckets(s.buckets),
+    }));
+    this.customNamespaces = opts.customNamespaces ?? DEFAULT_CUSTOM_NAMESPACES;
+  }
+
+  private named(name: string): Named {
+    const { tagExtractedName, tags } = this.tagExtractor.extract(name);
+    return { name, tagExtractedName, tags };
+  }
+
+  counter(name: string): CounterStat {
+    let c = this.counters.get(name);
+    if (!c) {
+      const n = this.named(name);
+      c = new CounterImpl(name, n.tagExtractedName, n.tags);
+      this.counters.set(name, c);
+    }
+    return c;
+  }
+
+  gauge(name: string): GaugeStat {
+    let g = this.gauges.get(name);
+    if (!g) {
+      const n = this.named(name);
+      g = new GaugeImpl(name, n.tagExtractedName, n.tags);
+      this.gauges.set(name, g);
+    }
+    return g;
+  }
+
+  histogram(name: string): HistogramStat {
+    let h = this.histograms.get(name);
+    if (!h) {
+      const n = this.named(name);
+      h = new HistogramImpl(name, n.tagExtractedName, n.tags, this.bucketsFor(name));
+      this.histograms.set(name, h);
+    }
+    return h;
+  }
+
+  /** Bucket bounds a histogram with this full name gets. */
+  bucketsFor(name: string): readonly number[] {
+    for (const r of this.bucketRules) if (r.matches(name)) return r.buckets;
+    return DEFAULT_BUCKETS;
+  }
+
+  /** Tag extraction result for a full name (without creating a stat). */
+  extractTags(name: string): { tagExtractedName: string; tags: readonly Tag[] } {
+    return this.tagExtractor.extract(name);
+  }
+
+  flush(): void {
+    for (const h of this.histograms.values()) h.merge();
+    this.flushCount++;
+  }
+
+  /** Number of flushes so far (tests: wait for the periodic flush). */
+  get flushes(): number {
+    return this.flushCount;
+  }
+
+  /** Periodic flush like Envoy's stats_flush_interval timer; unref'd so it never keeps Node alive. */
+  startFlushTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.flush(), this.cfg.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Admin POST /reset_counters. */
+  resetCounters(): void {
+    for (const c of this.counters.values()) c.reset();
+  }
+
+  snapshot(): StatsSnapshot {
+    return {
+      counters: [...this.counters.values()],
+      gauges: [...this.gauges.values()],
+      histograms: [...this.histograms.values()],
+    };
+  }
+
+  renderPrometheus(opts?: RenderOptions): string {
+    return renderPrometheusText(this.snapshot(), opts, this.customNamespaces);
+  }
+
+  renderJson(opts?: RenderOptions): unknown {
+    return renderStatsJson(this.snapshot(), opts);
+  }
+
+  renderText(opts?: RenderOptions): string {
+    return renderStatsText(this.snapshot(), opts);
+  }
+}
