@@ -258,7 +258,8 @@ export interface ToYamlOptions {
   header?: string;
   /**
    * Comments placed above a node, keyed by a dotted path into obj (array indexes as numbers), e.g.
-   * `static_resources.listeners.0.filter_chains`. A path that does not exist throws, so comments
+   * `static_resources.listeners.0.filter_chains`; keys containing dots go in brackets:
+   * `metadata.annotations["proxy.istio.io/config"]`. A path that does not exist throws, so comments
    * cannot silently drift from the config they describe.
    */
   comments?: Record<string, string>;
@@ -287,8 +288,18 @@ function prefixCommentLines(text: string): string {
     .join("\n");
 }
 
+/** `a.b.0["key.with.dots"]` → ["a", "b", 0, "key.with.dots"] */
+function parseCommentPath(p: string): Array<string | number> {
+  const keys: Array<string | number> = [];
+  for (const m of p.matchAll(/\["((?:[^"\\]|\\.)*)"\]|([^.[\]]+)/g)) {
+    if (m[1] !== undefined) keys.push(JSON.parse(`"${m[1]}"`) as string);
+    else keys.push(/^\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!);
+  }
+  return keys;
+}
+
 function attachComment(doc: Document, dotted: string, text: string): void {
-  const keys = dotted.split(".").map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  const keys = parseCommentPath(dotted);
   const parentPath = keys.slice(0, -1);
   const last = keys[keys.length - 1];
   const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;

@@ -59,13 +59,14 @@ export function defaultStatsConfig(overrides: Partial<Pick<StatsConfig, "flushIn
 }
 
 /**
- * Plugin configuration used by the shipped examples. Only the keys the config tooling checks
- * (`rules_cluster`, `collector_cluster`: each must name a cluster) are set; the filter's own
- * schema is owned by assembly/ and may add more.
+ * Plugin configuration used by the shipped examples, in the filter's settings schema
+ * (assembly/config/settings.ts): the rules service and the OTLP collector are reached with
+ * proxy_http_call, so their `cluster` values must name clusters of the bootstrap (validate.ts
+ * checks that). Everything else keeps the filter's defaults.
  */
 export const EXAMPLE_PLUGIN_CONFIGURATION = JSON.stringify({
-  rules_cluster: "edgewatch_rules",
-  collector_cluster: "otel_collector",
+  rules_service: { cluster: "edgewatch_rules", authority: "rules" },
+  tracing: { collector: { cluster: "otel_collector", authority: "otel-collector" } },
 });
 
 /**

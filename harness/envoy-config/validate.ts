@@ -1,8 +1,9 @@
 /**
  * Offline validation of Envoy configs against Envoy's own v3 API protos (proto-schema.ts), then the
  * semantic rules Envoy (or edgewatch) enforces that the schema cannot express:
- *  - every cluster a route, weighted cluster or the edgewatch plugin configuration
- *    (`rules_cluster`, `collector_cluster`) names exists; cluster names are unique;
+ *  - every cluster a route, weighted cluster or the edgewatch plugin configuration names
+ *    (`rules_service.cluster`, `tracing.collector.cluster`, `rules_cluster`, `collector_cluster`)
+ *    exists; cluster names are unique;
  *  - route names unique within a route configuration, virtual host names and domains unique;
  *  - in each HCM the router is present and last, and the wasm filter comes before it;
  *  - listener and admin addresses do not clash on a port; listener names unique;
@@ -41,8 +42,13 @@ export const TYPED_EXTENSION_CONFIG_TYPE = "envoy.config.core.v3.TypedExtensionC
 const WASM_TYPE = "envoy.extensions.filters.http.wasm.v3.Wasm";
 const ROUTER_TYPE = "envoy.extensions.filters.http.router.v3.Router";
 const HCM_TYPE = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
-/** Keys in the edgewatch plugin JSON whose value must name a cluster (proxy_http_call targets). */
+/** Keys (at any depth) in the edgewatch plugin JSON whose value must name a cluster. */
 export const PLUGIN_CLUSTER_KEYS = ["rules_cluster", "collector_cluster"] as const;
+/** Settings paths of the filter (assembly/config/settings.ts) that name proxy_http_call clusters. */
+export const PLUGIN_CLUSTER_PATHS: ReadonlyArray<readonly string[]> = [
+  ["rules_service", "cluster"],
+  ["tracing", "collector", "cluster"],
+];
 const KNOWN_WASM_RUNTIMES = new Set([
   "envoy.wasm.runtime.v8",
   "envoy.wasm.runtime.wamr",
@@ -476,20 +482,33 @@ function isTypedStruct(t: string | undefined): boolean {
 }
 
 /**
- * `rules_cluster` / `collector_cluster` string values anywhere in the plugin JSON, each with a JSON
- * path inside the plugin JSON (`$.rules_cluster`). Issues about them use the path of the
- * configuration string, then `#`, then this inner path.
+ * Cluster names the edgewatch plugin JSON refers to: the filter's own settings paths
+ * (`rules_service.cluster`, `tracing.collector.cluster`, assembly/config/settings.ts) and the flat
+ * `rules_cluster` / `collector_cluster` keys at any depth. "" means "disabled" and is skipped. Each
+ * comes with a JSON path inside the plugin JSON (`$.rules_service.cluster`); issues about them use
+ * the path of the configuration string, then `#`, then this inner path.
  */
-export function findClusterRefs(json: unknown, jsonPath = "$"): Array<{ key: string; value: string; jsonPath: string }> {
+export function findClusterRefs(json: unknown): Array<{ key: string; value: string; jsonPath: string }> {
   const out: Array<{ key: string; value: string; jsonPath: string }> = [];
-  if (Array.isArray(json)) json.forEach((v, i) => out.push(...findClusterRefs(v, joinPath(jsonPath, i))));
-  else if (isPlainObject(json)) {
-    for (const [k, v] of Object.entries(json)) {
-      const p = joinPath(jsonPath, k);
-      if ((PLUGIN_CLUSTER_KEYS as readonly string[]).includes(k) && typeof v === "string") out.push({ key: k, value: v, jsonPath: p });
-      else out.push(...findClusterRefs(v, p));
+  for (const p of PLUGIN_CLUSTER_PATHS) {
+    let node: unknown = json;
+    for (const k of p) node = isPlainObject(node) ? node[k] : undefined;
+    if (typeof node === "string" && node !== "") {
+      out.push({ key: p.join("."), value: node, jsonPath: p.reduce<string>((acc, k) => joinPath(acc, k), "$") });
     }
   }
+  const walk = (v: unknown, jsonPath: string): void => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, joinPath(jsonPath, i)));
+    else if (isPlainObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        const p = joinPath(jsonPath, k);
+        if ((PLUGIN_CLUSTER_KEYS as readonly string[]).includes(k) && typeof x === "string") {
+          if (x !== "") out.push({ key: k, value: x, jsonPath: p });
+        } else walk(x, p);
+      }
+    }
+  };
+  walk(json, "$");
   return out;
 }
 
