@@ -1,0 +1,67 @@
+import type { Command } from "commander";
+import { parseFloatOption, parseList } from "../args.js";
+import { EXIT, envError, usageError } from "../exit-codes.js";
+import { TARGET_NAMES, checkTargetAvailable, checkWasm, type TargetName } from "../env.js";
+import { parseTarget } from "./check.js";
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description(
+      "run the bench suite (overhead, reload, telemetry, trace), write bench/results/<name>.json, summary.json and REPORT.md (tables + SVG charts), print the tables, and optionally compare with a baseline",
+    )
+    .option("--target <name>", `where to run: ${TARGET_NAMES.join(" | ")} (benches that only run embedded are skipped elsewhere)`, parseTarget, "embedded")
+    .option("--quick", "short runs (about two minutes in total on a 2-core machine)")
+    .option("--only <names>", "comma-separated subset: overhead,reload,telemetry,trace", parseList)
+    .option("--compare <old>", "baseline to compare with: an old summary.json, a single <name>.json, or a results directory")
+    .option("--tolerance <fraction>", "allowed slowdown before --compare fails (0.15 = 15%)", parseFloatOption("--tolerance", 0, 100), 0.15)
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 ok, 1 a bench failed or a metric got worse than --tolerance vs --compare, 2 usage error,
+3 environment missing (no build, target unavailable).
+
+Examples:
+  edgewatch bench --quick
+  edgewatch bench --only overhead --quick
+  cp bench/results/summary.json /tmp/base.json && edgewatch bench --quick --compare /tmp/base.json --tolerance 0.2`,
+    )
+    .action(async (opts: { target: TargetName; quick?: boolean; only?: string[]; compare?: string; tolerance: number }) => {
+      await checkWasm();
+      const avail = await checkTargetAvailable(opts.target);
+      if (!avail.available) throw envError(`target '${opts.target}' is not available: ${avail.reason}`, avail.hint);
+      const { runBenches, selectBenches } = await import("../../../bench/run.js");
+      try {
+        selectBenches(opts.only);
+      } catch (err) {
+        throw usageError((err as Error).message);
+      }
+      if (opts.compare) {
+        const { existsSync } = await import("node:fs");
+        if (!existsSync(opts.compare)) throw usageError(`--compare: ${opts.compare} does not exist`);
+      }
+      const r = await runBenches({
+        quick: Boolean(opts.quick),
+        target: opts.target,
+        only: opts.only,
+        compare: opts.compare,
+        tolerance: opts.tolerance,
+      });
+      process.stdout.write(`${r.tables}\n`);
+      process.stdout.write(`report: ${r.reportPath}\n`);
+      const bad = r.outcomes.filter((o) => o.status === "failed" || o.status === "timeout");
+      const missing = r.outcomes.filter((o) => o.status === "missing");
+      for (const o of r.outcomes) process.stdout.write(`  ${o.name.padEnd(10)} ${o.status}${o.note ? ` (${o.note})` : ""} ${o.seconds.toFixed(1)}s\n`);
+      if (r.compareText) process.stdout.write(`${r.compareText}\n`);
+      if (bad.length > 0) {
+        process.stderr.write(`edgewatch: bench failed: ${bad.map((o) => `${o.name} (${o.status})`).join(", ")}\n`);
+        process.exitCode = EXIT.CHECK_FAILED;
+      } else if (r.compareOk === false) {
+        process.exitCode = EXIT.CHECK_FAILED;
+      } else if (missing.length > 0 && opts.only && missing.every((m) => opts.only!.includes(m.name))) {
+        throw envError(`bench module(s) not found: ${missing.map((m) => m.note).join(", ")}`);
+      } else {
+        process.exitCode = EXIT.OK;
+      }
+    });
+}
