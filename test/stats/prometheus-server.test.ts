@@ -1,0 +1,82 @@
+// A real Prometheus scrapes the admin server fed by a StatsStore; PromQL sees Envoy's histogram
+// semantics (histogram_quantile lands in the bucket the binned samples fall into).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAdminServer, type AdminServer } from "../../harness/admin/admin-server.js";
+import { startPrometheus, type PrometheusServer } from "../../harness/stats/prometheus-server.js";
+import { StatsStore } from "../../harness/stats/stats-store.js";
+
+const TAGS = ["route", "code", "source"].map((n) => ({ tagName: n, regex: `(${n}=\\.=(.*?);\\.;)` }));
+const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000];
+
+describe("real Prometheus scraping the admin server", () => {
+  let stats: StatsStore;
+  let admin: AdminServer;
+  let prom: PrometheusServer;
+  let feeder: NodeJS.Timeout | undefined;
+
+  beforeAll(async () => {
+    stats = new StatsStore({
+      flushIntervalMs: 250,
+      flushOnAdmin: false,
+      histogramBucketSettings: [{ match: { prefix: "wasmcustom.edgewatch." }, buckets: BUCKETS }],
+      statsTags: TAGS,
+    });
+    stats.startFlushTimer();
+    const seen = stats.counter("wasmcustom.edgewatch.requests_seen_total");
+    const ok = stats.counter("wasmcustom.edgewatch.route=.=api;.;code=.=200;.;source=.=upstream;.;requests_total");
+    const lat = stats.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms");
+    // Known samples, continuously: 90 % at 30 ms (bin [30,31) → le=50), 10 % at 300 ms
+    // (bin [300,310) → le=500). The 99th percentile is in (250, 500].
+    const feed = () => {
+      for (let i = 0; i < 90; i++) lat.record(30);
+      for (let i = 0; i < 10; i++) lat.record(300);
+      ok.add(100n);
+      seen.add(100n);
+    };
+    feed();
+    feeder = setInterval(feed, 200);
+    admin = await startAdminServer({ address: "127.0.0.1", port: 0, stats, isReady: () => true });
+    prom = await startPrometheus({ targets: [admin.url] });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (feeder) clearInterval(feeder);
+    stats?.stop();
+    await prom?.close();
+    await admin?.close();
+  });
+
+  it("scrapes the Envoy-format exposition and answers histogram_quantile in the right bucket", async () => {
+    await prom.waitForTargetsUp();
+    const up = await prom.query('up{job="edgewatch"}');
+    expect(up[0]?.value[1]).toBe("1");
+
+    const total = await prom.waitForQuery(
+      'edgewatch_requests_total{route="api",code="200",source="upstream"}',
+      (r) => r.length === 1 && Number(r[0].value[1]) > 0,
+    );
+    expect(total[0].metric).toMatchObject({ job: "edgewatch", route: "api", code: "200", source: "upstream" });
+
+    // Needs two scrapes with histogram data for rate().
+    const q = await prom.waitForQuery(
+      'histogram_quantile(0.99, sum by (route, le) (rate(edgewatch_route_latency_ms_bucket[10s])))',
+      (r) => r.length === 1 && Number.isFinite(Number(r[0].value[1])),
+      { timeoutMs: 30_000 },
+    );
+    const p99 = Number(q[0].value[1]);
+    expect(q[0].metric).toEqual({ route: "api" });
+    expect(p99).toBeGreaterThan(250);
+    expect(p99).toBeLessThanOrEqual(500);
+
+    const p50 = Number(
+      (await prom.query('histogram_quantile(0.5, sum by (le) (rate(edgewatch_route_latency_ms_bucket[10s])))'))[0]
+        .value[1],
+    );
+    expect(p50).toBeGreaterThan(25);
+    expect(p50).toBeLessThanOrEqual(50);
+
+    // The 30 ms samples never reach le="25": bins are counted only when entirely below the bound.
+    const le25 = await prom.query('edgewatch_route_latency_ms_bucket{le="25"}');
+    expect(le25[0].value[1]).toBe("0");
+  }, 60_000);
+});
