@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { Command, CommanderError } from "commander";
 import { CliError, EXIT, EXIT_CODES_HELP } from "./exit-codes.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerReport } from "./commands/report.js";
 // import { registerRules } from "./commands/rules.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCheck } from "./commands/check.js";
@@ -54,6 +55,7 @@ Examples:
   registerBench(program);
   registerCheck(program);
   registerDoctor(program);
+  registerReport(program);
   // registerDemo(program);
   return program;
 }

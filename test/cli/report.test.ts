@@ -1,0 +1,106 @@
+// Bench report and --compare on crafted result files: what a CI job sees.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compareBenches, interpretBench, metricDirection, renderBarChart, writeReport } from "../../bench/report.js";
+import { runEdgewatch } from "./helpers.js";
+
+function overhead(rpsWith: number, wasmUs: number, p99: number) {
+  return {
+    bench: "overhead",
+    quick: true,
+    cases: [
+      { filter: "none", cidrs: 0, workers: 1, routes: 100, tracing: false, requests: 20000, rps: 10000, p50_us: 300, p99_us: 900, wasm_us_per_request: 0, ratio: 1 },
+      { filter: "edgewatch", cidrs: 0, workers: 1, routes: 100, tracing: false, requests: 20000, rps: rpsWith, p50_us: 320, p99_us: p99, wasm_us_per_request: wasmUs, ratio: rpsWith / 10000 },
+      { filter: "edgewatch", cidrs: 10000, workers: 2, routes: 100, tracing: true, requests: 20000, rps: rpsWith, p50_us: 330, p99_us: p99, wasm_us_per_request: wasmUs + 0.5, ratio: rpsWith / 10000 },
+    ],
+    memory: [{ filter: "edgewatch", cidrs: 10000, workers: 2, requests: 100000, wasm_memory_bytes: 2 * 1048576, rss_bytes: 150 * 1048576 }],
+  };
+}
+
+const reload = {
+  cases: [
+    { mode: "push", cidrs: 10000, workers: 2, reloads: 200, p50_ms: 2.1, p99_ms: 6.5, max_ms: 9.9 },
+    { mode: "pull", cidrs: 10000, workers: 2, reloads: 200, p50_ms: 3.1, p99_ms: 12.5, max_ms: 30 },
+  ],
+};
+
+function dirWith(files: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), "ew-report-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), JSON.stringify(content));
+  return dir;
+}
+
+describe("bench report", () => {
+  it("classifies metric directions and case identity", () => {
+    expect(metricDirection("p99_ms")).toBe("lower");
+    expect(metricDirection("wasm_us_per_request")).toBe("lower");
+    expect(metricDirection("rps")).toBe("higher");
+    expect(metricDirection("ratio")).toBe("higher");
+    expect(metricDirection("cidrs")).toBeUndefined();
+    expect(metricDirection("requests")).toBeUndefined();
+    const b = interpretBench(overhead(9500, 2, 1000), "/x/overhead.json");
+    expect(b.sections.map((s) => s.name)).toEqual(["cases", "memory"]);
+    expect(b.meta.quick).toBe(true);
+  });
+
+  it("writes REPORT.md with tables, target verdicts and inline SVG charts (also as files)", () => {
+    const dir = dirWith({ "overhead.json": overhead(9500, 2, 1000), "reload.json": reload });
+    const rep = writeReport(dir);
+    const md = readFileSync(rep.path, "utf8");
+    expect(rep.benches).toEqual(["overhead", "reload"]);
+    expect(md).toMatch(/\| filter \| cidrs \| workers \|/);
+    expect(md).toMatch(/throughput with filter ≥ 0\.9 × without .*\| 0\.95 \| met \|/);
+    expect(md).toMatch(/reload p99 ≤ 10 ms \(pull, 10k CIDRs, 2 workers\) \| 12\.50 ms \| \*\*missed\*\*/);
+    const svgs = md.match(/<svg [^>]*>/g) ?? [];
+    expect(svgs.length).toBeGreaterThanOrEqual(4);
+    expect(readdirSync(join(dir, "charts")).filter((f) => f.endsWith(".svg")).length).toBe(svgs.length);
+  });
+
+  it("draws bars proportional to values, with a dashed target line", () => {
+    const svg = renderBarChart({
+      title: "t",
+      unit: "ms",
+      series: [{ name: "a", color: "#000" }],
+      rows: [
+        { label: "x", values: [10] },
+        { label: "y", values: [5] },
+      ],
+      target: { value: 10, label: "goal" },
+    });
+    const widths = [...svg.matchAll(/<rect x="\d+(?:\.\d+)?" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(widths).toHaveLength(2);
+    expect(widths[0] / widths[1]).toBeCloseTo(2, 1);
+    expect(svg).toMatch(/stroke-dasharray/);
+    expect(svg).toMatch(/goal/);
+  });
+
+  it("compare: within tolerance is OK; a slowdown past it is reported per metric", () => {
+    const base = [interpretBench(overhead(9500, 2, 1000), "overhead.json")];
+    const same = compareBenches(base, [interpretBench(overhead(9300, 2.1, 1050), "overhead.json")], 0.15);
+    expect(same.ok).toBe(true);
+    expect(same.regressions).toHaveLength(0);
+    const slower = compareBenches(base, [interpretBench(overhead(7000, 4, 1000), "overhead.json")], 0.15);
+    expect(slower.ok).toBe(false);
+    const metrics = slower.regressions.map((r) => `${r.caseId.includes("cidrs=10000") ? "10k" : "0"}:${r.metric}`).sort();
+    expect(metrics).toEqual(["0:ratio", "0:rps", "0:wasm_us_per_request", "10k:ratio", "10k:rps", "10k:wasm_us_per_request"]);
+    // a tiny absolute change is noise even when the ratio is large
+    const tiny = compareBenches(base, [interpretBench(overhead(9500, 2.3, 1000), "overhead.json")], 0.1);
+    expect(tiny.regressions.filter((r) => r.metric === "wasm_us_per_request")).toHaveLength(0);
+  });
+
+  it("edgewatch report --compare exits 1 past the tolerance and 0 within it (summary.json baseline)", async () => {
+    const baseline = dirWith({ "summary.json": { benches: { overhead: overhead(9500, 2, 1000), reload } } });
+    const slower = dirWith({ "overhead.json": overhead(9400, 2, 1000), "reload.json": { cases: reload.cases.map((c) => ({ ...c, p99_ms: c.p99_ms * 1.5 })) } });
+    const bad = await runEdgewatch(["report", "--compare", join(baseline, "summary.json"), "--against", slower, "--tolerance", "0.15"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/SLOWER\s+reload\/cases \[cidrs=10000 mode=push workers=2\] p99_ms: 6\.50 → 9\.75 \(\+50\.0% worse\)/);
+    expect(bad.stdout).toMatch(/compare: 2 slower, .* → FAIL/);
+    const ok = await runEdgewatch(["report", "--compare", join(baseline, "summary.json"), "--against", slower, "--tolerance", "0.6"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/→ OK/);
+    const missing = await runEdgewatch(["report", "--compare", "/nonexistent/base.json"]);
+    expect(missing.code).toBe(2);
+  });
+});
