@@ -35,7 +35,7 @@ export interface BootstrapOptions {
   /** vm_config.code.local.filename as seen by Envoy (container path); default: absolute cfg.plugin.wasmPath. */
   wasmPathInContainer?: string;
   /**
-   * Replace loopback cluster addresses (127.0.0.1, localhost, ::1) with this host, e.g.
+   * Replace loopback cluster addresses (127.x, localhost, ::1, 0.0.0.0) with this host, e.g.
    * `host.testcontainers.internal`, so an Envoy in a container reaches fixtures on the host.
    */
   hostAddressForClusters?: string;
@@ -129,8 +129,13 @@ function renderRoutes(cfg: ProxyConfig): Json[] {
   });
 }
 
+/** Addresses that mean "this machine" and must be rewritten for an Envoy in a container. */
+export function isLoopbackAddress(address: string): boolean {
+  return LOOPBACK_HOSTS.has(address) || /^127\./.test(address);
+}
+
 function clusterAddress(address: string, opts: BootstrapOptions): string {
-  if (opts.hostAddressForClusters && LOOPBACK_HOSTS.has(address)) return opts.hostAddressForClusters;
+  if (opts.hostAddressForClusters && isLoopbackAddress(address)) return opts.hostAddressForClusters;
   return address;
 }
 

@@ -223,7 +223,7 @@ class SchemaChecker {
 
   private field(raw: unknown, field: protobuf.Field, path: string, depth: number): unknown {
     if (field instanceof protobuf.MapField || (field as { map?: boolean }).map) {
-      const mf = field as protobuf.MapField;
+      const mf = field as unknown as protobuf.MapField;
       if (!isPlainObject(raw)) {
         this.err(path, `expected an object (map<${mf.keyType}, ${mf.type}>), got ${describe(raw)}`);
         return undefined;

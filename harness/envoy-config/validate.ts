@@ -29,6 +29,14 @@ import {
 export type { ValidationIssue } from "./schema-check.js";
 export { loadEnvoyProtos } from "./proto-schema.js";
 
+export interface ValidateOptions {
+  /**
+   * Check the edgewatch plugin configuration (JSON syntax, cluster references). Default true.
+   * The targets turn it off so a test can hand Envoy a deliberately bad plugin configuration.
+   */
+  checkPluginConfiguration?: boolean;
+}
+
 export interface ValidationResult {
   ok: boolean;
   errors: ValidationIssue[];
@@ -79,9 +87,9 @@ export function validateMessage(obj: unknown, typeName: string): ValidationResul
 }
 
 /** A full Bootstrap: schema + semantic checks. */
-export function validateBootstrap(obj: unknown): ValidationResult {
+export function validateBootstrap(obj: unknown, opts: ValidateOptions = {}): ValidationResult {
   const schema = checkAgainstType(obj, BOOTSTRAP_TYPE);
-  const sem = new Semantics(schema);
+  const sem = new Semantics(schema, opts);
   sem.bootstrap(schema.normalized);
   return result([...schema.errors, ...sem.errors], [...schema.warnings, ...sem.warnings]);
 }
@@ -90,20 +98,20 @@ export function validateBootstrap(obj: unknown): ValidationResult {
  * A DiscoveryResponse as written to a file watched by path_config_source. With `clusters`, plugin
  * cluster references are checked against them (they live in the bootstrap, not in the resource).
  */
-export function validateDiscoveryResponse(obj: unknown, opts: { clusters?: string[] } = {}): ValidationResult {
+export function validateDiscoveryResponse(obj: unknown, opts: ValidateOptions & { clusters?: string[] } = {}): ValidationResult {
   const schema = checkAgainstType(obj, DISCOVERY_RESPONSE_TYPE);
-  const sem = new Semantics(schema);
+  const sem = new Semantics(schema, opts);
   sem.discoveryResponse(schema.normalized, opts.clusters ? new Set(opts.clusters) : undefined);
   return result([...schema.errors, ...sem.errors], [...schema.warnings, ...sem.warnings]);
 }
 
 /** A TypedExtensionConfig (with or without its own "@type"). */
-export function validateTypedExtensionConfig(obj: unknown, opts: { clusters?: string[] } = {}): ValidationResult {
+export function validateTypedExtensionConfig(obj: unknown, opts: ValidateOptions & { clusters?: string[] } = {}): ValidationResult {
   const input = isPlainObject(obj) && "@type" in obj ? obj : { "@type": TYPE_URL.typedExtensionConfig, ...(obj as object) };
   const schema = checkAgainstType({ resources: [input] }, DISCOVERY_RESPONSE_TYPE);
   // Report paths relative to the extension config itself.
   const rebase = (i: ValidationIssue): ValidationIssue => ({ ...i, path: i.path.replace(/^\$\.resources\[0\]/, "$") });
-  const sem = new Semantics(schema);
+  const sem = new Semantics(schema, opts);
   sem.discoveryResponse(schema.normalized, opts.clusters ? new Set(opts.clusters) : undefined);
   return result([...schema.errors, ...sem.errors].map(rebase), [...schema.warnings, ...sem.warnings].map(rebase));
 }
@@ -113,10 +121,10 @@ export function validateTypedExtensionConfig(obj: unknown, opts: { clusters?: st
  * be subscribed to by a filter of the same name, with a matching type URL, and the plugin cluster
  * references must exist in the bootstrap.
  */
-export function validateEcdsPair(bootstrap: unknown, response: unknown): ValidationResult {
-  const b = validateBootstrap(bootstrap);
+export function validateEcdsPair(bootstrap: unknown, response: unknown, opts: ValidateOptions = {}): ValidationResult {
+  const b = validateBootstrap(bootstrap, opts);
   const clusters = clusterNamesOf(bootstrap);
-  const r = validateDiscoveryResponse(response, { clusters });
+  const r = validateDiscoveryResponse(response, { ...opts, clusters });
   const errors = [...b.errors.map((e) => ({ ...e, path: `bootstrap${e.path.slice(1)}` })), ...r.errors.map((e) => ({ ...e, path: `resource${e.path.slice(1)}` }))];
   const warnings = [...b.warnings, ...r.warnings];
   if (b.ok && r.ok) {
@@ -140,18 +148,18 @@ export function validateEcdsPair(bootstrap: unknown, response: unknown): Validat
   return result(errors, warnings);
 }
 
-export function assertValidBootstrap(obj: unknown): void {
-  const r = validateBootstrap(obj);
+export function assertValidBootstrap(obj: unknown, opts: ValidateOptions = {}): void {
+  const r = validateBootstrap(obj, opts);
   if (!r.ok) throw new EnvoyConfigValidationError("Envoy bootstrap", r.errors);
 }
 
-export function assertValidDiscoveryResponse(obj: unknown, opts: { clusters?: string[] } = {}): void {
+export function assertValidDiscoveryResponse(obj: unknown, opts: ValidateOptions & { clusters?: string[] } = {}): void {
   const r = validateDiscoveryResponse(obj, opts);
   if (!r.ok) throw new EnvoyConfigValidationError("ECDS DiscoveryResponse", r.errors);
 }
 
-export function assertValidEcdsPair(bootstrap: unknown, response: unknown): void {
-  const r = validateEcdsPair(bootstrap, response);
+export function assertValidEcdsPair(bootstrap: unknown, response: unknown, opts: ValidateOptions = {}): void {
+  const r = validateEcdsPair(bootstrap, response, opts);
   if (!r.ok) throw new EnvoyConfigValidationError("ECDS bootstrap/resource pair", r.errors);
 }
 
@@ -169,7 +177,10 @@ class Semantics {
   readonly warnings: ValidationIssue[] = [];
   private usesXds = false;
 
-  constructor(private readonly schema: SchemaCheckResult) {}
+  constructor(
+    private readonly schema: SchemaCheckResult,
+    private readonly opts: ValidateOptions = {},
+  ) {}
 
   private at(obj: object | undefined, key?: string | number): string {
     const o: Origin | undefined = obj ? this.schema.origin.get(obj) : undefined;
@@ -436,7 +447,7 @@ class Semantics {
       }
     }
     const cfgAny = obj(config.configuration);
-    if (!cfgAny) return;
+    if (!cfgAny || this.opts.checkPluginConfiguration === false) return;
     const t = typeName(cfgAny["@type"]);
     let pluginJson: unknown;
     const valuePath = this.at(cfgAny, "value");

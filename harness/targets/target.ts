@@ -1,0 +1,50 @@
+/**
+ * The one interface every test and bench drives a proxy through. A scenario written against
+ * Target runs unchanged on the embedded proxy-wasm host and on a real Envoy (container or local
+ * binary); registry.ts picks the targets and skips the ones this machine cannot run.
+ */
+import type { ProxyConfig } from "../config/proxy-config.js";
+
+export type TargetName = "embedded" | "envoy" | "envoy-local";
+
+export const TARGET_NAMES: readonly TargetName[] = ["embedded", "envoy", "envoy-local"];
+
+export interface TargetAvailability {
+  available: boolean;
+  /** Why the target cannot run here (one line, shown in the skip message). */
+  reason?: string;
+}
+
+export interface Target {
+  readonly name: TargetName;
+  /** Cheap probe: can this target start on this machine? Never throws. */
+  availability(): Promise<TargetAvailability>;
+  /** Start a proxy for cfg; resolves once it serves traffic (Envoy: admin /ready is 200). */
+  start(cfg: ProxyConfig): Promise<StartedTarget>;
+}
+
+export interface StartedTarget {
+  /** Base URL of the HTTP listener, e.g. http://127.0.0.1:10000 (no trailing slash). */
+  readonly listenerUrl: string;
+  /** Base URL of the admin interface (/ready, /stats, /stats/prometheus). */
+  readonly adminUrl: string;
+  /**
+   * Replace the plugin configuration (PluginConfig.configuration) the way ECDS does: new streams
+   * get a new root context configured with it. Resolves once applied; rejects if it was refused
+   * (the previous configuration then stays active).
+   */
+  updatePluginConfiguration(configuration: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Thrown (or reported as a failing test) when a target is required but cannot run. */
+export class TargetUnavailableError extends Error {
+  readonly code = "EDGEWATCH_TARGET_UNAVAILABLE";
+  constructor(
+    readonly target: TargetName,
+    readonly reason: string,
+  ) {
+    super(`target ${target} is required (EDGEWATCH_REQUIRE_TARGET) but unavailable: ${reason}`);
+    this.name = "TargetUnavailableError";
+  }
+}
