@@ -168,6 +168,11 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
 
   const url = `http://127.0.0.1:${port}`;
   const proc = child!;
+  // Never leave a Prometheus behind if the test process exits without calling close().
+  const killOnExit = () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
 
   const api = async <T>(pathAndQuery: string): Promise<T> => {
     const { status, body } = await getJson<{ status: string; data: T; error?: string }>(`${url}${pathAndQuery}`);
@@ -215,6 +220,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       }
     },
     async close() {
+      process.off("exit", killOnExit);
       if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise<void>((r) => proc.once("exit", () => r()));
         proc.kill("SIGTERM");

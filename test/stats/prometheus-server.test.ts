@@ -1,11 +1,14 @@
 // A real Prometheus scrapes the admin server fed by a StatsStore; PromQL sees Envoy's histogram
 // semantics (histogram_quantile lands in the bucket the binned samples fall into).
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAdminServer, type AdminServer } from "../../harness/admin/admin-server.js";
 import { startPrometheus, type PrometheusServer } from "../../harness/stats/prometheus-server.js";
 import { StatsStore } from "../../harness/stats/stats-store.js";
 
 const TAGS = ["route", "code", "source"].map((n) => ({ tagName: n, regex: `(${n}=\\.=(.*?);\\.;)` }));
+const RULES = resolve(dirname(fileURLToPath(import.meta.url)), "../../envoy/prometheus/edgewatch-rules.yml");
 const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000];
 
 describe("real Prometheus scraping the admin server", () => {
@@ -36,7 +39,7 @@ describe("real Prometheus scraping the admin server", () => {
     feed();
     feeder = setInterval(feed, 200);
     admin = await startAdminServer({ address: "127.0.0.1", port: 0, stats, isReady: () => true });
-    prom = await startPrometheus({ targets: [admin.url] });
+    prom = await startPrometheus({ targets: [admin.url], ruleFiles: [RULES] });
   }, 60_000);
 
   afterAll(async () => {
@@ -78,5 +81,29 @@ describe("real Prometheus scraping the admin server", () => {
     // The 30 ms samples never reach le="25": bins are counted only when entirely below the bound.
     const le25 = await prom.query('edgewatch_route_latency_ms_bucket{le="25"}');
     expect(le25[0].value[1]).toBe("0");
+  }, 60_000);
+
+  it("loads envoy/prometheus/edgewatch-rules.yml and evaluates the recording rules on live data", async () => {
+    const groups = await prom.api<{ groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> }>(
+      "/api/v1/rules",
+    );
+    const rules = groups.groups.flatMap((g) => g.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(14);
+    const ratio = await prom.waitForQuery('route:edgewatch_requests_5xx:ratio5m{route="api"}', (r) => r.length === 1, {
+      timeoutMs: 30_000,
+    });
+    expect(Number(ratio[0].value[1])).toBe(0); // no 5xx series: the `or … * 0` branch
+    const p99 = await prom.waitForQuery(
+      'route:edgewatch_route_latency_ms:p99_5m{route="api"}',
+      (r) => r.length === 1 && Number.isFinite(Number(r[0].value[1])),
+      { timeoutMs: 30_000 },
+    );
+    expect(Number(p99[0].value[1])).toBeGreaterThan(250);
+    expect(Number(p99[0].value[1])).toBeLessThanOrEqual(500);
+    const after = await prom.api<{ groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> }>(
+      "/api/v1/rules",
+    );
+    const bad = after.groups.flatMap((g) => g.rules).filter((r) => r.health === "err");
+    expect(bad).toEqual([]);
   }, 60_000);
 });
