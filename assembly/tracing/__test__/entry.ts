@@ -52,3 +52,41 @@ export function keepCount(seed: u64, n: i32, p: f64): i32 {
   }
   return kept;
 }
+
+// ---- span store + OTLP JSON encoder ----
+import { SpanStore, SpanFields } from "../span-store";
+import { ByteWriter } from "../byte-writer";
+import { encodeBatch } from "../otlp-json";
+
+let store = new SpanStore(8, 1024);
+const writer = new ByteWriter(64);
+const fields = new SpanFields();
+
+export function storeInit(capacity: i32, arena: i32): void { store = new SpanStore(capacity, arena); }
+export function storeCount(): i32 { return store.count; }
+export function storeArena(): i32 { return store.arenaBytes; }
+export function storeDrop(n: i32): void { store.dropOldest(n); }
+/** Strings are consecutive in the input area: route, client, rule, tracestate. Returns "dropped oldest". */
+export function spanPush(
+  traceHi: u64, traceLo: u64, spanId: u64, parentId: u64, start: u64, end: u64,
+  status: i32, flags: u32, reason: u32, method: u32, local: bool, decision: u32,
+  routeLen: i32, clientLen: i32, ruleLen: i32, tsLen: i32,
+): bool {
+  fields.traceHi = traceHi; fields.traceLo = traceLo; fields.spanId = spanId; fields.parentId = parentId;
+  fields.startNs = start; fields.endNs = end; fields.status = status; fields.flags = <u8>flags;
+  fields.reason = <u8>reason; fields.method = <u8>method; fields.local = local; fields.decision = <u8>decision;
+  const p = inputPtr();
+  fields.route = p; fields.routeLen = routeLen;
+  fields.client = p + <usize>routeLen; fields.clientLen = clientLen;
+  fields.rule = fields.client + <usize>clientLen; fields.ruleLen = ruleLen;
+  fields.tracestate = fields.rule + <usize>ruleLen; fields.tracestateLen = tsLen;
+  return store.push(fields);
+}
+/** Encode the n oldest spans; service name at the input area. Returns the JSON length (bytes at writerPtr()). */
+export function encode(n: i32, serviceLen: i32): i32 {
+  const svc = new ArrayBuffer(serviceLen);
+  memory.copy(changetype<usize>(svc), inputPtr(), <usize>serviceLen);
+  encodeBatch(writer, store, n, svc);
+  return writer.len;
+}
+export function writerPtr(): usize { return writer.ptr; }
