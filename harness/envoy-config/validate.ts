@@ -246,22 +246,19 @@ class Semantics {
     if (!isPlainObject(root)) return;
     const typeUrl = typeof root.type_url === "string" && root.type_url !== "" ? root.type_url : undefined;
     const names = new Map<string, string>();
-    arr(root.resources).forEach((res, i) => {
+    arr(root.resources).forEach((res) => {
       if (!isPlainObject(res)) return;
       const t = res["@type"];
       if (typeUrl && t !== typeUrl) this.err(joinPath(this.at(res), "@type"), `resource @type ${String(t)} differs from the response type_url ${typeUrl}`);
       if (typeName(t) !== TYPED_EXTENSION_CONFIG_TYPE) return;
       const name = res.name;
-      if (typeof name !== "string" || name === "") this.err(this.at(res, "name"), "TypedExtensionConfig.name is required (it is the ECDS resource name)");
-      else if (names.has(name)) this.err(this.at(res, "name"), `duplicate resource name ${JSON.stringify(name)} (also at ${names.get(name)})`);
+      // A missing name is a PGV error (min_len 1) already.
+      if (typeof name !== "string" || name === "") return;
+      if (names.has(name)) this.err(this.at(res, "name"), `duplicate resource name ${JSON.stringify(name)} (also at ${names.get(name)})`);
       else names.set(name, this.at(res, "name"));
       const tc = obj(res.typed_config);
-      if (!tc) {
-        this.err(this.at(res, "typed_config"), "TypedExtensionConfig.typed_config is required");
-        return;
-      }
-      if (typeName(tc["@type"]) === WASM_TYPE) this.wasmFilter(tc, clusterNames);
-      void i;
+      // A missing typed_config is a PGV error (message.required) already.
+      if (tc && typeName(tc["@type"]) === WASM_TYPE) this.wasmFilter(tc, clusterNames);
     });
   }
 
@@ -336,7 +333,9 @@ class Semantics {
     const kinds = filters.map((f) => this.httpFilterKind(f));
     const routerIdx = kinds.indexOf("router");
     const filtersPath = this.at(hcm, "http_filters");
-    if (filters.length > 0 && routerIdx < 0) {
+    // A filter whose typed_config did not pass the schema check has an unknown kind: do not pile a
+    // "no router" error on top of the error already reported for it.
+    if (filters.length > 0 && routerIdx < 0 && !kinds.includes("unknown")) {
       this.err(filtersPath, `no ${ROUTER_TYPE} filter: the last HTTP filter must be the terminal router`);
     } else if (routerIdx >= 0 && routerIdx !== filters.length - 1) {
       const after = filters[routerIdx + 1]!;
@@ -363,7 +362,9 @@ class Semantics {
     });
   }
 
-  private httpFilterKind(f: Obj): "router" | "wasm" | "other" {
+  private httpFilterKind(f: Obj): "router" | "wasm" | "other" | "unknown" {
+    const written = this.schema.origin.get(f)?.keys ?? {};
+    if (written.typed_config !== undefined && f.typed_config === undefined) return "unknown";
     const tc = obj(f.typed_config);
     const t = tc ? typeName(tc["@type"]) : undefined;
     const inner = tc && isTypedStruct(t) ? typeName(tc.type_url) : t;
