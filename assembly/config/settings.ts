@@ -62,6 +62,8 @@ export class RulesServiceSettings {
   backoffMaxMs: i32 = 5000;               // "backoff_max_ms"
   /** "cold_start": "allow" (fail-open, default) | "deny" — policy until the first rules arrive. */
   coldStartDeny: bool = false;
+  leaseMs: i32 = 2000;                    // "lease_ms": fetcher leadership lease (renewed every tick)
+  tickMs: i32 = 100;                      // "tick_ms": root tick period while pulling (lease, retries, catch-up)
 }
 
 export class FilterSettings {

@@ -1,9 +1,28 @@
-// CONTRACT STUB (the rules/reload engineer owns this file and keeps these members).
-import { RootContextBase, HttpContextBase } from "../abi/contexts";
+// Root context of the edgewatch filter: configuration, rule delivery (push and pull), ticks.
+//
+// Push: the rules travel inside the plugin configuration ("rules": {...}); Envoy creates a NEW root
+// context for every configuration change (same VM, reference envoy-host.md §3.5), so on_configure
+// parses and validates everything and returns false on any error: Envoy rejects the update and the
+// previous root (with the last good rules) keeps serving.
+// Pull: see reload/pull.ts. Pulled rules, once any were fetched, take precedence over pushed ones
+// (which then only serve as the bootstrap set until the first fetch).
+// A reload builds a complete RuleSet aside and swaps one reference: requests never wait for a
+// reload and never see a half-built set.
+import { RootContextBase, HttpContextBase, roots } from "../abi/contexts";
 import { FilterSettings } from "../config/settings";
 import { RuleSet } from "../rules/rule-set";
 import { Observability } from "./observability";
 import { EdgewatchHttp } from "./http-context";
+import { BufferType } from "../abi/status";
+import { getBufferBytes } from "../host/buffers";
+import { parseConfiguration } from "../config/parse";
+import { buildRulesFromNode, RulesBuild } from "../rules/document";
+import { Reason } from "../rules/reasons";
+import { countReloadFailure, countReloadSuccess, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
+import { agent, setApplyHook, nowMs } from "./reload/pull";
+import { digest, claimCount } from "./reload/shared-state";
+import { setTickPeriod } from "../host/time";
+import { logInfo, logWarn } from "../host/log";
 
 export class EdgewatchRoot extends RootContextBase {
   /** Parsed plugin configuration (replaced atomically on a successful on_configure). */
@@ -12,8 +31,123 @@ export class EdgewatchRoot extends RootContextBase {
   rules: RuleSet | null = null;
   /** Telemetry + tracing state of this root (heartbeat, metric ids, span exporter). */
   observability: Observability = new Observability(this);
+  /** Pulls rules from rules_service (settings.rulesService.cluster set). */
+  pulls: bool = false;
 
   createHttpContext(id: u32): HttpContextBase {
     return new EdgewatchHttp(id, this);
   }
+
+  onConfigure(pluginConfigurationSize: u32): bool {
+    defineRulesMetrics();
+    let buf: ArrayBuffer | null = null;
+    if (pluginConfigurationSize > 0) buf = getBufferBytes(BufferType.PluginConfiguration, 0, pluginConfigurationSize);
+    const cfg = parseConfiguration(buf);
+    if (!cfg.ok) return this.reject(cfg.reason, cfg.message);
+    const settings = cfg.settings;
+
+    // Push: build the rule set before touching any state.
+    let pushed: RuleSet | null = null;
+    let pushedDigest: u64 = 0;
+    if (cfg.rulesNode >= 0) {
+      const doc = cfg.doc!;
+      if (cfg.rulesBytes > settings.maxRulesBytes) {
+        return this.reject(Reason.Size, "$.rules is " + cfg.rulesBytes.toString() + " bytes, max_rules_bytes is " + settings.maxRulesBytes.toString());
+      }
+      const res: RulesBuild = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
+      if (!res.ok) return this.reject(res.reason, res.message);
+      pushed = res.rules;
+      pushedDigest = digest(doc.base + <usize>doc.start(cfg.rulesNode), cfg.rulesBytes, 0x65770001);
+    }
+
+    // Accepted: commit.
+    this.settings = settings;
+    this.pulls = settings.rulesService.cluster.length > 0;
+    this.observability.configure(settings);
+    if (this.pulls) {
+      agent.attach(this.id, settings.rulesService, settings.maxRulesBytes);
+      agent.catchUp();
+    }
+    if (this.pulls && agent.current !== null) {
+      this.swap(agent.current!);
+    } else if (pushed !== null) {
+      const set = pushed!;
+      if (claimCount(pushedDigest, nowMs(), 5000)) countReloadSuccess(nowMs() / 1000);
+      setRulesGauges(set.version, set.cidrCount);
+      this.swap(set);
+      logInfo("edgewatch: rules version " + set.version.toString() + " applied from plugin configuration (" +
+        set.cidrCount.toString() + " CIDRs, " + set.rules.length.toString() + " rules, " + set.tableBytes().toString() + " table bytes)");
+    }
+    let tick = settings.telemetry.heartbeatMs;
+    if (this.pulls && settings.rulesService.tickMs < tick) tick = settings.rulesService.tickMs;
+    setTickPeriod(<u32>tick);
+    return true;
+  }
+
+  /** Log + count a rejected configuration; Envoy keeps the previous one (and its rules). */
+  reject(reason: string, message: string): bool {
+    countReloadFailure(reason);
+    const old = this.currentVersionText();
+    logWarn("edgewatch: configuration rejected (reason=" + reason + "): " + message + "; keeping " + old);
+    return false;
+  }
+
+  currentVersionText(): string {
+    // The previous root of this VM (if any) keeps serving.
+    const list = roots.values();
+    let best: i64 = -1;
+    for (let i = 0; i < list.length; i++) {
+      const r = changetype<EdgewatchRoot>(list[i]);
+      if (r !== this && r.rules !== null && r.rules!.version > best) best = r.rules!.version;
+    }
+    return best >= 0 ? "rules version " + best.toString() : "the previous configuration";
+  }
+
+  /** Atomically replace the rule snapshot for new requests. */
+  swap(set: RuleSet): void {
+    this.rules = set;
+    this.observability.onRulesApplied(set);
+  }
+
+  onTick(): void {
+    if (this.pulls) agent.onTick(this.id);
+    this.observability.onTick();
+  }
+
+  onQueueReady(token: u32): void {
+    agent.onQueueReady(token);
+  }
+
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+    if (agent.ownsCall(token)) {
+      agent.onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+      return;
+    }
+    this.observability.onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+  }
+
+  onDelete(): void {
+    if (this.pulls) {
+      // Hand the agent to another pull root of this VM, if any.
+      let successor: u32 = 0;
+      const list = roots.values();
+      for (let i = 0; i < list.length; i++) {
+        const r = changetype<EdgewatchRoot>(list[i]);
+        if (r !== this && r.pulls && r.id > successor) successor = r.id;
+      }
+      agent.detach(this.id, successor);
+    }
+    this.observability.onDelete();
+  }
 }
+
+/** Swap pulled rules into every pull-enabled root of this VM. */
+function applyPulled(set: RuleSet): void {
+  const list = roots.values();
+  for (let i = 0; i < list.length; i++) {
+    const r = changetype<EdgewatchRoot>(list[i]);
+    if (r.pulls) r.swap(set);
+  }
+}
+
+setApplyHook(applyPulled);

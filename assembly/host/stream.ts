@@ -20,3 +20,12 @@ export function setEffectiveContext(id: u32): u32 { return proxy_set_effective_c
 
 /** Finish a root context whose on_done returned false. */
 export function done(): u32 { return proxy_done(); }
+
+/**
+ * Local reply from pre-encoded parts (details UTF-8, body, serialized header pairs), so a deny on
+ * the request path allocates nothing.
+ */
+export function sendLocalResponseRaw(status: u32, details: ArrayBuffer, body: ArrayBuffer, headerPairs: ArrayBuffer): u32 {
+  return proxy_send_local_response(status, changetype<usize>(details), details.byteLength, changetype<usize>(body), body.byteLength,
+    changetype<usize>(headerPairs), headerPairs.byteLength, GRPC_STATUS_NONE);
+}

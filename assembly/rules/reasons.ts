@@ -1,0 +1,17 @@
+// The fixed set of reload-failure reasons (label `reason` of rules_reload_failures_total).
+export namespace Reason {
+  /** Not JSON: syntax error, invalid UTF-8, nesting deeper than 32. */
+  export const Json = "json";
+  /** Valid JSON, wrong document: unknown field, wrong type, missing or duplicate id, bad value. */
+  export const Schema = "schema";
+  /** A CIDR or address that does not parse. */
+  export const Cidr = "cidr";
+  /** Document larger than max_rules_bytes. */
+  export const Size = "size";
+  /** Pulled document whose version is older than the one in force. */
+  export const Version = "version";
+  /** Rules service unreachable, timed out, or answered an unexpected status. */
+  export const Fetch = "fetch";
+}
+
+export const ALL_REASONS: string[] = [Reason.Json, Reason.Schema, Reason.Cidr, Reason.Size, Reason.Version, Reason.Fetch];
