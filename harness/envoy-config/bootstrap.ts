@@ -53,7 +53,10 @@ export interface EcdsResourceOptions {
   versionInfo?: string;
 }
 
-type Json = Record<string, unknown>;
+/** A JSON-shaped Envoy config object (proto field names); deliberately loose, it is data for YAML. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EnvoyConfigObject = Record<string, any>;
+type Json = EnvoyConfigObject;
 
 /** Duration JSON form ("15s", "0.25s") from milliseconds. */
 export function durationFromMs(ms: number): string {
