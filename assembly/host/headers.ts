@@ -50,3 +50,13 @@ export function removeHeader(map: i32, key: string): u32 {
   const k = String.UTF8.encode(key);
   return proxy_remove_header_map_value(map, changetype<usize>(k), k.byteLength);
 }
+
+/** Replace (or add) a header with raw value bytes; `key` pre-encoded lower-case. No allocation. */
+export function replaceHeaderRaw(map: i32, key: ArrayBuffer, valuePtr: usize, valueLen: i32): u32 {
+  return proxy_replace_header_map_value(map, changetype<usize>(key), key.byteLength, valuePtr, valueLen);
+}
+
+/** Remove a header; `key` pre-encoded lower-case. No allocation. */
+export function removeHeaderRaw(map: i32, key: ArrayBuffer): u32 {
+  return proxy_remove_header_map_value(map, changetype<usize>(key), key.byteLength);
+}

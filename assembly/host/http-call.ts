@@ -46,3 +46,20 @@ export function lastCallStatusCode(): u32 {
   takeOut();
   return code;
 }
+
+/**
+ * Dispatch with pre-encoded parts: `cluster` UTF-8, `headerPairs` from serializePairs, the body as
+ * (ptr, len) inside a reusable buffer. Returns the token or 0 (see lastHttpCallStatus).
+ */
+export function httpCallRaw(cluster: ArrayBuffer, headerPairs: ArrayBuffer, bodyPtr: usize, bodyLen: i32, timeoutMs: u32): u32 {
+  store<u32>(OUT_U32, 0);
+  const r = proxy_http_call(
+    changetype<usize>(cluster), cluster.byteLength, changetype<usize>(headerPairs), headerPairs.byteLength,
+    bodyPtr, bodyLen, changetype<usize>(EMPTY_PAIRS), EMPTY_PAIRS.byteLength, timeoutMs, OUT_U32);
+  lastHttpCallStatus = r;
+  if (r != WasmResult.Ok) return 0;
+  return load<u32>(OUT_U32);
+}
+
+// @ts-ignore: decorator
+@lazy const EMPTY_PAIRS: ArrayBuffer = serializePairs(new Array<HeaderPair>());

@@ -1,0 +1,161 @@
+// Trace context at the proxy: parse, decide, propagate (request-headers phase), and the
+// response-time "always keep" rules (on_log).
+//
+// Decision (head, at request headers):
+//   1. A valid incoming traceparent whose sender we trust (tracing.trust_parent: "always", "never",
+//      or "trusted" = client address in tracing.trusted_cidrs): its sampled flag decides ("parent").
+//   2. Otherwise the route's probability from the rules (rules.sampling.rateFor(route)), decided
+//      consistently from the trace's randomness (the ot=rv sub-key if present, else the trace id's
+//      right-most 56 bits): R ≥ T keeps, T = (1-p)·2^56 ("probability"). Every proxy applying the
+//      same rate to the same trace id decides the same, without coordination.
+// Propagation (always, even when not sampled): traceparent is replaced by
+// 00-<trace-id>-<OUR span id>-<flags>, flags = sampled bit of our decision + the random bit (kept
+// from the parent, set for traces we start). tracestate: when we sampled by probability,
+// ot=th:<T> is written first (rv and other ot sub-keys kept); when the propagated context is not
+// sampled any th is removed; an invalid tracestate, or any tracestate without a valid traceparent,
+// is removed (W3C: a restarted trace has no vendor state). An invalid traceparent is treated as
+// absent: a new trace id and span id come from the host's randomness.
+// Tail rules (on_log): a request not kept at the head is still exported when it answered 5xx
+// (sampling.always_keep_5xx) or took at least sampling.slow_threshold_ms ("error" / "slow").
+// The flag already propagated upstream stays as decided at the head: downstream services will not
+// have sampled such a trace, so its exported span is the proxy's view alone.
+import { TracingSettings, ClientAddressSettings } from "../config/settings";
+import { TraceParent, parseTraceparent, formatTraceparent, FLAG_RANDOM, FLAG_SAMPLED, TRACEPARENT_LEN } from "./traceparent";
+import { TraceState, parseTracestate, buildTracestate, buildFreshTracestate, ThMode, MAX_TRACESTATE_OUT } from "./tracestate";
+import { thresholdFor, RANDOMNESS_MASK } from "./sampling";
+import { SampleReason } from "./span-store";
+import { randomNonZero64, random64 } from "./random";
+import { TrustedSources } from "./trusted-sources";
+import { getHeaderBytes, replaceHeaderRaw, removeHeaderRaw } from "../host/headers";
+import { MapType } from "../abi/status";
+
+// @ts-ignore: decorator
+@lazy const K_TRACEPARENT: ArrayBuffer = String.UTF8.encode("traceparent");
+// @ts-ignore: decorator
+@lazy const K_TRACESTATE: ArrayBuffer = String.UTF8.encode("tracestate");
+
+const TP_OUT: usize = memory.data(64);
+const TS_OUT: usize = memory.data(MAX_TRACESTATE_OUT + 320);
+
+/** Per-stream trace state (lives on the stream context). */
+export class StreamTrace {
+  traceHi: u64 = 0;
+  traceLo: u64 = 0;
+  spanId: u64 = 0;
+  /** 0 when the trace started here. */
+  parentId: u64 = 0;
+  /** W3C flags propagated upstream. */
+  flags: u8 = 0;
+  /** Kept by the head decision. */
+  headSampled: bool = false;
+  /** SampleReason of the final decision (None = not exported). */
+  reason: u8 = 0;
+  /** The tracestate sent upstream (null = none). */
+  tracestate: ArrayBuffer | null = null;
+}
+
+export class Tracer {
+  enabled: bool = true;
+  trustParent: i32 = 0;
+  trusted: TrustedSources = new TrustedSources();
+  private tp: TraceParent = new TraceParent();
+  private ts: TraceState = new TraceState();
+  private lastRate: f64 = -1.0;
+  private lastThreshold: u64 = 0;
+
+  configure(t: TracingSettings): void {
+    this.enabled = t.enabled;
+    this.trustParent = t.trustParent;
+    this.trusted = new TrustedSources();
+    this.trusted.configure(t.trustedCidrs);
+  }
+
+  /** Threshold for a rate, cached for the common case of one rate across requests. */
+  thresholdOf(rate: f64): u64 {
+    if (rate != this.lastRate) {
+      this.lastRate = rate;
+      this.lastThreshold = thresholdFor(rate);
+    }
+    return this.lastThreshold;
+  }
+
+  /**
+   * Request-headers phase: read traceparent/tracestate, decide, write the propagated headers.
+   * `rate` is the route's head-sampling probability; `propagate` false (the request is answered
+   * locally) decides without writing headers.
+   */
+  begin(st: StreamTrace, rate: f64, client: ClientAddressSettings, propagate: bool): void {
+    const tp = this.tp;
+    const tpBuf = getHeaderBytes(MapType.RequestHeaders, K_TRACEPARENT);
+    const valid = tpBuf !== null && parseTraceparent(changetype<usize>(tpBuf), tpBuf.byteLength, tp);
+    let tsBuf: ArrayBuffer | null = null;
+    let tsValid = false;
+    if (valid) {
+      st.traceHi = tp.traceHi;
+      st.traceLo = tp.traceLo;
+      st.parentId = tp.parentId;
+      tsBuf = getHeaderBytes(MapType.RequestHeaders, K_TRACESTATE);
+      if (tsBuf !== null) tsValid = parseTracestate(changetype<usize>(tsBuf), tsBuf.byteLength, this.ts);
+    } else {
+      st.traceHi = random64();
+      st.traceLo = randomNonZero64();
+      st.parentId = 0;
+    }
+    st.spanId = randomNonZero64();
+
+    const threshold = this.thresholdOf(rate);
+    let sampled: bool;
+    let mode: i32;
+    if (valid && this.trusts(client)) {
+      sampled = tp.sampled;
+      st.reason = sampled ? SampleReason.Parent : SampleReason.None;
+      mode = sampled ? ThMode.Keep : ThMode.Remove;
+    } else {
+      const r = valid && tsValid && this.ts.hasRv ? this.ts.rv : (st.traceLo & RANDOMNESS_MASK);
+      sampled = r >= threshold;
+      st.reason = sampled ? SampleReason.Probability : SampleReason.None;
+      mode = sampled ? ThMode.Set : ThMode.Remove;
+    }
+    st.headSampled = sampled;
+    const flags: u8 = (valid ? (tp.flags & FLAG_RANDOM) : FLAG_RANDOM) | (sampled ? FLAG_SAMPLED : 0);
+    st.flags = flags;
+
+    formatTraceparent(TP_OUT, st.traceHi, st.traceLo, st.spanId, flags);
+    if (propagate) replaceHeaderRaw(MapType.RequestHeaders, K_TRACEPARENT, TP_OUT, TRACEPARENT_LEN);
+
+    let n: i32;
+    if (tsValid) {
+      n = buildTracestate(this.ts, mode, threshold, TS_OUT);
+      if (n < 0) {
+        st.tracestate = tsBuf; // forwarded unchanged
+        return;
+      }
+    } else {
+      n = buildFreshTracestate(mode == ThMode.Set, threshold, TS_OUT);
+    }
+    if (n > 0) {
+      if (propagate) replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, TS_OUT, n);
+      const copy = new ArrayBuffer(n);
+      memory.copy(changetype<usize>(copy), TS_OUT, <usize>n);
+      st.tracestate = copy;
+    } else {
+      st.tracestate = null;
+      // A restarted trace carries no vendor state; an invalid or emptied tracestate is dropped.
+      if (propagate && (!valid || tsBuf !== null)) removeHeaderRaw(MapType.RequestHeaders, K_TRACESTATE);
+    }
+  }
+
+  private trusts(client: ClientAddressSettings): bool {
+    if (this.trustParent == 0) return true;
+    if (this.trustParent == 1) return false;
+    return this.trusted.containsClient(client);
+  }
+}
+
+/** Tail decision at on_log for a request the head did not keep. */
+export function tailReason(st: StreamTrace, status: i32, durationMs: u64, keep5xx: bool, slowMs: i64): u8 {
+  if (st.headSampled) return st.reason;
+  if (keep5xx && status >= 500) return SampleReason.Error;
+  if (slowMs > 0 && durationMs >= <u64>slowMs) return SampleReason.Slow;
+  return SampleReason.None;
+}
