@@ -196,10 +196,12 @@ class SchemaChecker {
 
   private oneofs(type: protobuf.Type, raw: Record<string, unknown>, origin: Origin, present: Set<string>, path: string): void {
     const groups = new Map<string, { members: string[]; required: boolean }>();
+    const realMembers = new Set<string>();
     for (const oneof of type.oneofsArray) {
       // proto3 `optional` synthesizes a one-member oneof named _<field>; it constrains nothing.
       if (oneof.oneof.length === 1 && oneof.name === `_${oneof.oneof[0]}`) continue;
       groups.set(oneof.name, { members: [...oneof.oneof], required: oneof.options?.["(validate.required)"] === true });
+      for (const m of oneof.oneof) realMembers.add(m);
     }
     // (udpa.annotations.field_migrate).oneof_promotion: plain fields that will join a oneof.
     for (const f of type.fieldsArray) {
@@ -210,7 +212,9 @@ class SchemaChecker {
       groups.set(promo, g);
     }
     for (const [name, g] of groups) {
-      const set = g.members.filter((m) => present.has(m) && !isProtoDefault(raw[origin.keys[m]!], type.fields[m]!));
+      // A oneof member written explicitly is set even at its default (`port_value: 0` selects the
+      // port_value case); a plain field awaiting promotion counts only with a non-default value.
+      const set = g.members.filter((m) => present.has(m) && (realMembers.has(m) || !isProtoDefault(raw[origin.keys[m]!], type.fields[m]!)));
       if (set.length > 1) {
         this.err(path, `oneof ${name}: at most one of [${g.members.join(", ")}] may be set, got ${set.join(", ")}`);
       } else if (set.length === 0 && g.required) {

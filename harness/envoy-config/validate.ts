@@ -130,6 +130,10 @@ export function validateEcdsPair(bootstrap: unknown, response: unknown, opts: Va
   if (b.ok && r.ok) {
     const subs = ecdsSubscriptions(bootstrap);
     const resources = isPlainObject(response) && Array.isArray(response.resources) ? response.resources : [];
+    // FilterConfigSubscription::onConfigUpdate: "Unexpected number of resources in ExtensionConfigDS response".
+    if (resources.length !== 1) {
+      errors.push({ path: "resource.resources", message: `an ECDS file must hold exactly one resource, got ${resources.length}` });
+    }
     resources.forEach((res, i) => {
       if (!isPlainObject(res)) return;
       const name = res.name;

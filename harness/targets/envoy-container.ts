@@ -107,6 +107,7 @@ export class EnvoyContainer extends GenericContainer {
 
 export class StartedEnvoyContainer extends AbstractStartedContainer {
   private version = 1;
+  private configuration: string;
 
   constructor(
     started: StartedTestContainer,
@@ -116,6 +117,7 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
     private readonly logBuffer: LogBuffer,
   ) {
     super(started);
+    this.configuration = cfg.plugin.configuration;
   }
 
   get listenerUrl(): string {
@@ -131,7 +133,13 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
     return this.logBuffer.text();
   }
 
+  /**
+   * Push a new plugin configuration through the watched ECDS file and wait until Envoy applied it.
+   * An unchanged configuration is a no-op, as in Envoy (an update with the same typed_config hash
+   * is skipped without touching config_reload).
+   */
   async updatePluginConfiguration(configuration: string): Promise<void> {
+    if (configuration === this.configuration) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };
     const resource = renderEcdsResource(cfg, { wasmPathInContainer: CONTAINER_PATHS.wasm, versionInfo });
@@ -140,6 +148,7 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
     const mv = await this.exec(["mv", "-f", CONTAINER_PATHS.ecdsTemp, CONTAINER_PATHS.ecds]);
     if (mv.exitCode !== 0) throw new Error(`mv onto ${CONTAINER_PATHS.ecds} failed (${mv.exitCode}): ${mv.output}`);
     await awaitEcdsApplied(this.adminUrl, this.cfg.plugin.name, before, 10_000, () => this.logBuffer.tail(20));
+    this.configuration = configuration;
   }
 }
 

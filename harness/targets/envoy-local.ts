@@ -69,18 +69,24 @@ process.once("exit", () => {
 
 class LocalEnvoy implements StartedTarget {
   private version = 1;
+  private configuration: string;
 
   constructor(
     readonly listenerUrl: string,
     readonly adminUrl: string,
     private readonly cfg: ProxyConfig,
     private readonly child: ChildProcess,
-    private readonly dir: string,
+    /** Temp directory with envoy.yaml and ecds/ (removed by stop()). */
+    readonly dir: string,
     private readonly ecdsPath: string,
     readonly logs: LogBuffer,
-  ) {}
+  ) {
+    this.configuration = cfg.plugin.configuration;
+  }
 
+  /** As StartedEnvoyContainer.updatePluginConfiguration: an unchanged configuration is a no-op. */
   async updatePluginConfiguration(configuration: string): Promise<void> {
+    if (configuration === this.configuration) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };
     const resource = renderEcdsResource(cfg, { versionInfo });
@@ -90,6 +96,7 @@ class LocalEnvoy implements StartedTarget {
     await fs.promises.writeFile(tmp, toYaml(resource));
     await fs.promises.rename(tmp, this.ecdsPath);
     await awaitEcdsApplied(this.adminUrl, this.cfg.plugin.name, before, 10_000, () => this.logs.tail(20));
+    this.configuration = configuration;
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,9 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
+import { createRequire } from "node:module";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EnvoyConfigValidationError } from "../../harness/envoy-config/validate.js";
@@ -176,6 +178,68 @@ describe("Envoy admin client", () => {
     admin.readyStatus = 503;
     await expect(waitForReady(admin.url, 200)).rejects.toMatchObject({ code: "EDGEWATCH_ENVOY_NOT_READY", message: expect.stringContaining("503 PRE_INITIALIZING") });
     await expect(waitForReady(admin.url, 3000, () => "exit 1")).rejects.toThrow(/exited before it was ready: exit 1/);
+  });
+});
+
+describe("envoy-local target against a stand-in envoy binary (test/envoy/fixtures/fake-envoy.mjs)", () => {
+  let dir: string;
+  const saved = { ...process.env };
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgewatch-fake-bin-"));
+    const fixture = fileURLToPath(new URL("./fixtures/fake-envoy.mjs", import.meta.url));
+    fs.writeFileSync(path.join(dir, "envoy"), `#!/bin/sh\nexec "${process.execPath}" "${fixture}" "$@"\n`, { mode: 0o755 });
+    process.env.EDGEWATCH_ENVOY_BIN = path.join(dir, "envoy");
+    process.env.FAKE_ENVOY_YAML = createRequire(import.meta.url).resolve("yaml");
+  });
+  afterEach(() => delete process.env.FAKE_ENVOY_CRASH);
+  afterAll(() => {
+    for (const k of ["EDGEWATCH_ENVOY_BIN", "FAKE_ENVOY_YAML"]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function config() {
+    const cfg = testProxyConfig({ listener: { address: "127.0.0.1", port: 0 }, admin: { address: "127.0.0.1", port: 0 }, workers: 3 });
+    cfg.plugin.wasmPath = fileURLToPath(new URL("./fixtures/fake-envoy.mjs", import.meta.url)); // any existing file
+    return cfg;
+  }
+
+  it("starts with ports 0, finds admin and listener, pushes ECDS by rename, and cleans up on stop", async () => {
+    expect(await envoyLocalTarget.availability()).toEqual({ available: true });
+    const started = await envoyLocalTarget.start(config());
+    const configDir = (started as unknown as { dir: string }).dir;
+    try {
+      expect(started.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${started.adminUrl}/ready`)).text()).toBe("LIVE\n");
+      expect(await (await fetch(`${started.listenerUrl}/api/x`)).text()).toBe("fake-envoy /api/x");
+      const argv = JSON.parse(fs.readFileSync(path.join(configDir, "argv.json"), "utf8")) as string[];
+      expect(argv.slice(0, 4)).toEqual(["-c", path.join(configDir, "envoy.yaml"), "--concurrency", "3"]);
+      expect(argv).toContain("--disable-hot-restart");
+
+      const reload = "extension_config_discovery.http_filter.edgewatch.config_reload";
+      expect(await readStat(started.adminUrl, reload)).toBe(1);
+      await started.updatePluginConfiguration(JSON.stringify({ telemetry: { method_label: true } }));
+      expect(await readStat(started.adminUrl, reload)).toBe(2);
+      const ecds = YAML.parse(fs.readFileSync(path.join(configDir, "ecds", "edgewatch-filter.yaml"), "utf8")) as Json;
+      expect(ecds.version_info).toBe("2");
+      expect(ecds.resources[0].typed_config.config.configuration.value).toBe('{"telemetry":{"method_label":true}}');
+      // Unchanged configuration: Envoy skips it (same hash), so the harness does not wait for a reload.
+      await started.updatePluginConfiguration(JSON.stringify({ telemetry: { method_label: true } }));
+      expect(await readStat(started.adminUrl, reload)).toBe(2);
+      await expect(started.updatePluginConfiguration("REJECT")).rejects.toMatchObject({ code: "EDGEWATCH_ECDS_REJECTED" });
+    } finally {
+      await started.stop();
+    }
+    expect(fs.existsSync(configDir)).toBe(false);
+    await expect(fetch(`${started.adminUrl}/ready`)).rejects.toThrow();
+  });
+
+  it("fails start with Envoy's own output when the process exits during startup", async () => {
+    process.env.FAKE_ENVOY_CRASH = "1";
+    await expect(envoyLocalTarget.start(config())).rejects.toThrow(/exited with 1 during startup:[\s\S]*fake failure/);
   });
 });
 

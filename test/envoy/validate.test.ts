@@ -61,7 +61,7 @@ describe("generated configs validate against Envoy's v3 protos", () => {
         clusterNames: fc.uniqueArray(name, { minLength: 1, maxLength: 4 }),
         routeNames: fc.uniqueArray(name, { minLength: 1, maxLength: 5 }),
         timeouts: fc.array(fc.integer({ min: 0, max: 120_000 }), { minLength: 5, maxLength: 5 }),
-        ports: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { minLength: 2, maxLength: 2 }),
+        ports: fc.uniqueArray(fc.integer({ min: 0, max: 65535 }), { minLength: 2, maxLength: 2 }),
         workers: fc.integer({ min: 1, max: 16 }),
         hops: fc.integer({ min: 0, max: 5 }),
         flushOnAdmin: fc.boolean(),
@@ -95,6 +95,11 @@ describe("generated configs validate against Envoy's v3 protos", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("accepts port 0 (ephemeral): an explicit default still selects its oneof case", () => {
+    const b = renderBootstrap(testProxyConfig({ listener: { address: "127.0.0.1", port: 0 }, admin: { address: "127.0.0.1", port: 0 } }));
+    expectValid(validateBootstrap(b));
   });
 
   it("accepts JSON camelCase names and integers as strings, like Envoy's JSON parser", () => {
@@ -433,6 +438,15 @@ describe("semantic errors are rejected with the path that needs fixing", () => {
 describe("ECDS resources", () => {
   const cfg = exampleProxyConfig();
   const bootstrap = renderEcdsBootstrap(cfg, { ecds: { path: "/etc/envoy/ecds/edgewatch-filter.yaml" } });
+
+  it("reject a file with more or fewer than one resource (Envoy: unexpected number of resources)", () => {
+    const r = clone(renderEcdsResource(cfg)) as Json;
+    r.resources.push({ ...clone(r.resources[0]), name: "other" });
+    const errors = validateEcdsPair(bootstrap, r).errors;
+    expect(errors[0]).toEqual({ path: "resource.resources", message: "an ECDS file must hold exactly one resource, got 2" });
+    r.resources = [];
+    expect(validateEcdsPair(bootstrap, r).errors).toEqual([{ path: "resource.resources", message: "an ECDS file must hold exactly one resource, got 0" }]);
+  });
 
   it("reject a resource whose plugin names a cluster the bootstrap lacks", () => {
     const r = renderEcdsResource({ ...cfg, plugin: { ...cfg.plugin, configuration: JSON.stringify({ tracing: { collector: { cluster: "jaeger" } } }) } });
