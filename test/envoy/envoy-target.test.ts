@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProxyConfig } from "../../harness/config/proxy-config.js";
-import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
+import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_MS } from "../../harness/envoy-config/defaults.js";
 import { readEcdsCounters } from "../../harness/targets/envoy-admin.js";
 import { describeTargets } from "../../harness/targets/registry.js";
 import type { StartedTarget } from "../../harness/targets/target.js";
@@ -69,6 +69,17 @@ describe("Envoy target", () => {
         const body = await (await fetch(`${proxy.adminUrl}/stats/prometheus`)).text();
         expect(body).toMatch(/^edgewatch_\w+/m);
         expect(body).toMatch(/^edgewatch_requests_total\{[^}]*route="api"[^}]*\} [1-9]/m);
+      });
+
+      it("renders the filter's histograms with edgewatch's buckets (stats_config applied)", async () => {
+        expect((await fetch(`${proxy.listenerUrl}/api/histogram`)).status).toBe(200);
+        const body = await (await fetch(`${proxy.adminUrl}/stats/prometheus`)).text();
+        const first = EDGEWATCH_HISTOGRAM_BUCKETS_MS[0]!;
+        const last = EDGEWATCH_HISTOGRAM_BUCKETS_MS[EDGEWATCH_HISTOGRAM_BUCKETS_MS.length - 1]!;
+        expect(body).toMatch(new RegExp(`^edgewatch_route_latency_ms_bucket\\{[^}]*route="api"[^}]*le="${first}"\\} \\d+`, "m"));
+        expect(body).toMatch(new RegExp(`^edgewatch_route_latency_ms_bucket\\{[^}]*le="${last}"\\} [1-9]`, "m"));
+        // Envoy's default list would include 300000; ours stops at 60 s.
+        expect(body).not.toMatch(/^edgewatch_route_latency_ms_bucket\{[^}]*le="300000"\}/m);
       });
 
       it("applies an ECDS push of a new plugin configuration to new requests", async () => {
