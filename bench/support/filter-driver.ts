@@ -1,0 +1,382 @@
+/**
+ * A minimal, fast proxy-wasm host for micro-benchmarks of the product filter (build/edgewatch.wasm):
+ * one VM, one root context, streams driven call by call (on_request_headers → on_response_headers →
+ * on_log → on_done → on_delete) with every host call the filter makes answered by a cheap JS stub
+ * (header maps, properties, metrics as plain counters, WASI random, an http_call recorder).
+ *
+ * What a timing from this driver covers: the guest code plus the JS↔wasm transitions and the
+ * stubs' own work (a Map lookup and a copy into guest memory per value read). It excludes the
+ * network, the emulated proxy and Envoy's C++ host (whose host calls cost more: ~0.1–0.3 µs each,
+ * reference performance.md §2). Differences between configurations isolate a feature's cost.
+ */
+import { readFileSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
+
+export interface DriverOptions {
+  wasmPath: string;
+  /** Plugin configuration JSON (buffer 7). */
+  configuration: string;
+}
+
+export interface RequestSpec {
+  headers: Array<[string, string]>;
+  routeName?: string | null;
+  sourceAddress?: string;
+  status?: number;
+  /** Extra response headers. */
+  responseHeaders?: Array<[string, string]>;
+  /** Filter clock advanced between request and response headers (simulated upstream latency). */
+  latencyMs?: number;
+}
+
+export interface HttpCallRecord {
+  token: number;
+  cluster: string;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+type Map_ = Array<[string, string]>;
+
+export class FilterDriver {
+  readonly instance: WebAssembly.Instance;
+  readonly exports: any;
+  private mem!: WebAssembly.Memory;
+  private u8!: Uint8Array;
+  private dv!: DataView;
+  readonly rootId = 1;
+  private nextId = 2;
+  private config: Buffer;
+
+  // current stream state
+  private reqHeaders: Map_ | null = null;
+  private respHeaders: Map_ | null = null;
+  private routeName: string | null = null;
+  private sourceAddress = "192.0.2.10:40000";
+  private responseCode = 0;
+
+  // observations
+  readonly metrics = new Map<number, { name: string; type: number; value: bigint; samples: number[] }>();
+  /** Keep histogram samples (tests); off for benches. */
+  keepSamples = true;
+  private metricByName = new Map<string, number>();
+  private nextMetric = 1;
+  readonly httpCalls: HttpCallRecord[] = [];
+  private nextToken = 4;
+  localReplies = 0;
+  hostCalls = 0;
+  private shared = new Map<string, { value: Buffer; cas: number }>();
+  private cas = 1;
+  logs: string[] = [];
+  tickPeriodMs = 0;
+  /** proxy_define_metric calls so far (metric-id caching check). */
+  defineCalls = 0;
+  /** Added to the wall clock the filter sees (fast-forward timers and backoff). */
+  clockOffsetNs = 0n;
+  /** Fixed clock (ns) instead of the wall clock, when set. */
+  fixedClockNs: bigint | null = null;
+
+  nowNs(): bigint {
+    if (this.fixedClockNs !== null) return this.fixedClockNs + this.clockOffsetNs;
+    return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n) + this.clockOffsetNs;
+  }
+
+  /** Move the filter's clock forward. */
+  advance(ms: number): void { this.clockOffsetNs += BigInt(Math.round(ms * 1e6)); }
+
+  constructor(opts: DriverOptions) {
+    this.config = Buffer.from(opts.configuration, "utf8");
+    const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
+    const self = this;
+    const env: Record<string, Function> = {
+      proxy_log(level: number, ptr: number, len: number) {
+        self.hostCalls++;
+        const msg = self.str(ptr, len);
+        if (level >= 3) self.logs.push(msg);
+        return 0;
+      },
+      proxy_get_current_time_nanoseconds(out: number) {
+        self.hostCalls++;
+        self.view().setBigUint64(out, self.nowNs(), true);
+        return 0;
+      },
+      proxy_set_tick_period_milliseconds(ms: number) { self.tickPeriodMs = ms; return 0; },
+      proxy_get_header_map_value(type: number, kp: number, kl: number, rp: number, rs: number) {
+        self.hostCalls++;
+        const m = self.mapOf(type);
+        if (m === null) return 2;
+        const k = self.str(kp, kl).toLowerCase();
+        for (const [hk, hv] of m) if (hk === k) { self.writeOut(Buffer.from(hv, "latin1"), rp, rs); return 0; }
+        return 1;
+      },
+      proxy_get_header_map_pairs(type: number, rp: number, rs: number) {
+        self.hostCalls++;
+        const m = self.mapOf(type);
+        if (m === null || m.length === 0) { self.view().setUint32(rp, 0, true); self.view().setUint32(rs, 0, true); return 0; }
+        self.writeOut(serializePairs(m), rp, rs);
+        return 0;
+      },
+      proxy_replace_header_map_value(type: number, kp: number, kl: number, vp: number, vl: number) {
+        self.hostCalls++;
+        const m = self.mapOf(type);
+        if (m === null) return 2;
+        const k = self.str(kp, kl).toLowerCase();
+        const v = self.str(vp, vl);
+        const i = m.findIndex(([hk]) => hk === k);
+        if (i >= 0) m[i] = [k, v]; else m.push([k, v]);
+        return 0;
+      },
+      proxy_remove_header_map_value(type: number, kp: number, kl: number) {
+        self.hostCalls++;
+        const m = self.mapOf(type);
+        if (m === null) return 2;
+        const k = self.str(kp, kl).toLowerCase();
+        for (let i = m.length - 1; i >= 0; i--) if (m[i][0] === k) m.splice(i, 1);
+        return 0;
+      },
+      proxy_get_property(pp: number, pl: number, rp: number, rs: number) {
+        self.hostCalls++;
+        const path = self.str(pp, pl);
+        if (path === "xds\0route_name") {
+          if (self.routeName === null) return 1;
+          self.writeOut(Buffer.from(self.routeName, "utf8"), rp, rs);
+          return 0;
+        }
+        if (path === "source\0address") { self.writeOut(Buffer.from(self.sourceAddress, "latin1"), rp, rs); return 0; }
+        if (path === "response\0code") {
+          const b = Buffer.alloc(8);
+          b.writeBigInt64LE(BigInt(self.responseCode));
+          self.writeOut(b, rp, rs);
+          return 0;
+        }
+        return 1;
+      },
+      proxy_get_buffer_bytes(type: number, start: number, len: number, rp: number, rs: number) {
+        self.hostCalls++;
+        if (type !== 7) return 1;
+        self.writeOut(self.config.subarray(start, start + len), rp, rs);
+        return 0;
+      },
+      proxy_send_local_response() { self.hostCalls++; self.localReplies++; return 0; },
+      proxy_http_call(cp: number, cl: number, hp: number, hl: number, bp: number, bl: number, _tp: number, _tl: number, _timeout: number, tokenOut: number) {
+        self.hostCalls++;
+        const token = self.nextToken;
+        self.nextToken += 4;
+        self.httpCalls.push({
+          token, cluster: self.str(cp, cl), headers: deserializePairs(Buffer.from(self.u8.subarray(hp, hp + hl))),
+          body: Buffer.from(self.u8.subarray(bp, bp + bl)),
+        });
+        self.view().setUint32(tokenOut, token, true);
+        return 0;
+      },
+      proxy_define_metric(type: number, np: number, nl: number, out: number) {
+        self.hostCalls++;
+        self.defineCalls++;
+        const name = self.str(np, nl);
+        let id = self.metricByName.get(name);
+        if (id === undefined) {
+          id = (self.nextMetric++ << 2) | type;
+          self.metricByName.set(name, id);
+          self.metrics.set(id, { name, type, value: 0n, samples: [] });
+        }
+        self.view().setUint32(out, id, true);
+        return 0;
+      },
+      proxy_increment_metric(id: number, delta: bigint) {
+        self.hostCalls++;
+        const m = self.metrics.get(id);
+        if (!m) return 1;
+        m.value += delta;
+        return 0;
+      },
+      proxy_record_metric(id: number, value: bigint) {
+        self.hostCalls++;
+        const m = self.metrics.get(id);
+        if (!m) return 1;
+        if (m.type === 2) { m.value += 1n; if (self.keepSamples) m.samples.push(Number(value)); } else if (m.type === 1) m.value = value; else m.value += value;
+        return 0;
+      },
+      proxy_get_shared_data(kp: number, kl: number, rp: number, rs: number, casOut: number) {
+        self.hostCalls++;
+        const e = self.shared.get(self.str(kp, kl));
+        if (!e) return 1;
+        self.writeOut(e.value, rp, rs);
+        self.view().setUint32(casOut, e.cas, true);
+        return 0;
+      },
+      proxy_set_shared_data(kp: number, kl: number, vp: number, vl: number, cas: number) {
+        self.hostCalls++;
+        const k = self.str(kp, kl);
+        const e = self.shared.get(k);
+        if (e && cas !== 0 && cas !== e.cas) return 8;
+        self.shared.set(k, { value: Buffer.from(self.u8.subarray(vp, vp + vl)), cas: self.cas++ });
+        return 0;
+      },
+      proxy_register_shared_queue(_np: number, _nl: number, out: number) { self.view().setUint32(out, 1, true); return 0; },
+      proxy_resolve_shared_queue(_vp: number, _vl: number, _np: number, _nl: number, out: number) { self.view().setUint32(out, 1, true); return 0; },
+      proxy_enqueue_shared_queue() { return 0; },
+      proxy_dequeue_shared_queue() { return 7; },
+      proxy_set_effective_context() { return 0; },
+      proxy_get_status() { return 1; },
+      proxy_continue_stream() { return 0; },
+      proxy_close_stream() { return 0; },
+      proxy_done() { return 1; },
+      proxy_get_metric() { return 2; },
+      proxy_get_log_level(out: number) { self.view().setUint32(out, 2, true); return 0; },
+      proxy_set_property() { return 0; },
+      proxy_add_header_map_value() { return 0; },
+      proxy_set_header_map_pairs() { return 0; },
+      proxy_get_header_map_size() { return 0; },
+      proxy_get_buffer_status() { return 1; },
+      proxy_set_buffer_bytes() { return 0; },
+    };
+    const wasi: Record<string, Function> = {
+      random_get(ptr: number, len: number) {
+        self.hostCalls++;
+        randomFillSync(self.u8, ptr, len);
+        return 0;
+      },
+      clock_time_get(_id: number, _prec: bigint, out: number) {
+        self.view().setBigUint64(out, process.hrtime.bigint(), true);
+        return 0;
+      },
+      fd_write() { return 0; },
+      proc_exit() { return 0; },
+      environ_get() { return 0; },
+      environ_sizes_get(a: number, b: number) { self.view().setUint32(a, 0, true); self.view().setUint32(b, 0, true); return 0; },
+      args_get() { return 0; },
+      args_sizes_get(a: number, b: number) { self.view().setUint32(a, 0, true); self.view().setUint32(b, 0, true); return 0; },
+    };
+    const imports: WebAssembly.Imports = { env: {}, wasi_snapshot_preview1: {} };
+    for (const imp of WebAssembly.Module.imports(module)) {
+      const table = imp.module === "env" ? env : wasi;
+      const fn = table[imp.name];
+      if (!fn) throw new Error(`filter-driver: no stub for import ${imp.module}.${imp.name}`);
+      (imports[imp.module] as Record<string, Function>)[imp.name] = fn;
+    }
+    this.instance = new WebAssembly.Instance(module, imports);
+    this.exports = this.instance.exports;
+    this.mem = this.exports.memory;
+    this.refresh();
+    if (this.exports._start) this.exports._start();
+    this.exports.proxy_on_context_create(this.rootId, 0);
+    if (!this.exports.proxy_on_vm_start(this.rootId, 0)) throw new Error("on_vm_start failed");
+    if (!this.exports.proxy_on_configure(this.rootId, this.config.length)) {
+      throw new Error(`on_configure rejected the configuration: ${this.logs.join(" | ")}`);
+    }
+  }
+
+  private refresh(): void {
+    if (!this.u8 || this.u8.buffer !== this.mem.buffer) {
+      this.u8 = new Uint8Array(this.mem.buffer);
+      this.dv = new DataView(this.mem.buffer);
+    }
+  }
+  private view(): DataView { this.refresh(); return this.dv; }
+  private str(p: number, l: number): string {
+    this.refresh();
+    return Buffer.from(this.u8.buffer, this.u8.byteOffset + p, l).toString("latin1");
+  }
+  private writeOut(b: Buffer | Uint8Array, rp: number, rs: number): void {
+    if (b.length === 0) { this.view().setUint32(rp, 0, true); this.view().setUint32(rs, 0, true); return; }
+    const ptr = this.exports.malloc(b.length) >>> 0;
+    this.refresh();
+    this.u8.set(b, ptr);
+    this.dv.setUint32(rp, ptr, true);
+    this.dv.setUint32(rs, b.length, true);
+  }
+  private mapOf(type: number): Map_ | null {
+    if (type === 0) return this.reqHeaders;
+    if (type === 2) return this.respHeaders;
+    if (type === 6) return this.callResponseHeaders;
+    return null;
+  }
+  private callResponseHeaders: Map_ | null = null;
+
+  /** Request headers as the filter left them after the last on_request_headers. */
+  lastRequestHeaders: Map_ = [];
+
+  /** Drive one complete stream; returns the request headers as forwarded upstream. */
+  request(spec: RequestSpec): Map_ {
+    const id = this.nextId++;
+    const x = this.exports;
+    this.routeName = spec.routeName === undefined ? null : spec.routeName;
+    this.sourceAddress = spec.sourceAddress ?? "192.0.2.10:40000";
+    this.reqHeaders = spec.headers.map(([k, v]) => [k, v] as [string, string]);
+    this.respHeaders = null;
+    this.responseCode = 0;
+    x.proxy_on_context_create(id, this.rootId);
+    const localBefore = this.localReplies;
+    x.proxy_on_request_headers(id, this.reqHeaders.length, 1);
+    const forwarded = this.reqHeaders;
+    this.lastRequestHeaders = forwarded;
+    const status = this.localReplies > localBefore ? 403 : (spec.status ?? 200);
+    this.responseCode = status;
+    this.respHeaders = [[":status", String(status)], ...(spec.responseHeaders ?? [])];
+    if (spec.latencyMs) this.advance(spec.latencyMs);
+    x.proxy_on_response_headers(id, this.respHeaders.length, 1);
+    x.proxy_on_log(id);
+    x.proxy_on_done(id);
+    x.proxy_on_delete(id);
+    this.reqHeaders = null;
+    this.respHeaders = null;
+    return forwarded;
+  }
+
+  tick(): void { this.exports.proxy_on_tick(this.rootId); }
+
+  /** Answer an http_call (status 0 = reset: no headers). */
+  answerHttpCall(token: number, status: number): void {
+    this.callResponseHeaders = status === 0 ? null : [[":status", String(status)]];
+    this.exports.proxy_on_http_call_response(this.rootId, token, status === 0 ? 0 : 1, 0, 0);
+    this.callResponseHeaders = null;
+  }
+
+  /** Histogram samples recorded under a stat name. */
+  samples(name: string): number[] {
+    const id = this.metricByName.get(name);
+    return id === undefined ? [] : this.metrics.get(id)!.samples;
+  }
+
+  /** All metrics as name → value. */
+  snapshot(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const m of this.metrics.values()) out.set(m.name, m.value);
+    return out;
+  }
+
+  metric(name: string): bigint | undefined {
+    const id = this.metricByName.get(name);
+    return id === undefined ? undefined : this.metrics.get(id)!.value;
+  }
+
+  memoryBytes(): number { return this.mem.buffer.byteLength; }
+}
+
+function serializePairs(pairs: Map_): Buffer {
+  const parts: Buffer[] = [];
+  const head = Buffer.alloc(4 + pairs.length * 8);
+  head.writeUInt32LE(pairs.length, 0);
+  pairs.forEach(([k, v], i) => {
+    const kb = Buffer.from(k, "latin1");
+    const vb = Buffer.from(v, "latin1");
+    head.writeUInt32LE(kb.length, 4 + i * 8);
+    head.writeUInt32LE(vb.length, 8 + i * 8);
+    parts.push(kb, Buffer.from([0]), vb, Buffer.from([0]));
+  });
+  return Buffer.concat([head, ...parts]);
+}
+
+function deserializePairs(b: Buffer): Map_ {
+  if (b.length < 4) return [];
+  const n = b.readUInt32LE(0);
+  const out: Map_ = [];
+  let p = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    const kl = b.readUInt32LE(4 + i * 8);
+    const vl = b.readUInt32LE(8 + i * 8);
+    out.push([b.subarray(p, p + kl).toString("latin1"), b.subarray(p + kl + 1, p + kl + 1 + vl).toString("latin1")]);
+    p += kl + vl + 2;
+  }
+  return out;
+}
