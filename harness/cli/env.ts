@@ -1,12 +1,12 @@
 /** Environment probes shared by the commands: repo paths, the filter build, target availability. */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { envError, usageError } from "./exit-codes.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const DEFAULT_WASM = resolve(REPO_ROOT, "build/edgewatch.wasm");
+/** The filter build (EDGEWATCH_WASM overrides it, e.g. to try another build). */
+export const DEFAULT_WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : resolve(REPO_ROOT, "build/edgewatch.wasm");
 
 export const TARGET_NAMES = ["embedded", "envoy", "envoy-local"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -49,44 +49,18 @@ export interface Availability {
   hint?: string;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
-  return new Promise((res) => {
-    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 127) : 0;
-      res({ code, out: `${stdout}${stderr}` });
-    });
-  });
-}
-
 /**
- * Is a target usable here? Uses the target registry (harness/targets/registry.ts) when present,
- * otherwise probes directly (Docker daemon for envoy, an `envoy` binary for envoy-local).
+ * Is a target usable here? Asks the target registry (harness/targets/registry.ts), whose probes the
+ * test suite uses too, so `check` and the tests agree.
  */
 export async function checkTargetAvailable(name: TargetName): Promise<Availability> {
-  const registryPath = resolve(REPO_ROOT, "harness/targets/registry.ts");
-  if (existsSync(registryPath)) {
-    try {
-      const reg = (await import(pathToFileURL(registryPath).href)) as {
-        getTarget?: (n: string) => { availability?: () => Promise<unknown> | unknown };
-      };
-      const target = reg.getTarget?.(name);
-      if (target?.availability) {
-        const a = (await target.availability()) as { available?: boolean; ok?: boolean; reason?: string } | boolean;
-        if (typeof a === "boolean") return { available: a, reason: a ? undefined : "target reports unavailable" };
-        const ok = a.available ?? a.ok ?? false;
-        return { available: ok, reason: a.reason, hint: hintFor(name) };
-      }
-    } catch (err) {
-      return { available: false, reason: `target registry failed: ${(err as Error).message}`, hint: hintFor(name) };
-    }
+  try {
+    const reg = await import("../targets/registry.js");
+    const a = await reg.getTarget(name).availability();
+    return { available: a.available, reason: a.reason, hint: a.available ? undefined : hintFor(name) };
+  } catch (err) {
+    return { available: false, reason: `target registry failed: ${(err as Error).message.split("\n")[0]}`, hint: hintFor(name) };
   }
-  if (name === "embedded") return { available: true };
-  if (name === "envoy") {
-    const r = await run("docker", ["info", "--format", "{{.ServerVersion}}"], 10_000);
-    return r.code === 0 ? { available: true } : { available: false, reason: `docker daemon not reachable (${r.out.trim().split("\n")[0] || `exit ${r.code}`})`, hint: hintFor(name) };
-  }
-  const r = await run("envoy", ["--version"], 10_000);
-  return r.code === 0 ? { available: true } : { available: false, reason: "no `envoy` binary on PATH", hint: hintFor(name) };
 }
 
 function hintFor(name: TargetName): string | undefined {

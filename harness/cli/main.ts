@@ -10,7 +10,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, EXIT, EXIT_CODES_HELP } from "./exit-codes.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerReport } from "./commands/report.js";
-// import { registerRules } from "./commands/rules.js";
+import { registerRules } from "./commands/rules.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCheck } from "./commands/check.js";
 // import { registerServe } from "./commands/serve.js";
@@ -51,7 +51,7 @@ Examples:
   edgewatch doctor --admin http://127.0.0.1:9901`,
     );
   // registerServe(program);
-  // registerRules(program);
+  registerRules(program);
   registerBench(program);
   registerCheck(program);
   registerDoctor(program);

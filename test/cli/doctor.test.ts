@@ -1,46 +1,79 @@
-// `edgewatch doctor` against a tiny admin server serving crafted Prometheus text, run as a user
-// runs it (the real executable, real HTTP on loopback).
-import { afterEach, describe, expect, it } from "vitest";
-import { edgewatchText, runEdgewatch, startFakeAdmin, verdicts, type FakeAdmin, type Scenario } from "./helpers.js";
+// `edgewatch doctor` against a tiny admin server serving crafted Prometheus text (real HTTP on
+// loopback). The diagnosis itself runs in-process (collect + evaluate, what the command calls);
+// a few cases run the real executable for the output format and exit codes.
+import { describe, expect, it } from "vitest";
+import { collect, evaluate, type CheckResult } from "../../harness/cli/doctor.js";
+import { edgewatchText, runEdgewatch, startFakeAdmin, verdicts, type Scenario } from "./helpers.js";
 
-let admin: FakeAdmin | undefined;
-afterEach(async () => {
-  await admin?.close();
-  admin = undefined;
-});
+type Body = Scenario | ((i: number) => string);
+const bodyOf = (b: Body) => (typeof b === "function" ? b : (i: number) => edgewatchText(i, b));
 
-async function doctor(scenario: Scenario | ((i: number) => string), extra: string[] = []) {
-  admin = await startFakeAdmin(typeof scenario === "function" ? scenario : (i) => edgewatchText(i, scenario));
-  const run = await runEdgewatch(["doctor", "--admin", admin.url, "--duration", "600ms", "--scrapes", "3", ...extra]);
-  return { ...run, v: verdicts(run.stdout) };
+/** Serve the scenario and diagnose it in-process. */
+async function diagnose(b: Body, opts: { rulesMaxAgeS?: number } = {}) {
+  const admin = await startFakeAdmin(bodyOf(b));
+  try {
+    const data = await collect({ adminUrl: admin.url, durationMs: 300, scrapes: 3 });
+    const results = evaluate({ adminUrl: admin.url, ...data, rulesMaxAgeS: opts.rulesMaxAgeS ?? 300, heartbeatMaxAgeS: 30 });
+    const v: Record<string, string> = {};
+    for (const r of results) v[r.check] = r.verdict;
+    return { results, v, text: results.map((r: CheckResult) => `${r.verdict} ${r.check} ${r.detail} ${r.fix ?? ""}`).join("\n"), scrapes: admin.scrapes() };
+  } finally {
+    await admin.close();
+  }
 }
 
-describe("edgewatch doctor", () => {
-  it("healthy proxy: every check PASS, exit 0, one line per check with no fix", async () => {
-    const r = await doctor({});
+/** Serve the scenario and run the real `edgewatch doctor` against it. */
+async function doctorCli(b: Body, extra: string[] = []) {
+  const admin = await startFakeAdmin(bodyOf(b));
+  try {
+    const run = await runEdgewatch(["doctor", "--admin", admin.url, "--duration", "400ms", "--scrapes", "3", ...extra]);
+    return { ...run, v: verdicts(run.stdout), scrapes: admin.scrapes() };
+  } finally {
+    await admin.close();
+  }
+}
+
+const ALL_CHECKS = ["admin", "ready", "series", "requests counted", "histograms", "latency resolution", "heartbeat", "rules version", "rules freshness", "reload failures", "trace export", "routes overflow", "vm memory"];
+
+describe.concurrent("edgewatch doctor (CLI)", () => {
+  it("healthy proxy: every check PASS, one line per check, exit 0", async () => {
+    const r = await doctorCli({});
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
-    for (const check of ["admin", "ready", "series", "requests counted", "histograms", "latency resolution", "heartbeat", "rules version", "rules freshness", "trace export", "routes overflow", "vm memory"]) {
-      expect(r.v[check], `${check} in\n${r.stdout}`).toBe("PASS");
-    }
-    // the one earlier reload failure (not in the window) is a WARN, not a FAIL
-    expect(r.v["reload failures"]).toBe("WARN");
-    expect(r.stdout).toMatch(/doctor: \d+ PASS, 1 WARN, 0 FAIL/);
-    expect(admin!.scrapes()).toBe(3);
+    for (const check of ALL_CHECKS.filter((c) => c !== "reload failures")) expect(r.v[check], `${check} in\n${r.stdout}`).toBe("PASS");
+    // one reload failure happened before the window: a WARN with its fix, not a FAIL
+    expect(r.stdout).toMatch(/^WARN\s+reload failures\s+none in the window, 1 earlier \(bad_cidr=1\)\s+→ fix: /m);
+    expect(r.stdout).toMatch(/^PASS\s+heartbeat\s+edgewatch_ticks_total \+6 over/m);
+    expect(r.stdout).toMatch(/^doctor: 12 PASS, 1 WARN, 0 FAIL$/m);
+    expect(r.scrapes).toBe(3);
   });
 
-  it("200 with no edgewatch series is a FAIL (exit 1) naming the cause and a fix", async () => {
-    const r = await doctor({ withEdgewatch: false });
+  it("200 with no edgewatch series: FAIL with the cause and a fix, exit 1", async () => {
+    const r = await doctorCli({ withEdgewatch: false });
     expect(r.code).toBe(1);
-    expect(r.v.series).toBe("FAIL");
-    expect(r.stdout).toMatch(/FAIL\s+series\s+.*no edgewatch_\* series.*→ fix: .*filter chain/);
+    expect(r.stdout).toMatch(/^FAIL\s+series\s+.*answered 200 but has no edgewatch_\* series.*→ fix: .*filter chain/m);
+  });
+
+  it("unreachable admin is a FAIL (exit 1); a malformed URL is a usage error (exit 2)", async () => {
+    const down = await runEdgewatch(["doctor", "--admin", "http://127.0.0.1:9", "--duration", "200ms", "--scrapes", "2"]);
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/^FAIL\s+admin\s+.*did not answer 200/m);
+    const bad = await runEdgewatch(["doctor", "--admin", "not a url"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--admin is not a URL/);
+  });
+});
+
+describe.concurrent("doctor checks", () => {
+  it("healthy scrapes pass every check", async () => {
+    const r = await diagnose({});
+    for (const c of ALL_CHECKS.filter((x) => x !== "reload failures")) expect(r.v[c], `${c}\n${r.text}`).toBe("PASS");
   });
 
   it("stalled heartbeat is a FAIL", async () => {
-    const r = await doctor({ ticksAdvance: false });
-    expect(r.code).toBe(1);
+    const r = await diagnose({ ticksAdvance: false });
     expect(r.v.heartbeat).toBe("FAIL");
-    expect(r.stdout).toMatch(/edgewatch_ticks_total stuck at 500/);
+    expect(r.text).toMatch(/edgewatch_ticks_total stuck at 500/);
     expect(r.v["requests counted"]).toBe("PASS");
   });
 
@@ -49,53 +82,47 @@ describe("edgewatch doctor", () => {
     ["not-cumulative", /not cumulative/],
     ["count-mismatch", /_count \d+ != \+Inf bucket/],
   ] as const)("incomplete histogram buckets (%s) are a FAIL", async (style, reason) => {
-    const r = await doctor({ buckets: style });
-    expect(r.code).toBe(1);
+    const r = await diagnose({ buckets: style });
     expect(r.v.histograms).toBe("FAIL");
-    expect(r.stdout).toMatch(reason);
+    expect(r.text).toMatch(reason);
   });
 
-  it("every sample in one bucket warns that p99 is stuck (exit 0: a WARN)", async () => {
-    const r = await doctor({ buckets: "one-bucket" });
+  it("every sample in one bucket warns that p99 is stuck", async () => {
+    const r = await diagnose({ buckets: "one-bucket" });
+    expect(r.v.histograms).toBe("PASS");
     expect(r.v["latency resolution"]).toBe("WARN");
-    expect(r.stdout).toMatch(/histogram_bucket_settings/);
-    expect(r.code).toBe(0);
+    expect(r.text).toMatch(/histogram_bucket_settings/);
   });
 
-  it("traffic without edgewatch counting, stale rules, reload and export failures are FAILs", async () => {
-    const r = await doctor((i) =>
+  it("traffic the filter does not count, stale rules, reload and export failures are FAILs", async () => {
+    const r = await diagnose((i) =>
       edgewatchText(i, { rulesAgeS: 4000, reloadFailuresAdvance: true, traceFailuresAdvance: true }).replace(
         /edgewatch_requests_seen_total\{\} \d+/,
         "edgewatch_requests_seen_total{} 1000",
       ),
     );
-    expect(r.code).toBe(1);
     expect(r.v["requests counted"]).toBe("FAIL");
-    expect(r.stdout).toMatch(/traffic flowed \(envoy_http_downstream_rq_total \+\d+\)/);
+    expect(r.text).toMatch(/traffic flowed \(envoy_http_downstream_rq_total \+\d+\)/);
     expect(r.v["rules freshness"]).toBe("FAIL");
     expect(r.v["reload failures"]).toBe("FAIL");
-    expect(r.stdout).toMatch(/bad_cidr \+2/);
+    expect(r.text).toMatch(/bad_cidr \+2/);
     expect(r.v["trace export"]).toBe("FAIL");
   });
 
-  it("--rules-max-age 0 turns the freshness check off", async () => {
-    const r = await doctor({ rulesAgeS: 4000 }, ["--rules-max-age", "0"]);
-    expect(r.v["rules freshness"]).toBe("PASS");
-    expect(r.code).toBe(0);
+  it("no traffic at all is a WARN (counting not verified), not a PASS", async () => {
+    const r = await diagnose({ rps: 0 });
+    expect(r.v["requests counted"]).toBe("WARN");
+    expect(r.text).toMatch(/--probe/);
   });
 
-  it("an unreachable admin URL is a FAIL (exit 1); a malformed one is a usage error (exit 2)", async () => {
-    const down = await runEdgewatch(["doctor", "--admin", "http://127.0.0.1:9", "--duration", "200ms", "--scrapes", "2"]);
-    expect(down.code).toBe(1);
-    expect(down.stdout).toMatch(/FAIL\s+admin\s+.*did not answer 200/);
-    const bad = await runEdgewatch(["doctor", "--admin", "not a url"]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--admin is not a URL/);
+  it("rules-max-age 0 turns the freshness check off", async () => {
+    const r = await diagnose({ rulesAgeS: 4000 }, { rulesMaxAgeS: 0 });
+    expect(r.v["rules freshness"]).toBe("PASS");
   });
 
   it("unparsable exposition lines are reported", async () => {
-    const r = await doctor((i) => `${edgewatchText(i)}edgewatch_broken{route="x} 1\n`);
+    const r = await diagnose((i) => `${edgewatchText(i)}edgewatch_broken{route="x} 1\n`);
     expect(r.v.admin).toBe("FAIL");
-    expect(r.stdout).toMatch(/unterminated value of label route/);
+    expect(r.text).toMatch(/unterminated value of label route/);
   });
 });

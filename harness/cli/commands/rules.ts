@@ -1,0 +1,108 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { parseDuration, parseHttpUrl } from "../args.js";
+import { DEFAULT_WASM, checkWasm } from "../env.js";
+import { EXIT, usageError } from "../exit-codes.js";
+// Heavy modules (the embedded host, yaml) load inside the actions so `--help` stays fast.
+
+export function registerRules(program: Command): void {
+  const rules = program
+    .command("rules")
+    .description("rules documents: validate one through the filter's own .wasm, or publish one to a rules service")
+    .addHelpText(
+      "after",
+      `
+A rules document is the JSON the filter reads under "rules" in its plugin configuration (or fetches
+from a rules service): {"version": n, "mode": "deny"|"allow", "access": [...], "sampling": {...}}.`,
+    );
+
+  rules
+    .command("validate")
+    .description("validate a rules document with the filter itself: the .wasm is loaded on the embedded host with {\"rules\": <FILE>} and its verdict printed")
+    .argument("<file>", "rules document (JSON)")
+    .option("--wasm <path>", "filter module", DEFAULT_WASM)
+    .option("--config <file>", "proxy config whose plugin configuration the rules are merged into (default: rules alone)")
+    .option("-v, --verbose", "print the filter's log lines")
+    .option("--json", "print the verdict as JSON")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 valid, 1 invalid (the filter's reason is printed), 2 usage or I/O error (unreadable file,
+bad module), 3 the filter build is missing.
+
+Examples:
+  edgewatch rules validate rules.json
+  edgewatch rules validate rules.json --json`,
+    )
+    .action(async (file: string, opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean }) => {
+      process.exitCode = await runValidate(file, opts);
+    });
+
+  rules
+    .command("push")
+    .description("publish a rules document to a rules service (the rules-service fixture's publish endpoint) and print the new version")
+    .argument("<file>", "rules document (JSON)")
+    .requiredOption("--to <url>", "rules service base URL (e.g. http://127.0.0.1:8081) or its full publish URL", parseHttpUrl("--to"))
+    .option("--timeout <time>", "request timeout", parseDuration, 10_000)
+    .option("--no-validate", "skip validating the document with the filter before publishing")
+    .option("--wasm <path>", "filter module used for validation", DEFAULT_WASM)
+    .addHelpText(
+      "after",
+      `
+The document is validated with the filter first (as \`rules validate\`), so a bad document never
+reaches the service; --no-validate publishes it anyway (to test the filter's rejection path).
+Exit codes: 0 published, 1 invalid document or the service refused it, 2 usage or I/O error,
+3 the service is unreachable.
+
+Example:
+  edgewatch rules push rules.json --to http://127.0.0.1:8081`,
+    )
+    .action(async (file: string, opts: { to: string; timeout: number; validate: boolean; wasm: string }) => {
+      if (opts.validate) {
+        const code = await runValidate(file, { wasm: opts.wasm, quietOk: true });
+        if (code !== EXIT.OK) {
+          process.exitCode = code;
+          return;
+        }
+      }
+      const { readRulesText } = await import("../config-file.js");
+      const { pushRules } = await import("../rules-push.js");
+      const r = readRulesText(file);
+      if ("error" in r) throw usageError(`${file}: ${r.error}`);
+      const res = await pushRules(opts.to, r.text, opts.timeout);
+      process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}\n`);
+      process.exitCode = EXIT.OK;
+    });
+}
+
+export async function runValidate(
+  file: string,
+  opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean; quietOk?: boolean },
+): Promise<number> {
+  if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
+  await checkWasm(resolve(opts.wasm));
+  const { loadProxyConfigFile, readRulesText, withRules } = await import("../config-file.js");
+  const { validateWithFilter } = await import("../validate.js");
+  const rules = readRulesText(file);
+  const out = (verdict: { valid: boolean; reason?: string; message: string }, log: string[] = []) => {
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ file, ...verdict, log }, null, 2)}\n`);
+    } else if (verdict.valid) {
+      if (!opts.quietOk) process.stdout.write(`valid: ${file}: ${verdict.message}\n`);
+    } else {
+      process.stdout.write(`invalid: ${file}: ${verdict.reason ? `[${verdict.reason}] ` : ""}${verdict.message}\n`);
+    }
+    if (opts.verbose && !opts.json) for (const l of log) process.stderr.write(`  filter: ${l}\n`);
+  };
+  if ("error" in rules) {
+    // Not one JSON value: the filter would reject it as malformed JSON too, and splicing it into the
+    // plugin configuration could change the meaning of the surrounding document.
+    out({ valid: false, reason: "json", message: rules.error });
+    return EXIT.CHECK_FAILED;
+  }
+  const plugin = opts.config ? loadProxyConfigFile(opts.config).plugin : {};
+  const verdict = await validateWithFilter(resolve(opts.wasm), withRules(plugin, rules.text));
+  out({ valid: verdict.accepted, reason: verdict.reason, message: verdict.message }, verdict.log);
+  return verdict.accepted ? EXIT.OK : EXIT.CHECK_FAILED;
+}

@@ -1,0 +1,87 @@
+// `edgewatch rules validate FILE`: the filter's own .wasm decides; exit codes and reason text.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { withRules } from "../../harness/cli/config-file.js";
+import { validateWithFilter } from "../../harness/cli/validate.js";
+import { ROOT, runEdgewatch } from "./helpers.js";
+
+const WASM = join(ROOT, "build/edgewatch.wasm");
+
+let dir: string;
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "ew-rules-"));
+});
+
+describe.concurrent("edgewatch rules validate", () => {
+  it("accepts a good document (exit 0) and reports what the filter loaded", async () => {
+    const p = file(
+      "good.json",
+      JSON.stringify({
+        version: 12,
+        mode: "deny",
+        access: [
+          { id: "block-v4", action: "deny", cidrs: ["203.0.113.0/24", "198.51.100.7/32"] },
+          { id: "watch-v6", action: "log", cidrs: ["2001:db8::/32"] },
+        ],
+      }),
+    );
+    const r = await runEdgewatch(["rules", "validate", p]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^valid: .*good\.json: rules version 12 applied .*3 CIDRs, 2 rules/);
+  });
+
+  it.each([
+    ["bad-cidr.json", { version: 1, access: [{ id: "a", action: "deny", cidrs: ["10.0.0.0/33"] }] }, /\[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "10\.0\.0\.0\/33"/],
+    ["unknown-field.json", { version: 1, acces: [] }, /\[schema\] \$\.rules: unknown field "acces"/],
+    ["wrong-type.json", { version: "1" }, /\[schema\] \$\.rules\.version/],
+  ])("the filter rejects %s with its reason", async (_name, doc, reason) => {
+    const v = await validateWithFilter(WASM, withRules({}, JSON.stringify(doc)));
+    expect(v.accepted).toBe(false);
+    expect(`[${v.reason}] ${v.message}`).toMatch(reason);
+  });
+
+  it("an invalid document exits 1 with the filter's reason", async () => {
+    const r = await runEdgewatch(["rules", "validate", file("bad.json", JSON.stringify({ version: 1, access: [{ id: "a", action: "deny", cidrs: ["10.0.0.0/33"] }] }))]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^invalid: .*bad\.json: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "10\.0\.0\.0\/33"$/m);
+  });
+
+  it("duplicate keys reach the filter verbatim (JSON.parse alone would accept them)", async () => {
+    const v = await validateWithFilter(WASM, withRules({}, '{"version": 1, "version": 2}'));
+    expect(v.accepted).toBe(false);
+    expect(v.message).toMatch(/duplicate field "version"/);
+  });
+
+  it("malformed JSON is invalid (exit 1); --json gives a machine-readable verdict", async () => {
+    const r = await runEdgewatch(["rules", "validate", "--json", file("trunc.json", '{"version": 1')]);
+    expect(r.code).toBe(1);
+    const v = JSON.parse(r.stdout) as { valid: boolean; reason: string; message: string };
+    expect(v.valid).toBe(false);
+    expect(v.reason).toBe("json");
+    expect(v.message).toMatch(/malformed JSON/);
+  });
+
+  it("missing file or bad module is a usage error (exit 2); a missing filter build is exit 3", async () => {
+    const missing = await runEdgewatch(["rules", "validate", join(dir, "nope.json")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/rules file not found/);
+    const notWasm = await runEdgewatch(["rules", "validate", "--wasm", file("x.wasm", "not wasm"), file("ok.json", '{"version":1}')]);
+    expect(notWasm.code).toBe(2);
+    expect(notWasm.stderr).toMatch(/not a valid WebAssembly module/);
+    const noArg = await runEdgewatch(["rules", "validate"]);
+    expect(noArg.code).toBe(2);
+    expect(noArg.stderr).toMatch(/missing required argument 'file'/);
+    const noBuild = await runEdgewatch(["rules", "validate", file("ok2.json", '{"version":1}')], { env: { EDGEWATCH_WASM: join(dir, "build/edgewatch.wasm") } });
+    expect(noBuild.code).toBe(3);
+    expect(noBuild.stderr).toMatch(/filter build missing: .*\n  hint: run `npm run build`/);
+  });
+});
