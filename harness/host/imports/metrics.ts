@@ -1,0 +1,97 @@
+/**
+ * Metric hostcalls (Envoy context.cc defineMetric/incrementMetric/recordMetric/getMetric):
+ * ids per VM with the type in the low 2 bits, stats named "wasmcustom.<name>" in the shared store.
+ */
+import { METRIC_ID_INCREMENT, METRIC_TYPE_MASK, METRIC_TYPE_MAX, MetricType, WasmResult } from "../abi/status.js";
+import type { WasmVm } from "../vm.js";
+import type { HostFunctions } from "./types.js";
+
+export const CUSTOM_STAT_NAMESPACE = "wasmcustom";
+
+export function metricImports(vm: WasmVm): HostFunctions {
+  const stats = vm.env.stats;
+  return {
+    "env.proxy_define_metric": (type: number, np: number, ns: number, idPtr: number): number => {
+      const name = vm.mem.utf8(np, ns);
+      if (name === null) return WasmResult.InvalidMemoryAccess;
+      type >>>= 0;
+      if (type > METRIC_TYPE_MAX) return WasmResult.BadArgument;
+      const full = `${CUSTOM_STAT_NAMESPACE}.${name}`;
+      let id: number;
+      // Defining an existing name yields a new id for the same (shared) stat.
+      if (type === MetricType.Counter) {
+        id = vm.nextCounterId += METRIC_ID_INCREMENT;
+        vm.counters.set(id, stats.counter(full));
+      } else if (type === MetricType.Gauge) {
+        id = vm.nextGaugeId += METRIC_ID_INCREMENT;
+        vm.gauges.set(id, stats.gauge(full));
+      } else {
+        id = vm.nextHistogramId += METRIC_ID_INCREMENT;
+        vm.histograms.set(id, stats.histogram(full));
+      }
+      return vm.mem.setU32(idPtr, id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    },
+    "env.proxy_increment_metric": (id: number, offset: bigint): number => {
+      id >>>= 0;
+      const type = id & METRIC_TYPE_MASK;
+      if (type === MetricType.Counter) {
+        const c = vm.counters.get(id);
+        if (c === undefined) return WasmResult.NotFound;
+        // Counters only go up: offset ≤ 0 → BadArgument.
+        if (offset <= 0n) return WasmResult.BadArgument;
+        c.add(offset);
+        return WasmResult.Ok;
+      }
+      if (type === MetricType.Gauge) {
+        const g = vm.gauges.get(id);
+        if (g === undefined) return WasmResult.NotFound;
+        g.add(offset);
+        return WasmResult.Ok;
+      }
+      return WasmResult.BadArgument;
+    },
+    "env.proxy_record_metric": (id: number, value: bigint): number => {
+      id >>>= 0;
+      const v = BigInt.asUintN(64, value);
+      const type = id & METRIC_TYPE_MASK;
+      if (type === MetricType.Counter) {
+        // record on a counter adds (does not set).
+        const c = vm.counters.get(id);
+        if (c !== undefined) {
+          c.add(v);
+          return WasmResult.Ok;
+        }
+      } else if (type === MetricType.Gauge) {
+        const g = vm.gauges.get(id);
+        if (g !== undefined) {
+          g.set(v);
+          return WasmResult.Ok;
+        }
+      } else if (type === MetricType.Histogram) {
+        const h = vm.histograms.get(id);
+        if (h !== undefined) {
+          h.record(Number(v));
+          return WasmResult.Ok;
+        }
+      }
+      return WasmResult.NotFound;
+    },
+    "env.proxy_get_metric": (id: number, resultPtr: number): number => {
+      id >>>= 0;
+      const type = id & METRIC_TYPE_MASK;
+      let value: bigint;
+      if (type === MetricType.Counter) {
+        const c = vm.counters.get(id);
+        if (c === undefined) return WasmResult.NotFound;
+        value = c.value();
+      } else if (type === MetricType.Gauge) {
+        const g = vm.gauges.get(id);
+        if (g === undefined) return WasmResult.NotFound;
+        value = g.value();
+      } else {
+        return WasmResult.BadArgument;
+      }
+      return vm.mem.setU64(resultPtr, value) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+    },
+  };
+}
