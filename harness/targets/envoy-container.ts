@@ -174,6 +174,7 @@ export const envoyContainerTarget: Target = {
       listenerUrl: container.listenerUrl,
       adminUrl: container.adminUrl,
       updatePluginConfiguration: (configuration) => container.updatePluginConfiguration(configuration),
+      logs: () => container.logText(),
       stop: async () => {
         await container.stop();
       },

@@ -79,7 +79,7 @@ class LocalEnvoy implements StartedTarget {
     /** Temp directory with envoy.yaml and ecds/ (removed by stop()). */
     readonly dir: string,
     private readonly ecdsPath: string,
-    readonly logs: LogBuffer,
+    private readonly logBuffer: LogBuffer,
   ) {
     this.configuration = cfg.plugin.configuration;
   }
@@ -95,8 +95,12 @@ class LocalEnvoy implements StartedTarget {
     const tmp = path.join(path.dirname(this.ecdsPath), `.${path.basename(this.ecdsPath)}.${versionInfo}`);
     await fs.promises.writeFile(tmp, toYaml(resource));
     await fs.promises.rename(tmp, this.ecdsPath);
-    await awaitEcdsApplied(this.adminUrl, this.cfg.plugin.name, before, 10_000, () => this.logs.tail(20));
+    await awaitEcdsApplied(this.adminUrl, this.cfg.plugin.name, before, 10_000, () => this.logBuffer.tail(20));
     this.configuration = configuration;
+  }
+
+  logs(): string {
+    return this.logBuffer.text();
   }
 
   async stop(): Promise<void> {

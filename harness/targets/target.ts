@@ -34,6 +34,8 @@ export interface StartedTarget {
    * (the previous configuration then stays active).
    */
   updatePluginConfiguration(configuration: string): Promise<void>;
+  /** Recent proxy output (Envoy's log incl. the filter's proxy_log lines), for failure messages. */
+  logs?(): string;
   stop(): Promise<void>;
 }
 

@@ -230,6 +230,7 @@ describe("envoy-local target against a stand-in envoy binary (test/envoy/fixture
       await started.updatePluginConfiguration(JSON.stringify({ telemetry: { method_label: true } }));
       expect(await readStat(started.adminUrl, reload)).toBe(2);
       await expect(started.updatePluginConfiguration("REJECT")).rejects.toMatchObject({ code: "EDGEWATCH_ECDS_REJECTED" });
+      expect(started.logs?.()).toContain("starting main dispatch loop (concurrency 3)");
     } finally {
       await started.stop();
     }
