@@ -73,7 +73,7 @@ export function resolveFromXff(hops: i32): bool {
   if (size < 4) return false;
   const base = changetype<usize>(buf);
   const n = <usize>load<u32>(base);
-  if (n > 1024 || 4 + n * 8 > size) return false;
+  if (n > 1024 || <usize>4 + n * 8 > size) return false;
   // Collect (ptr, len) of every x-forwarded-for value, in order.
   let data = base + 4 + n * 8;
   const end = base + size;

@@ -287,3 +287,10 @@ export function formatIp(): string {
   }
   return s;
 }
+
+/** Set the parse result directly (benches, tests): an IPv4 address. */
+export function setParsedV4(a: u32): void {
+  ipIsV4 = true;
+  ipV4 = a;
+  ipPrefix = 32;
+}

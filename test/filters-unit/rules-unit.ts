@@ -1,0 +1,190 @@
+// AssemblyScript unit-test (and bench) entry for the rules code: compiled by test/rules/unit-module.ts
+// with the filter's own compiler settings, instantiated with stub host imports. Data goes in through
+// `scratch(n)` (a pinned buffer) and comes back through `outPtr()/outLen()` (UTF-8 text).
+import { proxy_log } from "../../assembly/abi/imports";
+import { parseJson, JsonKind } from "../../assembly/json/parser";
+import { parseCidr, parseClientAddress, formatIp, ipIsV4, ipV4, ipPrefix, ipHi, ipLo, setParsedV4 } from "../../assembly/rules/cidr";
+import { buildRulesFromBytes } from "../../assembly/rules/document";
+import { evaluate } from "../../assembly/rules/access";
+import { RuleSet, RuleAction } from "../../assembly/rules/rule-set";
+import { encodeSnapshot, decodeSnapshot } from "../../assembly/rules/snapshot";
+import { parseConfiguration } from "../../assembly/config/parse";
+
+// @ts-ignore: decorator
+@global
+function unit_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  const msg = "abort: " + (message !== null ? message : "") + " at " + (fileName !== null ? fileName : "") + ":" + line.toString() + ":" + column.toString();
+  const b = String.UTF8.encode(msg);
+  proxy_log(5, changetype<usize>(b), b.byteLength);
+  unreachable();
+}
+
+let scratchBuf: ArrayBuffer = new ArrayBuffer(0);
+let out: ArrayBuffer = new ArrayBuffer(0);
+let current: RuleSet | null = null;
+
+export function scratch(n: i32): usize {
+  scratchBuf = new ArrayBuffer(n);
+  return changetype<usize>(scratchBuf);
+}
+
+function setOut(s: string): void { out = String.UTF8.encode(s); }
+export function outPtr(): usize { return changetype<usize>(out); }
+export function outLen(): i32 { return out.byteLength; }
+
+function bytesAt(len: i32): ArrayBuffer {
+  return scratchBuf.byteLength == len ? scratchBuf : scratchBuf.slice(0, len);
+}
+
+/** JSON parse: returns 0 ok or the error kind; out = message or "kind count". */
+export function jsonParse(len: i32): i32 {
+  const doc = parseJson(scratchBuf, changetype<usize>(scratchBuf), len);
+  if (!doc.ok) { setOut(doc.errorMessage); return doc.errorKind; }
+  setOut(doc.kind(0).toString() + " " + doc.count.toString());
+  return 0;
+}
+
+/** Decode the top-level JSON string (escapes) to UTF-8 text in out. */
+export function jsonString(len: i32): i32 {
+  const doc = parseJson(scratchBuf, changetype<usize>(scratchBuf), len);
+  if (!doc.ok || doc.kind(0) != JsonKind.String) return 0;
+  out = doc.stringBytes(0);
+  return 1;
+}
+
+/** Top-level JSON number value. */
+export function jsonNumber(len: i32): f64 {
+  const doc = parseJson(scratchBuf, changetype<usize>(scratchBuf), len);
+  if (!doc.ok || doc.kind(0) != JsonKind.Number) return NaN;
+  return doc.numberValue(0);
+}
+
+/** CIDR → "v4 1.2.3.0/24" / "v6 2001:db8:0:0:0:0:0:0/32", or 0. */
+export function cidr(len: i32): i32 {
+  if (!parseCidr(changetype<usize>(scratchBuf), len)) return 0;
+  setOut((ipIsV4 ? "v4 " : "v6 ") + formatIp() + "/" + ipPrefix.toString());
+  return 1;
+}
+
+export function clientAddress(len: i32): i32 {
+  if (!parseClientAddress(changetype<usize>(scratchBuf), len)) return 0;
+  setOut((ipIsV4 ? "v4 " : "v6 ") + formatIp());
+  return 1;
+}
+
+/** Build a rule document; 1 ok (out = "version cidrs rules tableBytes"), 0 failed (out = "reason\tmessage"). */
+export function loadRules(len: i32, maxBytes: i32): i32 {
+  const res = buildRulesFromBytes(bytesAt(len), maxBytes, "push");
+  if (!res.ok) { setOut(res.reason + "\t" + res.message); return 0; }
+  const s = res.rules!;
+  current = s;
+  setOut(s.version.toString() + " " + s.cidrCount.toString() + " " + s.rules.length.toString() + " " + s.tableBytes().toString() + " " + s.index.size.toString());
+  return 1;
+}
+
+/** Decide for a client address: returns action (-1 bad address); out = rule id. */
+export function decide(len: i32): i32 {
+  const s = current;
+  if (s === null) return -2;
+  if (!parseClientAddress(changetype<usize>(scratchBuf), len)) return -1;
+  const d = evaluate(s, false);
+  setOut(d.ruleId);
+  return d.action;
+}
+
+/** Replace the current set by encode → decode of itself; returns snapshot size or -1. */
+export function snapshotRoundTrip(): i32 {
+  const s = current;
+  if (s === null) return -1;
+  const blob = encodeSnapshot(s);
+  const back = decodeSnapshot(blob, "pull");
+  if (back === null) return -1;
+  current = back;
+  return blob.byteLength;
+}
+
+/** Decode arbitrary bytes as a snapshot (fuzzing): 1 decoded, 0 rejected. */
+export function snapshotDecode(len: i32): i32 {
+  return decodeSnapshot(bytesAt(len), "pull") === null ? 0 : 1;
+}
+
+/** Encode the current set into scratch-visible output (for corruption tests). */
+export function snapshotEncode(): i32 {
+  const s = current;
+  if (s === null) return -1;
+  out = encodeSnapshot(s);
+  return out.byteLength;
+}
+
+/** Plugin configuration: 1 ok (out = JSON summary), 0 rejected (out = reason\tmessage). */
+export function config(len: i32): i32 {
+  const res = parseConfiguration(len == 0 ? null : bytesAt(len));
+  if (!res.ok) { setOut(res.reason + "\t" + res.message); return 0; }
+  const s = res.settings;
+  let routes = "[";
+  for (let i = 0; i < s.telemetry.pathRoutes.length; i++) {
+    if (i > 0) routes += ",";
+    routes += "[\"" + s.telemetry.pathRoutes[i].prefix + "\",\"" + s.telemetry.pathRoutes[i].route + "\"]";
+  }
+  routes += "]";
+  let codes = "[";
+  for (let i = 0; i < s.telemetry.exactCodes.length; i++) { if (i > 0) codes += ","; codes += s.telemetry.exactCodes[i].toString(); }
+  codes += "]";
+  setOut("{\"source\":" + s.clientAddress.source.toString() +
+    ",\"hops\":" + s.clientAddress.xffTrustedHops.toString() +
+    ",\"telemetry\":{\"enabled\":" + (s.telemetry.enabled ? "true" : "false") + ",\"routesCap\":" + s.telemetry.routesCap.toString() +
+    ",\"methodLabel\":" + (s.telemetry.methodLabel ? "true" : "false") + ",\"heartbeatMs\":" + s.telemetry.heartbeatMs.toString() +
+    ",\"pathRoutes\":" + routes + ",\"exactCodes\":" + codes + "}" +
+    ",\"tracing\":{\"enabled\":" + (s.tracing.enabled ? "true" : "false") + ",\"serviceName\":\"" + s.tracing.serviceName +
+    "\",\"trustParent\":" + s.tracing.trustParent.toString() + ",\"trustedCidrs\":" + s.tracing.trustedCidrs.length.toString() +
+    ",\"collector\":{\"cluster\":\"" + s.tracing.collector.cluster + "\",\"path\":\"" + s.tracing.collector.path + "\",\"batchMax\":" + s.tracing.collector.batchMax.toString() +
+    ",\"flushMs\":" + s.tracing.collector.flushMs.toString() + "}}" +
+    ",\"rulesService\":{\"cluster\":\"" + s.rulesService.cluster + "\",\"authority\":\"" + s.rulesService.authority + "\",\"path\":\"" + s.rulesService.path +
+    "\",\"longPollMs\":" + s.rulesService.longPollMs.toString() + ",\"timeoutMs\":" + s.rulesService.timeoutMs.toString() +
+    ",\"coldStartDeny\":" + (s.rulesService.coldStartDeny ? "true" : "false") + ",\"leaseMs\":" + s.rulesService.leaseMs.toString() + "}" +
+    ",\"maxRulesBytes\":" + s.maxRulesBytes.toString() + ",\"rulesNode\":" + res.rulesNode.toString() + ",\"rulesBytes\":" + res.rulesBytes.toString() + "}");
+  return 1;
+}
+
+// ---- bench entry points ---------------------------------------------------------------------
+
+let rng: u64 = 0x9e3779b97f4a7c15;
+@inline function next(): u64 {
+  rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+  return rng;
+}
+
+/** n lookups of pseudo-random IPv4 addresses against the current set; returns the hit count. */
+export function benchLookups4(n: i32, seed: u64): i32 {
+  const s = current;
+  if (s === null) return -1;
+  rng = seed | 1;
+  const idx = s.index;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    const a = <u32>(next() >> 32);
+    if (idx.lookup4(a) >= 0) hits++;
+  }
+  return hits;
+}
+
+/** n full evaluations (lookup + fallback chain + decision, no host calls) of random IPv4 addresses. */
+export function benchEvaluate4(n: i32, seed: u64): i32 {
+  const s = current;
+  if (s === null) return -1;
+  rng = seed | 1;
+  let denies = 0;
+  for (let i = 0; i < n; i++) {
+    setParsedV4(<u32>(next() >> 32));
+    if (evaluate(s, false).action == RuleAction.Deny) denies++;
+  }
+  return denies;
+}
+
+/** Heap bytes in use (after a full collection). */
+export function heapBytes(): i32 {
+  __collect();
+  return <i32>memory.size() << 16;
+}
+
+export function keepAlive(): i32 { return ipV4 == 0 && ipHi == 0 && ipLo == 0 ? 0 : 1; }
