@@ -77,10 +77,20 @@ export class EdgewatchRoot extends RootContextBase {
       this.swap(set);
       logInfo("edgewatch: rules version " + set.version.toString() + " applied from plugin configuration (" +
         set.cidrCount.toString() + " CIDRs, " + set.rules.length.toString() + " rules, " + set.tableBytes().toString() + " table bytes)");
+    } else if (!this.pulls) {
+      // Neither pushed rules nor a rules service: no access rules (not a cold start: nothing will arrive).
+      setRulesGauges(0, 0);
+      this.swap(new RuleSet());
     }
-    let tick = settings.telemetry.heartbeatMs;
-    if (this.pulls && settings.rulesService.tickMs < tick) tick = settings.rulesService.tickMs;
-    setTickPeriod(<u32>tick);
+    if (this.pulls) {
+      // The fetcher needs a faster tick than telemetry (which armed its own period in configure).
+      // Envoy arms the timer only when the period goes from 0 to > 0, so reset it first, else the
+      // first tick would still come after the longer period.
+      let tick = this.observability.tickPeriodMs(settings);
+      if (settings.rulesService.tickMs < tick) tick = settings.rulesService.tickMs;
+      setTickPeriod(0);
+      setTickPeriod(<u32>tick);
+    }
     return true;
   }
 
