@@ -13,7 +13,7 @@ import { registerReport } from "./commands/report.js";
 import { registerRules } from "./commands/rules.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCheck } from "./commands/check.js";
-// import { registerServe } from "./commands/serve.js";
+import { registerServe } from "./commands/serve.js";
 // import { registerDemo } from "./commands/demo.js";
 
 
@@ -50,7 +50,7 @@ Examples:
   edgewatch check --target envoy
   edgewatch doctor --admin http://127.0.0.1:9901`,
     );
-  // registerServe(program);
+  registerServe(program);
   registerRules(program);
   registerBench(program);
   registerCheck(program);

@@ -1,12 +1,14 @@
 /**
- * Publish a rules document to a rules service over HTTP.
- * The publish endpoint is the rules-service fixture's (harness/fixtures/rules-service.ts).
+ * Publish a rules document to a rules service over HTTP: `POST <to>` (or `<to>/publish` when `to` is
+ * a bare origin) with the document as the body; the answer is JSON with the new "version".
+ * The rules-service fixture publishes in-process only, so `edgewatch rules serve` (rules-server.ts)
+ * wraps it with this endpoint.
  */
 import { describeFetchError } from "./doctor.js";
 import { CliError, EXIT, envError } from "./exit-codes.js";
 
 /** Path of the fixture's publish endpoint, used when --to is a bare origin. */
-export const PUBLISH_PATH = "/admin/rules";
+export const PUBLISH_PATH = "/publish";
 
 export interface PushResult {
   url: string;
@@ -21,8 +23,10 @@ export function publishUrl(to: string): string {
   return u.toString();
 }
 
-export async function pushRules(to: string, documentText: string, timeoutMs: number): Promise<PushResult> {
-  const url = publishUrl(to);
+export async function pushRules(to: string, documentText: string, timeoutMs: number, opts: { verbatim?: boolean } = {}): Promise<PushResult> {
+  const u = new URL(publishUrl(to));
+  if (opts.verbatim) u.searchParams.set("verbatim", "1");
+  const url = u.toString();
   let res: Response;
   try {
     res = await fetch(url, {

@@ -3,7 +3,7 @@
 // a few cases run the real executable for the output format and exit codes.
 import { describe, expect, it } from "vitest";
 import { collect, evaluate, type CheckResult } from "../../harness/cli/doctor.js";
-import { edgewatchText, runEdgewatch, startFakeAdmin, verdicts, type Scenario } from "./helpers.js";
+import { closedPort, edgewatchText, runEdgewatch, startFakeAdmin, verdicts, type Scenario } from "./helpers.js";
 
 type Body = Scenario | ((i: number) => string);
 const bodyOf = (b: Body) => (typeof b === "function" ? b : (i: number) => edgewatchText(i, b));
@@ -55,9 +55,9 @@ describe.concurrent("edgewatch doctor (CLI)", () => {
   });
 
   it("unreachable admin is a FAIL (exit 1); a malformed URL is a usage error (exit 2)", async () => {
-    const down = await runEdgewatch(["doctor", "--admin", "http://127.0.0.1:9", "--duration", "200ms", "--scrapes", "2"]);
+    const down = await runEdgewatch(["doctor", "--admin", `http://127.0.0.1:${await closedPort()}`, "--duration", "200ms", "--scrapes", "2"]);
     expect(down.code).toBe(1);
-    expect(down.stdout).toMatch(/^FAIL\s+admin\s+.*did not answer 200/m);
+    expect(down.stdout).toMatch(/^FAIL\s+admin\s+.*did not answer 200 \(.*ECONNREFUSED\)/m);
     const bad = await runEdgewatch(["doctor", "--admin", "not a url"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--admin is not a URL/);

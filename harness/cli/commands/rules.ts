@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parseDuration, parseHttpUrl } from "../args.js";
+import { parseDuration, parseHttpUrl, parseIntOption } from "../args.js";
 import { DEFAULT_WASM, checkWasm } from "../env.js";
 import { EXIT, usageError } from "../exit-codes.js";
 // Heavy modules (the embedded host, yaml) load inside the actions so `--help` stays fast.
@@ -39,6 +39,8 @@ Examples:
       process.exitCode = await runValidate(file, opts);
     });
 
+  registerRulesServe(rules);
+
   rules
     .command("push")
     .description("publish a rules document to a rules service (the rules-service fixture's publish endpoint) and print the new version")
@@ -46,11 +48,13 @@ Examples:
     .requiredOption("--to <url>", "rules service base URL (e.g. http://127.0.0.1:8081) or its full publish URL", parseHttpUrl("--to"))
     .option("--timeout <time>", "request timeout", parseDuration, 10_000)
     .option("--no-validate", "skip validating the document with the filter before publishing")
+    .option("--verbatim", "serve the document byte for byte (no version rewrite); with --no-validate, to test the filter's rejection path")
     .option("--wasm <path>", "filter module used for validation", DEFAULT_WASM)
     .addHelpText(
       "after",
       `
-The document is validated with the filter first (as \`rules validate\`), so a bad document never
+The service must offer the publish endpoint of \`edgewatch rules serve\` (POST /publish → {"version": n});
+a bare origin in --to gets /publish appended. The document is validated with the filter first (as \`rules validate\`), so a bad document never
 reaches the service; --no-validate publishes it anyway (to test the filter's rejection path).
 Exit codes: 0 published, 1 invalid document or the service refused it, 2 usage or I/O error,
 3 the service is unreachable.
@@ -58,7 +62,7 @@ Exit codes: 0 published, 1 invalid document or the service refused it, 2 usage o
 Example:
   edgewatch rules push rules.json --to http://127.0.0.1:8081`,
     )
-    .action(async (file: string, opts: { to: string; timeout: number; validate: boolean; wasm: string }) => {
+    .action(async (file: string, opts: { to: string; timeout: number; validate: boolean; verbatim?: boolean; wasm: string }) => {
       if (opts.validate) {
         const code = await runValidate(file, { wasm: opts.wasm, quietOk: true });
         if (code !== EXIT.OK) {
@@ -68,10 +72,64 @@ Example:
       }
       const { readRulesText } = await import("../config-file.js");
       const { pushRules } = await import("../rules-push.js");
-      const r = readRulesText(file);
-      if ("error" in r) throw usageError(`${file}: ${r.error}`);
-      const res = await pushRules(opts.to, r.text, opts.timeout);
+      if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
+      let text: string;
+      if (opts.verbatim) {
+        const { readFileSync } = await import("node:fs");
+        text = readFileSync(file, "utf8");
+      } else {
+        const r = readRulesText(file);
+        if ("error" in r) throw usageError(`${file}: ${r.error}`);
+        text = r.text;
+      }
+      const res = await pushRules(opts.to, text, opts.timeout, { verbatim: opts.verbatim });
       process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}\n`);
+      process.exitCode = EXIT.OK;
+    });
+}
+
+function registerRulesServe(rules: Command): void {
+  rules
+    .command("serve")
+    .description("run a local rules service (the rules-service fixture: long-poll / conditional GET) with an HTTP publish endpoint for `rules push`")
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port the filter fetches rules from", parseIntOption("--port", 0, 65535), 8081)
+    .option("--publish-port <port>", "port of the publish endpoint (POST /publish, GET /status)", parseIntOption("--publish-port", 0, 65535), 8082)
+    .option("--path <path>", "rules path", "/rules")
+    .option("--file <file>", "publish this document at start")
+    .addHelpText(
+      "after",
+      `
+Point the filter at it with a cluster for --host:--port and
+  "rules_service": {"cluster": "<that cluster>", "path": "/rules"}
+in the plugin configuration; publish with \`edgewatch rules push FILE --to http://HOST:PUBLISH_PORT\`.
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file.`,
+    )
+    .action(async (opts: { host: string; port: number; publishPort: number; path: string; file?: string }) => {
+      const { startRulesServer } = await import("../rules-server.js");
+      const { readRulesText } = await import("../config-file.js");
+      let srv;
+      try {
+        srv = await startRulesServer({ host: opts.host, port: opts.port, publishPort: opts.publishPort, path: opts.path });
+      } catch (err) {
+        throw usageError(`cannot listen: ${(err as Error).message}`, "choose other ports (0 picks a free one)");
+      }
+      if (opts.file) {
+        const r = readRulesText(opts.file);
+        if ("error" in r) {
+          await srv.close();
+          throw usageError(`${opts.file}: ${r.error}`);
+        }
+        srv.service.publish(r.parsed as object);
+      }
+      process.stdout.write(
+        `edgewatch rules serve\n  rules    ${srv.rulesUrl} (version ${srv.service.version})\n  publish  POST ${srv.publishUrl}/publish, GET ${srv.publishUrl}/status\n  Ctrl-C to stop\n`,
+      );
+      await new Promise<void>((r) => {
+        process.once("SIGINT", () => r());
+        process.once("SIGTERM", () => r());
+      });
+      await srv.close();
       process.exitCode = EXIT.OK;
     });
 }
