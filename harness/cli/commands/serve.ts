@@ -29,7 +29,7 @@ export function registerServe(program: Command): void {
     .option("-w, --workers <n>", "worker VMs (Envoy --concurrency)", parseIntOption("--workers", 1, 64))
     .option("--wasm <path>", "filter module (default: build/edgewatch.wasm or the config's plugin.wasmPath)")
     .option("--debounce <ms>", "wait this long after a rules file change before reloading", parseIntOption("--debounce", 0, 60_000), 150)
-    .option("--log-level <level>", "filter log lines printed to stderr at or above: trace|debug|info|warn|error|off", "info")
+    .option("--log-level <level>", "filter log lines printed to stderr at or above: trace|debug|info|warn|error|off", "warn")
     .addHelpText(
       "after",
       `

@@ -1,0 +1,118 @@
+// `edgewatch serve` as a user runs it: config file + watched rules file, real HTTP through the
+// embedded proxy, a rules edit applied, a bad edit rejected with the filter's reason while the
+// previous rules keep serving, SIGTERM → clean exit 0.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startUpstreamServer, type UpstreamServer } from "../../harness/fixtures/upstream-server.js";
+import { BIN, ROOT } from "./helpers.js";
+
+let upstream: UpstreamServer;
+let child: ChildProcess | undefined;
+let out = "";
+
+beforeAll(async () => {
+  upstream = await startUpstreamServer();
+});
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill("SIGKILL");
+  await upstream.close();
+});
+
+function waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  const started = Date.now();
+  return new Promise((res, rej) => {
+    const tick = () => {
+      const m = out.match(pattern);
+      if (m) return res(m);
+      if (Date.now() - started > timeoutMs) return rej(new Error(`timed out waiting for ${pattern}; output so far:\n${out}`));
+      setTimeout(tick, 25);
+    };
+    tick();
+  });
+}
+
+async function get(url: string, xff: string): Promise<{ status: number; rule: string | null }> {
+  const res = await fetch(url, { headers: { "x-forwarded-for": xff } });
+  await res.arrayBuffer();
+  return { status: res.status, rule: res.headers.get("x-edgewatch-rule") };
+}
+
+const rules = (version: number, cidr: string) =>
+  JSON.stringify({ version, mode: "deny", access: [{ id: "deny-net", action: "deny", cidrs: [cidr] }] }, null, 2);
+
+describe("edgewatch serve", () => {
+  it("serves, reloads watched rules, rejects a bad edit, stops cleanly on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ew-serve-"));
+    const cfg = join(dir, "proxy.yaml");
+    writeFileSync(
+      cfg,
+      [
+        "listener: { address: 127.0.0.1, port: 0 }",
+        "admin: { address: 127.0.0.1, port: 0 }",
+        "workers: 2",
+        "xffNumTrustedHops: 1",
+        "routes:",
+        "  - { name: api, match: { prefix: / }, cluster: app }",
+        "clusters:",
+        `  - { name: app, address: 127.0.0.1, port: ${upstream.port} }`,
+        "plugin:",
+        "  configuration: { client_address: { source: xff, xff_trusted_hops: 1 }, tracing: { enabled: false } }",
+      ].join("\n"),
+    );
+    const rulesFile = join(dir, "rules.json");
+    writeFileSync(rulesFile, rules(1, "203.0.113.0/24"));
+    child = spawn(process.execPath, [BIN, "serve", "--config", cfg, "--rules", rulesFile, "--debounce", "50"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const listener = (await waitFor(/listener\s+(http:\/\/127\.0\.0\.1:\d+)/))[1];
+    await waitFor(/admin\s+http:\/\/127\.0\.0\.1:\d+/);
+
+    expect(await get(`${listener}/a`, "203.0.113.5")).toEqual({ status: 403, rule: "deny-net" });
+    expect((await get(`${listener}/a`, "192.0.2.5")).status).toBe(200);
+
+    writeFileSync(rulesFile, rules(2, "192.0.2.0/24"));
+    await waitFor(/rules reloaded: version 2 applied on every worker/);
+    for (let i = 0; i < 4; i++) expect((await get(`${listener}/a`, "192.0.2.5")).status).toBe(403);
+    expect((await get(`${listener}/a`, "203.0.113.5")).status).toBe(200);
+
+    writeFileSync(rulesFile, rules(3, "192.0.2.0/33"));
+    await waitFor(/rules rejected: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "192\.0\.2\.0\/33"; keeping the current rules/);
+    for (let i = 0; i < 4; i++) expect((await get(`${listener}/a`, "192.0.2.5")).status).toBe(403);
+
+    const exited = new Promise<number | null>((r) => child!.on("exit", (code) => r(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/edgewatch serve: stopped/);
+  });
+
+  it("a config the filter rejects fails at start with the reason (exit 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ew-serve-bad-"));
+    const cfg = join(dir, "proxy.json");
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        listener: { port: 0 },
+        admin: { port: 0 },
+        routes: [{ name: "r", match: { prefix: "/" }, cluster: "app" }],
+        clusters: [{ name: "app", port: upstream.port }],
+        plugin: { configuration: { client_address: { source: "nowhere" } } },
+      }),
+    );
+    const p = spawn(process.execPath, [BIN, "serve", "--config", cfg], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    p.stdout.on("data", (d) => (text += d));
+    p.stderr.on("data", (d) => (text += d));
+    const code = await new Promise<number | null>((r) => {
+      const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+      p.on("exit", (c) => {
+        clearTimeout(t);
+        r(c);
+      });
+    });
+    expect(code).toBe(1);
+    expect(text).toMatch(/the filter rejected its configuration: \[\w+\] .*client_address/);
+  });
+});
