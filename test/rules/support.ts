@@ -1,0 +1,160 @@
+/**
+ * Test/bench support: the product filter (build/edgewatch.wasm) in the embedded proxy, an upstream
+ * echo server, optionally the rules-service fixture, and one keep-alive probe connection pinned to
+ * each worker VM (the proxy assigns connections to workers round-robin; each probe's worker is
+ * identified from the host's per-VM stream counters, so the mapping is checked, not assumed).
+ *
+ * Client addresses: by default the plugin reads the client address from X-Forwarded-For with one
+ * trusted hop (the embedded HCM appends the peer like Envoy with use_remote_address), so a test
+ * chooses the client address by sending `x-forwarded-for: <addr>`.
+ */
+import { resolve } from "node:path";
+import { Client } from "undici";
+import type { ProxyConfig } from "../../harness/config/proxy-config.js";
+import { startUpstreamServer, type UpstreamServer } from "../../harness/fixtures/upstream-server.js";
+import { startRulesService, type RulesService } from "../../harness/fixtures/rules-service.js";
+import { HostLogger, type LogEntry } from "../../harness/host/logger.js";
+import { startEmbeddedProxy, type EmbeddedProxy } from "../../harness/proxy/embedded-proxy.js";
+import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const FILTER_WASM = resolve(ROOT, "build/edgewatch.wasm");
+
+export interface RulesProxyOptions {
+  workers?: number;
+  /** Plugin configuration (object → JSON). */
+  plugin?: object;
+  /** Start the rules-service fixture and add cluster "rules" for it. */
+  rulesService?: boolean;
+  xffNumTrustedHops?: number;
+  /** Keep log entries at this level and above (default info). */
+  logLevel?: "debug" | "info" | "warn";
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface RulesProxy {
+  proxy: EmbeddedProxy;
+  upstream: UpstreamServer;
+  rules: RulesService | null;
+  logger: HostLogger;
+  logs: LogEntry[];
+  workers: number;
+  /** probes[i] is a keep-alive connection served by worker i. */
+  probes: Client[];
+  /** A request on the shared pool (any worker) or on a given probe. */
+  get(path: string, headers?: Record<string, string | string[]>, client?: Client): Promise<Answer>;
+  counter(name: string): bigint;
+  gauge(name: string): bigint;
+  warnings(): string[];
+  push(plugin: object | string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const STAT = (name: string) => `wasmcustom.edgewatch.${name}`;
+
+export function rulesServiceConfig(extra: object = {}): object {
+  return { cluster: "rules", authority: "rules.test", path: "/rules", long_poll_ms: 10_000, timeout_ms: 15_000, backoff_base_ms: 50, backoff_max_ms: 500, tick_ms: 20, lease_ms: 400, ...extra };
+}
+
+export const XFF_ONE_HOP = { client_address: { source: "xff", xff_trusted_hops: 1 } };
+
+export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<RulesProxy> {
+  const workers = opts.workers ?? 2;
+  const upstream = await startUpstreamServer();
+  const rules = opts.rulesService ? await startRulesService() : null;
+  const logs: LogEntry[] = [];
+  const logger = new HostLogger({ level: opts.logLevel ?? "info", stderrLevel: "off", sink: (e) => { logs.push(e); if (logs.length > 20000) logs.splice(0, 10000); } });
+  const plugin = opts.plugin ?? XFF_ONE_HOP;
+  const config: ProxyConfig = {
+    node: { id: "edgewatch-rules-test", cluster: "edgewatch" },
+    listener: { address: "127.0.0.1", port: 0 },
+    admin: { address: "127.0.0.1", port: 0 },
+    workers,
+    routes: [
+      { name: "api", match: { prefix: "/api" }, cluster: "upstream", timeoutMs: 5000 },
+      { name: "default", match: { prefix: "/" }, cluster: "upstream", timeoutMs: 5000 },
+    ],
+    clusters: [
+      { name: "upstream", address: "127.0.0.1", port: upstream.port },
+      ...(rules ? [{ name: "rules", address: "127.0.0.1", port: rules.port }] : []),
+    ],
+    plugin: {
+      name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch", wasmPath: FILTER_WASM,
+      configuration: typeof plugin === "string" ? plugin : JSON.stringify(plugin), failOpen: false,
+    },
+    stats: defaultStatsConfig({ flushOnAdmin: true }),
+    xffNumTrustedHops: opts.xffNumTrustedHops ?? 0,
+  };
+  let proxy: EmbeddedProxy;
+  try {
+    proxy = await startEmbeddedProxy(config, { logger });
+  } catch (err) {
+    await upstream.close();
+    await rules?.close();
+    throw err;
+  }
+  const url = proxy.listenerUrl;
+  const pool = new Client(url, { pipelining: 1, keepAliveTimeout: 30_000 });
+  // Probes: open one connection at a time and see which worker served it.
+  const probes: Client[] = new Array(workers);
+  const spare: Client[] = [];
+  const streamsOf = () => proxy.host.workers.map((w) => w.streamsCreated);
+  for (let attempts = 0; probes.filter(Boolean).length < workers && attempts < workers * 4; attempts++) {
+    const c = new Client(url, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
+    const before = streamsOf();
+    const r = await c.request({ path: "/probe-setup", method: "GET" });
+    await r.body.text();
+    const after = streamsOf();
+    const w = after.findIndex((n, i) => n > before[i]);
+    if (w >= 0 && probes[w] === undefined) probes[w] = c;
+    else spare.push(c);
+  }
+  for (const c of spare) await c.close();
+  if (probes.filter(Boolean).length !== workers) throw new Error("could not pin a probe connection to every worker");
+
+  async function get(path: string, headers: Record<string, string | string[]> = {}, client: Client = pool): Promise<Answer> {
+    const r = await client.request({ path, method: "GET", headers });
+    const body = await r.body.text();
+    return { status: r.statusCode, headers: r.headers, body };
+  }
+
+  return {
+    proxy, upstream, rules, logger, logs, workers, probes,
+    get,
+    counter: (name) => proxy.stats.counter(name).value(),
+    gauge: (name) => proxy.stats.gauge(name).value(),
+    warnings: () => logs.filter((e) => e.level === "warn" || e.level === "error").map((e) => e.message),
+    push: (p) => proxy.updatePluginConfiguration(typeof p === "string" ? p : JSON.stringify(p)),
+    async close() {
+      await pool.close().catch(() => {});
+      for (const c of probes) await c.close().catch(() => {});
+      await proxy.close();
+      await upstream.close();
+      await rules?.close();
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `fn` until it returns true (or throw after timeoutMs). */
+export async function eventually(fn: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await sleep(5);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Plugin configuration with pushed rules. */
+export function withRules(rules: object, base: object = XFF_ONE_HOP): object {
+  return { ...base, rules };
+}
