@@ -35,7 +35,11 @@ export function proxy_on_request_headers(id: u32, n: u32, eos: u32): u32 {
   h.addHeader(h.MAP_REQUEST, "X-Upper-Added", "lowered");
   const newPath = h.getHeader(h.MAP_REQUEST, "x-set-path");
   if (newPath !== null) h.replaceHeader(h.MAP_REQUEST, ":path", newPath);
-  h.addHeader(h.MAP_REQUEST, "x-wasm-size", h.headerMapSize(h.MAP_REQUEST).toString());
+  const size = h.headerMapSize(h.MAP_REQUEST);
+  const now = h.getHeaderPairs(h.MAP_REQUEST);
+  let sum = 0;
+  for (let i = 0; i < now.length; i++) sum += String.UTF8.byteLength(now[i]);
+  h.addHeader(h.MAP_REQUEST, "x-wasm-size", size.toString() + "/" + sum.toString());
   const wipe = h.getHeader(h.MAP_REQUEST, "x-wipe");
   if (wipe == "bad") {
     // A malformed pairs buffer deserializes as empty: every header is removed (Envoy behaviour).

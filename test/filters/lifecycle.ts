@@ -1,6 +1,6 @@
-// Test filter: logs every callback (ids, sizes) so tests can check order; plugin configuration
-// words: "reject" (on_configure false), "tick=<ms>", "defer-done" (root on_done false, proxy_done on
-// the next tick), "trap-configure"; VM configuration "reject-vm" (on_vm_start false).
+// Test filter: logs every callback (ids, sizes) so tests can check order. Plugin configuration is
+// a list of words: "reject" (on_configure false), "tick=<ms>", "defer-done" (root on_done returns
+// false; proxy_done on a later tick), "trap-configure"; VM configuration "reject-vm" (on_vm_start false).
 // Request headers: x-trap: request-headers | response-headers | request-body;
 // x-body-mode: buffer (buffer the request body, then replace it); x-pause: 1 (StopIteration).
 import * as h from "./lib/hostcalls";
@@ -15,6 +15,21 @@ const bodyMode = new Map<u32, string>();
 const pendingDone = new Set<u32>();
 
 export function proxy_abi_version_0_2_1(): void {}
+
+// Top-level code runs in _start (VM context: the log line has no prefix).
+h.info("_start");
+
+function hasWord(cfg: string, word: string): bool {
+  const words = cfg.split(" ");
+  for (let i = 0; i < words.length; i++) if (words[i] == word) return true;
+  return false;
+}
+
+function tickOf(cfg: string): i32 {
+  const words = cfg.split(" ");
+  for (let i = 0; i < words.length; i++) if (words[i].startsWith("tick=")) return I32.parseInt(words[i].substring(5));
+  return -1;
+}
 
 export function proxy_on_context_create(id: u32, parent: u32): void {
   h.info("on_context_create " + id.toString() + " " + parent.toString());
@@ -33,13 +48,13 @@ export function proxy_on_configure(root: u32, size: u32): bool {
   const cfg = h.pluginConfig();
   rootConfig.set(root, cfg);
   h.info("on_configure " + root.toString() + " " + size.toString() + " config=" + cfg + " count=" + configureCount.toString());
-  if (cfg == "trap-configure") unreachable();
-  if (cfg.startsWith("tick=")) {
-    const ms = <u32>I32.parseInt(cfg.substring(5));
+  if (hasWord(cfg, "trap-configure")) unreachable();
+  const ms = tickOf(cfg);
+  if (ms >= 0) {
     tickCounter = h.defineMetric(0, "lifecycle.ticks");
-    h.setTickPeriod(ms);
+    h.setTickPeriod(<u32>ms);
   }
-  return cfg != "reject";
+  return !hasWord(cfg, "reject");
 }
 
 export function proxy_on_tick(root: u32): void {
@@ -106,7 +121,7 @@ export function proxy_on_log(id: u32): void {
 
 export function proxy_on_done(id: u32): bool {
   h.info("on_done " + id.toString());
-  if (rootConfig.has(id) && rootConfig.get(id) == "defer-done") {
+  if (rootConfig.has(id) && hasWord(rootConfig.get(id), "defer-done")) {
     pendingDone.add(id);
     return false;
   }
