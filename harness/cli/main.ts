@@ -14,7 +14,7 @@ import { registerRules } from "./commands/rules.js";
 import { registerBench } from "./commands/bench.js";
 import { registerCheck } from "./commands/check.js";
 import { registerServe } from "./commands/serve.js";
-// import { registerDemo } from "./commands/demo.js";
+import { registerDemo } from "./commands/demo.js";
 
 
 
@@ -56,7 +56,7 @@ Examples:
   registerCheck(program);
   registerDoctor(program);
   registerReport(program);
-  // registerDemo(program);
+  registerDemo(program);
   return program;
 }
 

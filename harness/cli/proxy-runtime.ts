@@ -19,7 +19,8 @@ export interface RunningProxy {
   raw: unknown;
 }
 
-const REJECT_LINE = /configuration rejected \(reason=([a-z_]+)\): (.*?)(?:; keeping .*)?$/;
+/** The filter's rejection log lines: a pushed configuration, or a pulled rules document. */
+const REJECT_LINE = /(?:configuration|pulled rules) rejected \(reason=([a-z_]+)\): (.*?)(?:; keeping .*)?$/;
 
 export interface Rejection {
   reason?: string;

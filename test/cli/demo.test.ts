@@ -1,0 +1,32 @@
+// `edgewatch demo` (npm start) as a user runs it, shortened; and its bad-input exits.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runEdgewatch } from "./helpers.js";
+
+describe.concurrent("edgewatch demo", () => {
+  it("runs end to end: reload enforced, invalid document rejected, results printed (exit 0)", async () => {
+    const r = await runEdgewatch(["demo", "--requests", "200", "--concurrency", "8"], { timeoutMs: 90_000 });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/enforced on every worker [\d.]+ ms after publishing/);
+    expect(r.stdout).toMatch(/(\d+) from 203\.0\.113\.0\/24: \1 × 403 with x-edgewatch-rule: deny-bad-client/);
+    expect(r.stdout).toMatch(/rejected by the filter: \[cidr\] .*bad CIDR "203\.0\.113\.0\/33"/);
+    expect(r.stdout).toMatch(/latency\s+p50 [\d.]+ ms, p99 [\d.]+ ms\s+\(proxy histogram/);
+    expect(r.stdout).toMatch(/^\s+edgewatch_requests_total\{route="api",code="200",source="upstream"\} \d+$/m);
+    expect(r.stdout).toMatch(/^demo OK$/m);
+  }, 120_000);
+
+  it("a module without a proxy_abi_version export is exit 2 naming the cause; a missing build is exit 3", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ew-demo-"));
+    const empty = join(dir, "empty.wasm");
+    writeFileSync(empty, Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])); // a valid, empty module
+    const noAbi = await runEdgewatch(["demo", "--wasm", empty]);
+    expect(noAbi.code).toBe(2);
+    expect(noAbi.stderr).toMatch(/not a proxy-wasm filter: it exports no proxy_abi_version_\* function/);
+    const missing = await runEdgewatch(["demo"], { env: { EDGEWATCH_WASM: join(dir, "build/edgewatch.wasm") } });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/filter build missing/);
+  });
+});
