@@ -130,8 +130,9 @@ function startCallout(vm: WasmVm, root: RootContext, token: number, cluster: Clu
   });
   if (timeoutMs > 0) {
     timer = setTimeout(() => {
-      abortFn?.(new Error("timeout"));
+      // Deliver first: aborting makes undici report an error synchronously.
       finish(localResponse(504, "upstream request timeout"));
+      abortFn?.(new Error("timeout"));
     }, timeoutMs);
     timer.unref();
   }

@@ -15,10 +15,11 @@ export function proxy_on_configure(root: u32, size: u32): bool {
   counter = h.defineMetric(0, "test.requests_total");
   gauge = h.defineMetric(1, "test.gauge");
   histo = h.defineMetric(2, "test.latency_ms");
-  const badType = h.defineMetric(3, "test.bad");
+  h.defineMetric(3, "test.bad");
+  const badType = h.lastStatus;
   queueToken = h.registerQueue("q");
   h.info("configured root=" + root.toString() + " counter=" + counter.toString() + " gauge=" + gauge.toString() + " histogram=" + histo.toString() +
-    " badtype=" + h.lastStatus.toString() + "/" + badType.toString() + " queue=" + queueToken.toString());
+ " badtype=" + badType.toString() + " queue=" + queueToken.toString());
   return true;
 }
 
