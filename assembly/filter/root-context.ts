@@ -130,7 +130,7 @@ export class EdgewatchRoot extends RootContextBase {
 
   onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
     if (agent.ownsCall(token)) {
-      agent.onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+      agent.onHttpCallResponse(this.id, token, headerCount, bodySize, trailerCount);
       return;
     }
     this.observability.onHttpCallResponse(token, headerCount, bodySize, trailerCount);

@@ -66,6 +66,10 @@ export class PullAgent {
   leader: bool = false;
   inflight: u32 = 0;
   inflightSince: u64 = 0;
+  /** Root context that issued the in-flight call (Envoy cancels it when that root is deleted). */
+  inflightRoot: u32 = 0;
+  /** Root context whose callback is running (polls are issued only from the active root). */
+  callbackRoot: u32 = 0;
   nextAttemptMs: u64 = 0;
   failures: i32 = 0;
   /** ETag of the last document seen (applied or rejected), sent as If-None-Match. */
@@ -97,6 +101,11 @@ export class PullAgent {
 
   /** The root `rootId` is going away; `successor` is another pull root of this VM (0 = none). */
   detach(rootId: u32, successor: u32): void {
+    if (this.inflight != 0 && this.inflightRoot == rootId) {
+      // Envoy cancels the outstanding call of a deleted root: poll again from the active root.
+      this.inflight = 0;
+      this.nextAttemptMs = 0;
+    }
     if (this.rootId != rootId) return;
     if (successor != 0) {
       this.rootId = successor;
@@ -176,6 +185,12 @@ export class PullAgent {
 
   ownsCall(token: u32): bool { return token != 0 && token == this.inflight; }
 
+  /** Poll now if this callback runs on the active root; else leave it to the active root's tick. */
+  repoll(now: u64): void {
+    this.nextAttemptMs = 0;
+    if (this.leader && this.callbackRoot == this.rootId) this.poll(now);
+  }
+
   poll(now: u64): void {
     const s = this.settings;
     const v = this.knownVersion < 0 ? 0 : this.knownVersion;
@@ -194,6 +209,7 @@ export class PullAgent {
     }
     this.inflight = t;
     this.inflightSince = now;
+    this.inflightRoot = this.rootId;
   }
 
   fetchFailed(now: u64, why: string): void {
@@ -215,8 +231,9 @@ export class PullAgent {
     logWarn("edgewatch: pulled rules rejected (reason=" + reason + "): " + message + "; keeping rules version " + this.appliedVersion.toString());
   }
 
-  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+  onHttpCallResponse(rootId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
     this.inflight = 0;
+    this.callbackRoot = rootId;
     const now = nowMs();
     if (headerCount == 0) {
       this.fetchFailed(now, "connection reset or no response");
@@ -230,8 +247,8 @@ export class PullAgent {
     if (status == "304") {
       this.failures = 0;
       // Re-poll at once; a server that does not hold the request gets one poll per tick.
-      this.nextAttemptMs = fast ? now + <u64>this.settings.tickMs : 0;
-      if (this.leader && !fast) this.poll(now);
+      if (fast) this.nextAttemptMs = now + <u64>this.settings.tickMs;
+      else this.repoll(now);
       return;
     }
     if (status != "200") {
@@ -266,8 +283,8 @@ export class PullAgent {
         return;
       }
       // Same version as published: treat like 304.
-      this.nextAttemptMs = fast ? now + <u64>this.settings.tickMs : 0;
-      if (this.leader && !fast) this.poll(now);
+      if (fast) this.nextAttemptMs = now + <u64>this.settings.tickMs;
+      else this.repoll(now);
       return;
     }
     if (!this.leader) {
@@ -275,14 +292,13 @@ export class PullAgent {
       return;
     }
     this.publish(set, etag, now);
-    this.poll(now);
+    this.repoll(now);
   }
 
   /** After a rejected document: with an ETag the server holds the next poll; without, back off. */
   afterReject(now: u64, etag: string): void {
     if (etag.length > 0) {
-      this.nextAttemptMs = 0;
-      if (this.leader) this.poll(now);
+      this.repoll(now);
     } else {
       this.nextAttemptMs = now + <u64>this.settings.backoffBaseMs;
     }
