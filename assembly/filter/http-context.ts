@@ -35,6 +35,8 @@ import { clientAddressBytes, ADDR_OUT } from "../tracing/client-address";
 @lazy const COLD_START_BODY: ArrayBuffer = String.UTF8.encode("edgewatch: access rules not loaded yet\n");
 // @ts-ignore: decorator
 @lazy const SPAN: SpanFields = new SpanFields();
+// @ts-ignore: decorator
+@lazy const EMPTY: ArrayBuffer = new ArrayBuffer(0);
 
 /** Rule id reported for cold-start decisions (ids starting with "_" are reserved). */
 export const COLD_START_RULE = "_cold_start";
@@ -107,7 +109,7 @@ export class EdgewatchHttp extends HttpContextBase {
       const sampling = rules === null ? DEFAULT_SAMPLING : rules.sampling;
       this.keep5xx = sampling.alwaysKeep5xx;
       this.slowMs = sampling.slowThresholdMs;
-      const st = new StreamTrace();
+      const st = obs.tracer.acquire();
       this.trace = st;
       obs.tracer.begin(st, sampling.rateFor(tel.routes.label(this.route)), settings.clientAddress, !deny);
     }
@@ -156,17 +158,25 @@ export class EdgewatchHttp extends HttpContextBase {
     f.method = <u8>(this.method >= 0 ? this.method : tel.readMethod());
     f.local = this.local;
     f.decision = this.decision;
-    const label = String.UTF8.encode(tel.routes.label(this.route));
+    const label = tel.routes.labelUtf8(this.route);
     f.route = changetype<usize>(label);
     f.routeLen = label.byteLength;
     f.clientLen = clientAddressBytes(root.settings.clientAddress);
     f.client = ADDR_OUT;
-    const rule = String.UTF8.encode(this.ruleId);
+    const rule = this.ruleId.length > 0 ? String.UTF8.encode(this.ruleId) : EMPTY;
     f.rule = changetype<usize>(rule);
     f.ruleLen = rule.byteLength;
     const ts = st.tracestate;
     f.tracestate = ts === null ? 0 : changetype<usize>(ts);
     f.tracestateLen = ts === null ? 0 : ts.byteLength;
     obs.exporter.add(f, now);
+  }
+
+  onDelete(): void {
+    const st = this.trace;
+    if (st !== null) {
+      changetype<EdgewatchRoot>(this.root).observability.tracer.release(st);
+      this.trace = null;
+    }
   }
 }

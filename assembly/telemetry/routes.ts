@@ -14,6 +14,8 @@ const OVERFLOW_BIT: i32 = 0x40000000;
 
 export class RouteTable {
   labels: string[] = ["unknown", "other"];
+  /** UTF-8 of each label (span attributes), built on first use. */
+  private labelBytes: Array<ArrayBuffer | null> = [null, null];
   private byLabel: Map<string, i32> = new Map<string, i32>();
   private byRaw: ByteMap;
   readonly cap: i32;
@@ -32,6 +34,17 @@ export class RouteTable {
   get distinct(): i32 { return this.labels.length - 2; }
 
   label(i: i32): string { return unchecked(this.labels[i]); }
+
+  /** UTF-8 bytes of label i (cached). */
+  labelUtf8(i: i32): ArrayBuffer {
+    while (this.labelBytes.length <= i) this.labelBytes.push(null);
+    let b = unchecked(this.labelBytes[i]);
+    if (b === null) {
+      b = String.UTF8.encode(unchecked(this.labels[i]));
+      this.labelBytes[i] = b;
+    }
+    return b;
+  }
 
   /** Route index of raw route-name bytes. Sets `overflowed`. Allocates only for a name not seen yet. */
   resolve(p: usize, len: i32): i32 {

@@ -2,6 +2,8 @@
 // one ArrayBuffer, reused across batches, doubled when full.
 import { writeHex } from "./hex";
 
+const DEC_TMP: usize = memory.data(24);
+
 export class ByteWriter {
   buf: ArrayBuffer;
   len: i32 = 0;
@@ -16,16 +18,22 @@ export class ByteWriter {
   reset(): void { this.len = 0; }
 
   /** Make room for n more bytes; returns the write address. */
+  // @ts-ignore: decorator
+  @inline
   reserve(n: i32): usize {
     const need = this.len + n;
-    if (need > this.buf.byteLength) {
+    if (need > this.buf.byteLength) this.grow(need);
+    return changetype<usize>(this.buf) + <usize>this.len;
+  }
+
+  private grow(need: i32): void {
+    {
       let cap = this.buf.byteLength << 1;
       while (cap < need) cap <<= 1;
       const nb = new ArrayBuffer(cap);
       memory.copy(changetype<usize>(nb), changetype<usize>(this.buf), <usize>this.len);
       this.buf = nb;
     }
-    return changetype<usize>(this.buf) + <usize>this.len;
   }
 
   byte(b: u8): void {
@@ -37,7 +45,8 @@ export class ByteWriter {
   bytes(src: usize, n: i32): void {
     if (n <= 0) return;
     const p = this.reserve(n);
-    memory.copy(p, src, <usize>n);
+    if (n <= 48) copySmall(p, src, n); // memory.copy is a runtime call: slow for short fragments
+    else memory.copy(p, src, <usize>n);
     this.len += n;
   }
 
@@ -47,14 +56,16 @@ export class ByteWriter {
   /** Decimal digits of an unsigned integer. */
   dec(v: u64): void {
     const p = this.reserve(20);
-    let n: i32 = 1;
-    let t = v;
-    while (t >= 10) { t /= 10; n++; }
-    let q = v;
-    for (let i = n - 1; i >= 0; i--) {
-      store<u8>(p + <usize>i, <u8>(0x30 + <u32>(q % 10)));
-      q /= 10;
-    }
+    const tmp = DEC_TMP;
+    let i: i32 = 20;
+    do {
+      const q = v / 10;
+      i--;
+      store<u8>(tmp + <usize>i, <u8>(0x30 + <u32>(v - q * 10)));
+      v = q;
+    } while (v != 0);
+    const n = 20 - i;
+    copySmall(p, tmp + <usize>i, n);
     this.len += n;
   }
 
@@ -91,4 +102,12 @@ export class ByteWriter {
     memory.copy(changetype<usize>(out), changetype<usize>(this.buf), <usize>this.len);
     return out;
   }
+}
+
+// @ts-ignore: decorator
+@inline
+function copySmall(dst: usize, src: usize, n: i32): void {
+  let i: i32 = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
 }

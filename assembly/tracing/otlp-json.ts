@@ -45,33 +45,27 @@ const FLAG_IS_REMOTE: u32 = 0x200;
 // @ts-ignore: decorator
 @lazy const F_ATTRS = utf8('","attributes":[');
 // @ts-ignore: decorator
-@lazy const F_ATTR_KEY = utf8('{"key":"');
-// @ts-ignore: decorator
-@lazy const F_ATTR_STR = utf8('","value":{"stringValue":"');
-// @ts-ignore: decorator
-@lazy const F_ATTR_INT = utf8('","value":{"intValue":"');
-// @ts-ignore: decorator
 @lazy const F_ATTR_CLOSE = utf8('"}}');
 // @ts-ignore: decorator
 @lazy const F_STATUS_ERROR = utf8('],"status":{"code":2}}');
 // @ts-ignore: decorator
 @lazy const F_STATUS_UNSET = utf8('],"status":{}}');
 // @ts-ignore: decorator
-@lazy const K_METHOD = utf8("http.request.method");
+@lazy const K_METHOD = utf8('{"key":"http.request.method","value":{"stringValue":"');
 // @ts-ignore: decorator
-@lazy const K_ROUTE = utf8("http.route");
+@lazy const K_ROUTE = utf8('{"key":"http.route","value":{"stringValue":"');
 // @ts-ignore: decorator
-@lazy const K_STATUS = utf8("http.response.status_code");
+@lazy const K_STATUS = utf8('{"key":"http.response.status_code","value":{"intValue":"');
 // @ts-ignore: decorator
-@lazy const K_CLIENT = utf8("client.address");
+@lazy const K_CLIENT = utf8('{"key":"client.address","value":{"stringValue":"');
 // @ts-ignore: decorator
-@lazy const K_DECISION = utf8("edgewatch.rule.decision");
+@lazy const K_DECISION = utf8('{"key":"edgewatch.rule.decision","value":{"stringValue":"');
 // @ts-ignore: decorator
-@lazy const K_RULE = utf8("edgewatch.rule.id");
+@lazy const K_RULE = utf8('{"key":"edgewatch.rule.id","value":{"stringValue":"');
 // @ts-ignore: decorator
-@lazy const K_SOURCE = utf8("edgewatch.response.source");
+@lazy const K_SOURCE = utf8('{"key":"edgewatch.response.source","value":{"stringValue":"');
 // @ts-ignore: decorator
-@lazy const K_REASON = utf8("edgewatch.sampling.reason");
+@lazy const K_REASON = utf8('{"key":"edgewatch.sampling.reason","value":{"stringValue":"');
 // @ts-ignore: decorator
 @lazy const V_LOCAL = utf8("local");
 // @ts-ignore: decorator
@@ -104,11 +98,10 @@ export function endExport(w: ByteWriter): void {
   w.raw(F_CLOSE);
 }
 
-function attrStr(w: ByteWriter, key: ArrayBuffer, p: usize, n: i32, first: bool): void {
+/** `opener` is the pre-encoded `{"key":"…","value":{"stringValue":"`. */
+function attrStr(w: ByteWriter, opener: ArrayBuffer, p: usize, n: i32, first: bool): void {
   if (!first) w.byte(0x2c);
-  w.raw(F_ATTR_KEY);
-  w.raw(key);
-  w.raw(F_ATTR_STR);
+  w.raw(opener);
   w.jsonEscaped(p, n);
   w.raw(F_ATTR_CLOSE);
 }
@@ -157,9 +150,7 @@ export function encodeSpan(w: ByteWriter, r: usize, first: bool): void {
   const status = recStatus(r);
   if (status > 0) {
     w.byte(0x2c);
-    w.raw(F_ATTR_KEY);
     w.raw(K_STATUS);
-    w.raw(F_ATTR_INT);
     w.dec(<u64>status);
     w.raw(F_ATTR_CLOSE);
   }

@@ -62,6 +62,20 @@ export class Tracer {
   private ts: TraceState = new TraceState();
   private lastRate: f64 = -1.0;
   private lastThreshold: u64 = 0;
+  /** Recycled per-stream states: no allocation per request after warm-up. */
+  private pool: StreamTrace[] = [];
+
+  acquire(): StreamTrace {
+    const n = this.pool.length;
+    return n > 0 ? this.pool.pop() : new StreamTrace();
+  }
+
+  release(st: StreamTrace): void {
+    st.tracestate = null;
+    st.reason = 0;
+    st.headSampled = false;
+    if (this.pool.length < 1024) this.pool.push(st);
+  }
 
   configure(t: TracingSettings): void {
     this.enabled = t.enabled;

@@ -43,7 +43,20 @@ export class FilterDriver {
   readonly exports: any;
   private mem!: WebAssembly.Memory;
   private u8!: Uint8Array;
+  private buf!: Buffer;
   private dv!: DataView;
+  private encCache = new Map<string, Buffer>();
+  /** Time spent inside guest calls (incl. the host calls they make), ns; see timeGuest. */
+  guestNs = 0;
+  /** Time each proxy_on_* call of request() (adds ~2 clock reads per call). */
+  timeGuest = false;
+  /** Answer every http_call with this status at the end of the stream that made it (null = leave pending). */
+  autoAnswer: number | null = null;
+  private answeredUpTo = 0;
+  /** Keep answered http_call records (false: only count them, for long benches). */
+  keepCalls = true;
+  httpCallCount = 0;
+  httpCallBytes = 0;
   readonly rootId = 1;
   private nextId = 2;
   private config: Buffer;
@@ -57,6 +70,8 @@ export class FilterDriver {
 
   // observations
   readonly metrics = new Map<number, { name: string; type: number; value: bigint; samples: number[] }>();
+  /** Metrics by id >> 2 (fast path of increment/record). */
+  private metricList: Array<{ name: string; type: number; value: bigint; samples: number[] } | undefined> = [];
   /** Keep histogram samples (tests); off for benches. */
   keepSamples = true;
   private metricByName = new Map<string, number>();
@@ -76,9 +91,11 @@ export class FilterDriver {
   /** Fixed clock (ns) instead of the wall clock, when set. */
   fixedClockNs: bigint | null = null;
 
+  private readonly epochOffsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
   nowNs(): bigint {
     if (this.fixedClockNs !== null) return this.fixedClockNs + this.clockOffsetNs;
-    return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n) + this.clockOffsetNs;
+    return process.hrtime.bigint() + this.epochOffsetNs + this.clockOffsetNs;
   }
 
   /** Move the filter's clock forward. */
@@ -105,8 +122,8 @@ export class FilterDriver {
         self.hostCalls++;
         const m = self.mapOf(type);
         if (m === null) return 2;
-        const k = self.str(kp, kl).toLowerCase();
-        for (const [hk, hv] of m) if (hk === k) { self.writeOut(Buffer.from(hv, "latin1"), rp, rs); return 0; }
+        const k = self.str(kp, kl);
+        for (const [hk, hv] of m) if (hk === k) { self.writeOut(self.enc(hv), rp, rs); return 0; }
         return 1;
       },
       proxy_get_header_map_pairs(type: number, rp: number, rs: number) {
@@ -139,10 +156,10 @@ export class FilterDriver {
         const path = self.str(pp, pl);
         if (path === "xds\0route_name") {
           if (self.routeName === null) return 1;
-          self.writeOut(Buffer.from(self.routeName, "utf8"), rp, rs);
+          self.writeOut(self.enc(self.routeName, "utf8"), rp, rs);
           return 0;
         }
-        if (path === "source\0address") { self.writeOut(Buffer.from(self.sourceAddress, "latin1"), rp, rs); return 0; }
+        if (path === "source\0address") { self.writeOut(self.enc(self.sourceAddress), rp, rs); return 0; }
         if (path === "response\0code") {
           const b = Buffer.alloc(8);
           b.writeBigInt64LE(BigInt(self.responseCode));
@@ -162,6 +179,8 @@ export class FilterDriver {
         self.hostCalls++;
         const token = self.nextToken;
         self.nextToken += 4;
+        self.httpCallCount++;
+        self.httpCallBytes += bl;
         self.httpCalls.push({
           token, cluster: self.str(cp, cl), headers: deserializePairs(Buffer.from(self.u8.subarray(hp, hp + hl))),
           body: Buffer.from(self.u8.subarray(bp, bp + bl)),
@@ -177,21 +196,23 @@ export class FilterDriver {
         if (id === undefined) {
           id = (self.nextMetric++ << 2) | type;
           self.metricByName.set(name, id);
-          self.metrics.set(id, { name, type, value: 0n, samples: [] });
+          const rec = { name, type, value: 0n, samples: [] as number[] };
+          self.metrics.set(id, rec);
+          self.metricList[id >> 2] = rec;
         }
         self.view().setUint32(out, id, true);
         return 0;
       },
       proxy_increment_metric(id: number, delta: bigint) {
         self.hostCalls++;
-        const m = self.metrics.get(id);
+        const m = self.metricList[id >> 2];
         if (!m) return 1;
         m.value += delta;
         return 0;
       },
       proxy_record_metric(id: number, value: bigint) {
         self.hostCalls++;
-        const m = self.metrics.get(id);
+        const m = self.metricList[id >> 2];
         if (!m) return 1;
         if (m.type === 2) { m.value += 1n; if (self.keepSamples) m.samples.push(Number(value)); } else if (m.type === 1) m.value = value; else m.value += value;
         return 0;
@@ -267,15 +288,27 @@ export class FilterDriver {
   }
 
   private refresh(): void {
-    if (!this.u8 || this.u8.buffer !== this.mem.buffer) {
+    // A grown memory detaches the old ArrayBuffer (byteLength 0): cheaper than reading mem.buffer.
+    if (!this.u8 || this.u8.byteLength === 0) {
       this.u8 = new Uint8Array(this.mem.buffer);
+      this.buf = Buffer.from(this.mem.buffer);
       this.dv = new DataView(this.mem.buffer);
     }
+  }
+  /** Encoded bytes of a string (cached: benches repeat the same values). */
+  private enc(s: string, encoding: "latin1" | "utf8" = "latin1"): Buffer {
+    let b = this.encCache.get(s);
+    if (b === undefined) {
+      b = Buffer.from(s, encoding);
+      if (this.encCache.size > 50_000) this.encCache.clear();
+      this.encCache.set(s, b);
+    }
+    return b;
   }
   private view(): DataView { this.refresh(); return this.dv; }
   private str(p: number, l: number): string {
     this.refresh();
-    return Buffer.from(this.u8.buffer, this.u8.byteOffset + p, l).toString("latin1");
+    return this.buf.latin1Slice(p, p + l);
   }
   private writeOut(b: Buffer | Uint8Array, rp: number, rs: number): void {
     if (b.length === 0) { this.view().setUint32(rp, 0, true); this.view().setUint32(rs, 0, true); return; }
@@ -305,19 +338,31 @@ export class FilterDriver {
     this.reqHeaders = spec.headers.map(([k, v]) => [k, v] as [string, string]);
     this.respHeaders = null;
     this.responseCode = 0;
+    const timed = this.timeGuest;
+    let t = timed ? process.hrtime.bigint() : 0n;
     x.proxy_on_context_create(id, this.rootId);
     const localBefore = this.localReplies;
     x.proxy_on_request_headers(id, this.reqHeaders.length, 1);
+    if (timed) { this.guestNs += Number(process.hrtime.bigint() - t); }
     const forwarded = this.reqHeaders;
     this.lastRequestHeaders = forwarded;
     const status = this.localReplies > localBefore ? 403 : (spec.status ?? 200);
     this.responseCode = status;
     this.respHeaders = [[":status", String(status)], ...(spec.responseHeaders ?? [])];
     if (spec.latencyMs) this.advance(spec.latencyMs);
+    if (timed) t = process.hrtime.bigint();
     x.proxy_on_response_headers(id, this.respHeaders.length, 1);
     x.proxy_on_log(id);
     x.proxy_on_done(id);
     x.proxy_on_delete(id);
+    if (this.autoAnswer !== null) {
+      while (this.answeredUpTo < this.httpCalls.length) {
+        const c = this.httpCalls[this.answeredUpTo++];
+        this.answerHttpCall(c.token, this.autoAnswer);
+      }
+      if (!this.keepCalls) { this.httpCalls.length = 0; this.answeredUpTo = 0; }
+    }
+    if (timed) { this.guestNs += Number(process.hrtime.bigint() - t); }
     this.reqHeaders = null;
     this.respHeaders = null;
     return forwarded;

@@ -132,14 +132,15 @@ describe("metric ids", () => {
 
 describe("cold start", () => {
   it("counts requests decided before the first rules; allows by default", () => {
-    const d = driver({ tracing: { enabled: false } });
+    // a rules service that has not answered yet (the driver never answers its http_call)
+    const d = driver({ tracing: { enabled: false }, rules_service: { cluster: "rules" } });
     d.request({ headers: GET(), routeName: "api" });
     expect(d.metric("edgewatch.rules_cold_start_total")).toBe(1n);
     expect(requestSeries(d)).toEqual({ "api|200|upstream": 1 });
   });
 
   it("denies with a local 503 when rules_service.cold_start is deny", () => {
-    const d = driver({ tracing: { enabled: false }, rules_service: { cold_start: "deny" } });
+    const d = driver({ tracing: { enabled: false }, rules_service: { cluster: "rules", cold_start: "deny" } });
     d.request({ headers: GET(), routeName: "api" });
     expect(d.localReplies).toBe(1);
     expect(d.metric("edgewatch.rules_cold_start_total")).toBe(1n);

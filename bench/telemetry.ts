@@ -1,0 +1,158 @@
+/**
+ * Telemetry cost per request, in the product filter (build/edgewatch.wasm), at 1 and 1,000 routes.
+ *
+ * Method: the filter runs under the call-level driver (bench/support/filter-driver.ts): one VM, every
+ * stream driven on_request_headers → on_response_headers → on_log → on_done → on_delete with
+ * cheap JS stubs for the host calls. The host times the guest calls (process.hrtime around the
+ * request-phase calls and around the response/log/teardown calls): the time per request covers
+ * the guest code, the JS↔wasm transitions and the stubs (no network, no proxy) plus ~2 clock reads. Telemetry's
+ * share is the difference between the same traffic with telemetry on and off (`telemetry.enabled`),
+ * tracing off, 10,000 CIDRs in the access rules (no match). Rounds alternate the configurations
+ * and the median round is reported.
+ *
+ * CLI: tsx bench/telemetry.ts [--quick]  → bench/results/telemetry.json + a table on stdout.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FilterDriver } from "./support/filter-driver.js";
+import { profileSplit } from "./support/wasm-profile.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const WASM = join(ROOT, "build/edgewatch.wasm");
+const QUICK = process.argv.includes("--quick") || process.env.EDGEWATCH_BENCH_QUICK === "1";
+const REQUESTS = QUICK ? 20_000 : 100_000;
+const ROUNDS = QUICK ? 3 : 7;
+const CIDRS = 10_000;
+
+/** 10,000 distinct /24s inside 100.64.0.0/10 (clients come from 192.0.2.0/24: no match). */
+function cidrs(n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`100.${64 + ((i >> 8) & 63)}.${i & 255}.0/24`);
+  return out;
+}
+
+interface Variant {
+  name: string;
+  routes: number;
+  telemetry: boolean;
+  methodLabel: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { name: "off", routes: 1, telemetry: false, methodLabel: false },
+  { name: "on", routes: 1, telemetry: true, methodLabel: false },
+  { name: "off", routes: 1000, telemetry: false, methodLabel: false },
+  { name: "on", routes: 1000, telemetry: true, methodLabel: false },
+  { name: "on+method", routes: 1000, telemetry: true, methodLabel: true },
+];
+
+function makeDriver(v: Variant, ruleCidrs: string[]): FilterDriver {
+  const config = {
+    telemetry: { enabled: v.telemetry, routes_cap: Math.max(100, v.routes), method_label: v.methodLabel },
+    tracing: { enabled: false },
+    rules: { version: 1, access: [{ id: "bench-deny", action: "deny", cidrs: ruleCidrs }], sampling: { default_rate: 0 } },
+  };
+  const d = new FilterDriver({ wasmPath: WASM, configuration: JSON.stringify(config) });
+  d.keepSamples = false;
+  return d;
+}
+
+const STATUSES = [200, 200, 200, 200, 200, 200, 404, 304, 500, 503];
+const HEADERS: Array<[string, string]> = [
+  [":method", "GET"], [":path", "/api/v1/items/42"], [":authority", "edge.example"], [":scheme", "https"],
+  ["user-agent", "bench/1.0"], ["accept", "*/*"],
+];
+
+interface Measure { guestNs: number; wasmNs: number; transitionNs: number; hostCalls: number }
+
+/** One round: host-timed guest calls (incl. stubs), then the same traffic under the CPU profiler. */
+async function run(d: FilterDriver, v: Variant, n: number, routeNames: string[]): Promise<Measure> {
+  const traffic = () => {
+    for (let i = 0; i < n; i++) {
+      d.request({ headers: HEADERS, routeName: routeNames[i % v.routes], status: STATUSES[i % STATUSES.length] });
+    }
+  };
+  const calls0 = d.hostCalls;
+  d.timeGuest = true;
+  const g0 = d.guestNs;
+  traffic();
+  const guestNs = (d.guestNs - g0) / n;
+  const hostCalls = (d.hostCalls - calls0) / n;
+  d.timeGuest = false;
+  const p = await profileSplit(traffic);
+  return { guestNs, wasmNs: (p.wallNs * p.wasmFraction) / n, transitionNs: (p.wallNs * p.transitionFraction) / n, hostCalls };
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const ruleCidrs = cidrs(CIDRS);
+  const routeNames = Array.from({ length: 1000 }, (_, i) => `route-${i}`);
+  const drivers = VARIANTS.map((v) => makeDriver(v, ruleCidrs));
+  // Warm-up: JIT tiers, metric definitions for every route, code/status combinations.
+  for (let i = 0; i < VARIANTS.length; i++) {
+    await run(drivers[i], VARIANTS[i], Math.max(20_000, VARIANTS[i].routes * STATUSES.length * 2), routeNames);
+  }
+  const rounds: Measure[][] = VARIANTS.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < VARIANTS.length; i++) rounds[i].push(await run(drivers[i], VARIANTS[i], REQUESTS, routeNames));
+  }
+  const med = (i: number, k: keyof Measure) => median(rounds[i].map((m) => m[k]));
+  const idx = (name: string, routes: number) => VARIANTS.findIndex((v) => v.name === name && v.routes === routes);
+  const cases = [1, 1000].flatMap((routes) => {
+    const off = idx("off", routes);
+    const rows = [];
+    for (const name of ["on", "on+method"]) {
+      const i = idx(name, routes);
+      if (i < 0) continue;
+      rows.push({
+        case: `telemetry ${name}`,
+        routes,
+        telemetry_wasm_ns: Math.round(med(i, "wasmNs") - med(off, "wasmNs")),
+        telemetry_guest_ns: Math.round(med(i, "guestNs") - med(off, "guestNs")),
+        request_wasm_ns: Math.round(med(i, "wasmNs")),
+        request_guest_ns: Math.round(med(i, "guestNs")),
+        baseline_wasm_ns: Math.round(med(off, "wasmNs")),
+        baseline_guest_ns: Math.round(med(off, "guestNs")),
+        transition_ns: Math.round(med(i, "transitionNs")),
+        host_calls_per_request: Number(med(i, "hostCalls").toFixed(2)),
+        telemetry_host_calls: Number((med(i, "hostCalls") - med(off, "hostCalls")).toFixed(2)),
+        memory_bytes: drivers[i].memoryBytes(),
+      });
+    }
+    return rows;
+  });
+  const result = {
+    bench: "telemetry",
+    method:
+      "call-level driver (bench/support/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: time in wasm code " +
+      "only (V8 sampling profiler, 50 us, self samples in wasm frames x wall time); *_guest_ns: the host times the guest " +
+      "calls (hrtime), which includes the JS stubs and transitions. telemetry_* = on - off (telemetry.enabled), " +
+      "tracing off, 10,000 deny CIDRs (no match); medians of alternating rounds",
+    quick: QUICK,
+    requests_per_round: REQUESTS,
+    rounds: ROUNDS,
+    node: process.version,
+    started_at: new Date().toISOString(),
+    cases,
+  };
+  const out = join(ROOT, "bench/results/telemetry.json");
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  console.log("telemetry cost per request (median of rounds; wasm = wasm code only, guest = incl. JS host stubs)");
+  console.table(cases.map((c) => ({
+    case: c.case, routes: c.routes, "telemetry wasm ns": c.telemetry_wasm_ns, "telemetry guest ns": c.telemetry_guest_ns,
+    "request wasm ns": c.request_wasm_ns, "request guest ns": c.request_guest_ns, "host calls/req": c.host_calls_per_request,
+    "+host calls": c.telemetry_host_calls,
+  })));
+  console.log(`wrote ${out}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
