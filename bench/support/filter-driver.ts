@@ -11,11 +11,14 @@
  */
 import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
+import type { StatsStoreApi } from "../../harness/stats/types.js";
 
 export interface DriverOptions {
   wasmPath: string;
   /** Plugin configuration JSON (buffer 7). */
   configuration: string;
+  /** Also feed every metric into this stats store (as Envoy's "wasmcustom.<name>" stats). */
+  stats?: StatsStoreApi;
 }
 
 export interface RequestSpec {
@@ -103,6 +106,7 @@ export class FilterDriver {
 
   constructor(opts: DriverOptions) {
     this.config = Buffer.from(opts.configuration, "utf8");
+    const stats = opts.stats;
     const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
     const self = this;
     const env: Record<string, Function> = {
@@ -199,6 +203,11 @@ export class FilterDriver {
           const rec = { name, type, value: 0n, samples: [] as number[] };
           self.metrics.set(id, rec);
           self.metricList[id >> 2] = rec;
+          if (stats) {
+            if (type === 0) stats.counter("wasmcustom." + name);
+            else if (type === 1) stats.gauge("wasmcustom." + name);
+            else stats.histogram("wasmcustom." + name);
+          }
         }
         self.view().setUint32(out, id, true);
         return 0;
@@ -208,6 +217,10 @@ export class FilterDriver {
         const m = self.metricList[id >> 2];
         if (!m) return 1;
         m.value += delta;
+        if (stats) {
+          if (m.type === 0) stats.counter("wasmcustom." + m.name).add(delta);
+          else if (m.type === 1) stats.gauge("wasmcustom." + m.name).add(delta);
+        }
         return 0;
       },
       proxy_record_metric(id: number, value: bigint) {
@@ -215,6 +228,11 @@ export class FilterDriver {
         const m = self.metricList[id >> 2];
         if (!m) return 1;
         if (m.type === 2) { m.value += 1n; if (self.keepSamples) m.samples.push(Number(value)); } else if (m.type === 1) m.value = value; else m.value += value;
+        if (stats) {
+          if (m.type === 2) stats.histogram("wasmcustom." + m.name).record(Number(value));
+          else if (m.type === 1) stats.gauge("wasmcustom." + m.name).set(value);
+          else stats.counter("wasmcustom." + m.name).add(value);
+        }
         return 0;
       },
       proxy_get_shared_data(kp: number, kl: number, rp: number, rs: number, casOut: number) {

@@ -8,6 +8,9 @@ import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
 import { FilterDriver } from "../../bench/support/filter-driver.js";
 import { REPO_ROOT } from "../tracing/support/as-module.js";
+import { StatsStore } from "../../harness/stats/stats-store.js";
+import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
+import { parsePrometheus } from "./support/edge-proxy.js";
 
 const WASM = resolve(REPO_ROOT, "build/edgewatch.wasm");
 
@@ -114,6 +117,33 @@ describe("latency and duration histograms", () => {
     d.request({ headers: GET(), routeName: "api", sourceAddress: "198.51.100.1:1" });
     expect(d.samples("edgewatch.route=.=api;.;route_latency_ms")).toEqual([2, 20, 200]);
     expect(d.samples("edgewatch.route=.=api;.;stream_duration_ms")).toEqual([2, 20, 200, 0]);
+  });
+});
+
+describe("exact bucket counts (deterministic clock, the shipped buckets, the embedded stats store)", () => {
+  it("puts each injected latency in the bucket that holds it, exactly", () => {
+    const stats = new StatsStore(defaultStatsConfig());
+    const d = new FilterDriver({
+      wasmPath: WASM, stats,
+      configuration: JSON.stringify({ tracing: { enabled: false }, rules: rules() }),
+    });
+    d.fixedClockNs = 1_800_000_000_000_000_000n;
+    // 10 requests each at 2 / 20 / 200 ms, plus the upstream's jitter of up to 0.9 ms
+    for (const ms of [2, 20, 200]) for (let i = 0; i < 10; i++) d.request({ headers: GET(), routeName: `lat${ms}`, latencyMs: ms + i * 0.09 });
+    stats.flush();
+    const lines = parsePrometheus(stats.renderPrometheus());
+    const b = (route: string) => Object.fromEntries(lines
+      .filter((l) => l.name === "edgewatch_route_latency_ms_bucket" && l.labels.route === route)
+      .map((l) => [l.labels.le, l.value]));
+    const bounds = ["0.25", "0.5", "1", "2.5", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000", "30000", "60000", "+Inf"];
+    const expectCumulative = (route: string, firstFull: string) => {
+      const got = b(route);
+      const at = bounds.indexOf(firstFull);
+      for (let i = 0; i < bounds.length; i++) expect(got[bounds[i]], `${route} le=${bounds[i]}`).toBe(i < at ? 0 : 10);
+    };
+    expectCumulative("lat2", "2.5");
+    expectCumulative("lat20", "25");
+    expectCumulative("lat200", "250");
   });
 });
 
