@@ -335,8 +335,94 @@ function step(value: CelValue, part: string): CelValue | undefined {
   return undefined;
 }
 
+// ---------------------------------------------------------------- fast paths
+// The common leaf properties resolved without building the CEL wrappers (same results as the
+// generic path below, which the tests exercise as well).
+
+const NOT_FOUND: Serialized = Object.freeze({ status: WasmResult.NotFound }) as Serialized;
+
+function okLatin1(v: string | undefined): Serialized {
+  return v === undefined ? NOT_FOUND : { status: WasmResult.Ok, latin1: v };
+}
+function okUtf8(v: string | undefined): Serialized {
+  return v === undefined ? NOT_FOUND : { status: WasmResult.Ok, bytes: Buffer.from(v, "utf8") };
+}
+function okInt64(v: bigint | number | undefined): Serialized {
+  if (v === undefined) return NOT_FOUND;
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigInt64LE(BigInt(v));
+  return { status: WasmResult.Ok, bytes: b };
+}
+function okUint64(v: number): Serialized {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64LE(BigInt(v));
+  return { status: WasmResult.Ok, bytes: b };
+}
+
+/** The request map findValue would use (live map, else the access-log map). */
+function activeRequestHeaders(ctx: Context): HeaderMap | null {
+  if (!(ctx instanceof StreamContext)) return null;
+  return ctx.requestHeaders ?? (ctx.inAccessLogPhase ? ctx.callbacks.info.requestHeaders : null);
+}
+function reqHeader(key: string): (ctx: Context) => Serialized {
+  return (ctx) => {
+    if (ctx.streamInfo() === null) return NOT_FOUND;
+    const h = activeRequestHeaders(ctx);
+    return h === null ? NOT_FOUND : okLatin1(h.get(key));
+  };
+}
+function info(ctx: Context): StreamInfo | null {
+  return ctx.streamInfo();
+}
+
+const FAST = new Map<string, (ctx: Context) => Serialized>([
+  ["request\0path", reqHeader(":path")],
+  ["request\0host", reqHeader(":authority")],
+  ["request\0method", reqHeader(":method")],
+  ["request\0scheme", reqHeader(":scheme")],
+  ["request\0id", reqHeader("x-request-id")],
+  ["request\0useragent", reqHeader("user-agent")],
+  ["request\0referer", reqHeader("referer")],
+  ["request\0url_path", (ctx) => {
+    if (ctx.streamInfo() === null) return NOT_FOUND;
+    const p = activeRequestHeaders(ctx)?.get(":path");
+    return p === undefined ? NOT_FOUND : okLatin1(stripQuery(p));
+  }],
+  ["request\0protocol", (ctx) => okUtf8(info(ctx)?.protocol)],
+  ["request\0time", (ctx) => okInt64(info(ctx)?.startTimeNs)],
+  ["request\0duration", (ctx) => okInt64(info(ctx)?.durationNs())],
+  ["response\0code", (ctx) => okInt64(info(ctx)?.responseCode)],
+  ["response\0code_details", (ctx) => okUtf8(info(ctx)?.responseCodeDetails)],
+  ["source\0address", (ctx) => {
+    const i = info(ctx);
+    return i === null ? NOT_FOUND : okUtf8(addressString(i.downstreamRemote));
+  }],
+  ["source\0port", (ctx) => okInt64(info(ctx)?.downstreamRemote.port)],
+  ["destination\0address", (ctx) => {
+    const i = info(ctx);
+    return i === null ? NOT_FOUND : okUtf8(addressString(i.downstreamLocal));
+  }],
+  ["destination\0port", (ctx) => okInt64(info(ctx)?.downstreamLocal.port)],
+  ["connection\0id", (ctx) => {
+    const i = info(ctx);
+    return i === null ? NOT_FOUND : okUint64(i.connectionId);
+  }],
+  ["connection_id", (ctx) => {
+    const i = info(ctx);
+    return i === null ? NOT_FOUND : okUint64(i.connectionId);
+  }],
+  ["xds\0route_name", (ctx) => okUtf8(info(ctx)?.routeName)],
+  ["xds\0cluster_name", (ctx) => okUtf8(info(ctx)?.clusterName)],
+  ["plugin_name", (ctx) => okUtf8(ctx.rootContext()?.plugin.name)],
+  ["plugin_root_id", (ctx) => okUtf8(ctx.rootContext()?.plugin.rootId ?? "")],
+  ["plugin_vm_id", (ctx) => okUtf8(ctx.vm.env.vmId)],
+]);
+
 /** Envoy Context::getProperty. */
 export function getProperty(ctx: Context, path: string): Serialized {
+  // A trailing NUL is tolerated (Envoy's segment loop ignores it).
+  const fast = FAST.get(path.charCodeAt(path.length - 1) === 0 ? path.slice(0, -1) : path);
+  if (fast !== undefined) return fast(ctx);
   const pc = propertyContext(ctx);
   let value: CelValue = { t: "null" };
   let first = true;

@@ -17,10 +17,9 @@ export function addressString(a: SocketAddress): string {
 const NS_PER_MS = 1_000_000n;
 
 export class StreamInfo {
-  /** Wall clock at stream start, ns since epoch (request.time). */
-  readonly startTimeNs: bigint;
   /** performance.now() at stream start. */
   readonly startMono: number;
+  private readonly startWallMs: number;
   protocol = "HTTP/1.1";
   connectionId = 0;
   downstreamRemote: SocketAddress = { ip: "127.0.0.1", port: 0 };
@@ -47,7 +46,12 @@ export class StreamInfo {
 
   constructor() {
     this.startMono = performance.now();
-    this.startTimeNs = BigInt(Date.now()) * NS_PER_MS + BigInt(Math.floor((performance.now() % 1) * 1e6));
+    this.startWallMs = Date.now();
+  }
+
+  /** Wall clock at stream start, ns since epoch (request.time). */
+  get startTimeNs(): bigint {
+    return BigInt(this.startWallMs) * NS_PER_MS + BigInt(Math.floor((this.startMono % 1) * 1e6));
   }
 
   durationNs(): bigint | undefined {

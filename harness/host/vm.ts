@@ -213,29 +213,95 @@ export class WasmVm {
     try {
       r = fn(a, b, c, d, e);
     } catch (err) {
-      this.current = prevCur;
-      this.effective = prevEff;
-      this.callDepth--;
+      this.exit(prevCur, prevEff);
       this.trap(name, err);
       return -1;
     }
-    this.current = prevCur;
-    this.effective = prevEff;
-    this.callDepth--;
+    this.exit(prevCur, prevEff);
     return typeof r === "number" ? r >>> 0 : 0;
   }
 
-  /** Host-initiated malloc: runs in the VM context with restricted hostcalls. */
+  // Exact-arity variants for the per-request callbacks (a JS→wasm call with the export's own
+  // arity stays on V8's fast path).
+
+  call1(name: string, fn: GuestFn, ctx: Context, a: number): number {
+    if (this.failed) return -1;
+    const prevCur = this.current;
+    const prevEff = this.enter(ctx);
+    let r: unknown;
+    try {
+      r = fn(a);
+    } catch (err) {
+      this.exit(prevCur, prevEff);
+      this.trap(name, err);
+      return -1;
+    }
+    this.exit(prevCur, prevEff);
+    return typeof r === "number" ? r >>> 0 : 0;
+  }
+
+  call2(name: string, fn: GuestFn, ctx: Context, a: number, b: number): number {
+    if (this.failed) return -1;
+    const prevCur = this.current;
+    const prevEff = this.enter(ctx);
+    let r: unknown;
+    try {
+      r = fn(a, b);
+    } catch (err) {
+      this.exit(prevCur, prevEff);
+      this.trap(name, err);
+      return -1;
+    }
+    this.exit(prevCur, prevEff);
+    return typeof r === "number" ? r >>> 0 : 0;
+  }
+
+  call3(name: string, fn: GuestFn, ctx: Context, a: number, b: number, c: number): number {
+    if (this.failed) return -1;
+    const prevCur = this.current;
+    const prevEff = this.enter(ctx);
+    let r: unknown;
+    try {
+      r = fn(a, b, c);
+    } catch (err) {
+      this.exit(prevCur, prevEff);
+      this.trap(name, err);
+      return -1;
+    }
+    this.exit(prevCur, prevEff);
+    return typeof r === "number" ? r >>> 0 : 0;
+  }
+
+  private exit(prevCur: Context, prevEff: Context | null): void {
+    this.current = prevCur;
+    this.effective = prevEff;
+    this.callDepth--;
+  }
+
+  /** Host-initiated malloc: runs in the VM context with restricted hostcalls (cpp-host allocMemory). */
   private hostMalloc(size: number): number {
     const fn = this.fx.malloc;
-    if (!fn || this.failed) return 0;
+    if (fn === undefined || this.failed) return 0;
     const prevRestricted = this.restricted;
+    const prevCur = this.current;
+    const prevEff = this.effective;
     this.restricted = this.mallocAllow;
+    this.current = this.vmContext;
+    this.effective = null;
+    let r: unknown;
     try {
-      return this.call("malloc", fn, this.vmContext, size);
-    } finally {
+      r = fn(size);
+    } catch (err) {
       this.restricted = prevRestricted;
+      this.current = prevCur;
+      this.effective = prevEff;
+      this.trap("malloc", err);
+      return 0;
     }
+    this.restricted = prevRestricted;
+    this.current = prevCur;
+    this.effective = prevEff;
+    return typeof r === "number" ? r >>> 0 : 0;
   }
 
   private trap(fnName: string, err: unknown): void {
@@ -282,7 +348,7 @@ export class WasmVm {
   onStart(root: RootContext): boolean {
     let result = true;
     if (this.fx.proxy_on_context_create) {
-      this.call("proxy_on_context_create", this.fx.proxy_on_context_create, root, root.id, 0);
+      this.call2("proxy_on_context_create", this.fx.proxy_on_context_create, root, root.id, 0);
       root.inVmContextCreated = true;
     }
     if (this.fx.proxy_on_vm_start && !this.failed) {
@@ -296,7 +362,7 @@ export class WasmVm {
   onConfigure(root: RootContext, configuration: Buffer): boolean {
     if (this.failed) return true;
     if (!root.inVmContextCreated && this.fx.proxy_on_context_create) {
-      this.call("proxy_on_context_create", this.fx.proxy_on_context_create, root, root.id, 0);
+      this.call2("proxy_on_context_create", this.fx.proxy_on_context_create, root, root.id, 0);
       this.afterCall();
     }
     root.inVmContextCreated = true;
@@ -310,7 +376,7 @@ export class WasmVm {
 
   onTick(root: RootContext): void {
     if (!this.failed && this.fx.proxy_on_tick) {
-      this.call("proxy_on_tick", this.fx.proxy_on_tick, root, root.id);
+      this.call1("proxy_on_tick", this.fx.proxy_on_tick, root, root.id);
       this.afterCall();
     }
   }
@@ -320,7 +386,7 @@ export class WasmVm {
     const root = this.contexts.get(rootId);
     if (!(root instanceof RootContext) || root.state === "deleted") return;
     if (!this.failed && this.fx.proxy_on_queue_ready) {
-      this.call("proxy_on_queue_ready", this.fx.proxy_on_queue_ready, root, root.id, token);
+      this.call2("proxy_on_queue_ready", this.fx.proxy_on_queue_ready, root, root.id, token);
       this.afterCall();
     }
   }
@@ -340,7 +406,7 @@ export class WasmVm {
   /** cpp-host ContextBase::onDone: true when the callback is absent or the VM failed. */
   onDone(ctx: Context): boolean {
     if (!this.failed && this.fx.proxy_on_done) {
-      const r = this.call("proxy_on_done", this.fx.proxy_on_done, ctx, ctx.id);
+      const r = this.call1("proxy_on_done", this.fx.proxy_on_done, ctx, ctx.id);
       this.afterCall();
       return r !== 0;
     }
@@ -349,14 +415,14 @@ export class WasmVm {
 
   onLog(ctx: Context): void {
     if (!this.failed && this.fx.proxy_on_log) {
-      this.call("proxy_on_log", this.fx.proxy_on_log, ctx, ctx.id);
+      this.call1("proxy_on_log", this.fx.proxy_on_log, ctx, ctx.id);
       this.afterCall();
     }
   }
 
   onDelete(ctx: Context): void {
     if (ctx.inVmContextCreated && !this.failed && this.fx.proxy_on_delete) {
-      this.call("proxy_on_delete", this.fx.proxy_on_delete, ctx, ctx.id);
+      this.call1("proxy_on_delete", this.fx.proxy_on_delete, ctx, ctx.id);
       this.afterCall();
     }
   }
@@ -364,7 +430,7 @@ export class WasmVm {
   /** cpp-host ContextBase::onCreate for stream contexts (lazy, at the first callback). */
   onCreate(ctx: StreamContext): void {
     if (!this.failed && !ctx.inVmContextCreated && this.fx.proxy_on_context_create) {
-      this.call("proxy_on_context_create", this.fx.proxy_on_context_create, ctx, ctx.id, ctx.root.id);
+      this.call2("proxy_on_context_create", this.fx.proxy_on_context_create, ctx, ctx.id, ctx.root.id);
       this.afterCall();
     }
     ctx.inVmContextCreated = true;

@@ -140,7 +140,7 @@ export class WasmHttpFilter {
     const fn01 = request ? fx.proxy_on_request_headers_abi01 : fx.proxy_on_response_headers_abi01;
     if (!fn && !fn01) return FilterHeadersStatus.Continue;
     const name = request ? "proxy_on_request_headers" : "proxy_on_response_headers";
-    const r = fn ? vm.call(name, fn, this.ctx, this.ctx.id, n, endStream ? 1 : 0) : vm.call(name, fn01!, this.ctx, this.ctx.id, n);
+    const r = fn ? vm.call3(name, fn, this.ctx, this.ctx.id, n, endStream ? 1 : 0) : vm.call2(name, fn01!, this.ctx, this.ctx.id, n);
     let status: FilterHeadersStatus;
     if (this.checkFail()) status = this.failOpen ? FilterHeadersStatus.Continue : FilterHeadersStatus.StopAllIterationAndWatermark;
     else status = vm.convertHeaders(r);
@@ -153,7 +153,7 @@ export class WasmHttpFilter {
     if (this.checkFail()) return this.failOpen ? FilterDataStatus.Continue : FilterDataStatus.StopIterationNoBuffer;
     const fn = request ? vm.fx.proxy_on_request_body : vm.fx.proxy_on_response_body;
     if (!fn) return FilterDataStatus.Continue;
-    const r = vm.call(request ? "proxy_on_request_body" : "proxy_on_response_body", fn, this.ctx, this.ctx.id, size, endStream ? 1 : 0);
+    const r = vm.call3(request ? "proxy_on_request_body" : "proxy_on_response_body", fn, this.ctx, this.ctx.id, size, endStream ? 1 : 0);
     let status: FilterDataStatus;
     if (this.checkFail()) status = this.failOpen ? FilterDataStatus.Continue : FilterDataStatus.StopIterationNoBuffer;
     else status = vm.convertData(r);
@@ -166,7 +166,7 @@ export class WasmHttpFilter {
     if (this.checkFail()) return this.failOpen ? FilterTrailersStatus.Continue : FilterTrailersStatus.StopIteration;
     const fn = request ? vm.fx.proxy_on_request_trailers : vm.fx.proxy_on_response_trailers;
     if (!fn) return FilterTrailersStatus.Continue;
-    const r = vm.call(request ? "proxy_on_request_trailers" : "proxy_on_response_trailers", fn, this.ctx, this.ctx.id, n);
+    const r = vm.call2(request ? "proxy_on_request_trailers" : "proxy_on_response_trailers", fn, this.ctx, this.ctx.id, n);
     let status: FilterTrailersStatus;
     if (this.checkFail()) status = this.failOpen ? FilterTrailersStatus.Continue : FilterTrailersStatus.StopIteration;
     else status = vm.convertTrailers(r);
