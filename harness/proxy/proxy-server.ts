@@ -17,7 +17,7 @@ import type { WasmVm } from "../host/vm.js";
 import type { CounterStat, GaugeStat, StatsStoreApi } from "../stats/types.js";
 import { buildRequestHeaders, normalizeIp, type HcmOptions } from "./request-headers.js";
 import { DEFAULT_ROUTE_TIMEOUT_MS, RouteTable, VIRTUAL_HOST_NAME } from "./route-table.js";
-import { UpstreamRequest } from "./upstream-request.js";
+import { UpstreamRequest, type UpstreamEvents } from "./upstream-request.js";
 
 /** HCM stat_prefix used by the Envoy renderer (harness/envoy-config/bootstrap.ts). */
 export const HCM_STAT_PREFIX = "edgewatch_ingress";
@@ -148,7 +148,7 @@ export class ProxyServer {
 }
 
 /** The stream's ends: router towards the cluster, codec towards the client. */
-class DownstreamSink implements StreamSink {
+class DownstreamSink implements StreamSink, UpstreamEvents {
   private route: RouteConfig | undefined;
   private routeDirty = false;
   private upstream: UpstreamRequest | null = null;
@@ -241,41 +241,57 @@ class DownstreamSink implements StreamSink {
       return;
     }
     stream.info.upstreamHost = { ip: cluster.config.address, port: cluster.config.port };
-    const timeoutMs = route.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS;
-    const up = new UpstreamRequest(
-      cluster,
-      {
-        onHeaders: (h, eos) => {
-          stream.info.upstreamFirstByteMono = up.firstByteMono;
-          if (stream.info.responseCode === undefined) stream.info.responseCode = Number(h.get(":status"));
-          if (stream.info.responseCodeDetails === undefined) stream.info.responseCodeDetails = "via_upstream";
-          stream.upstreamHeaders(h, eos);
-        },
-        onData: (chunk, eos) => stream.upstreamData(chunk, eos),
-        onTrailers: (t) => stream.upstreamTrailers(t),
-        onFailure: (before, err) => {
-          if (before) {
-            const body = upstreamFailureBody(err);
-            const code = (err as { code?: string })?.code;
-            const reason = code === "ECONNREFUSED" ? "remote_connection_failure,delayed_connect_error:_111" : "connection_termination";
-            stream.sendLocalReply(503, Buffer.from(body), [], null, `upstream_reset_before_response_started{${reason}}`);
-          } else {
-            stream.resetStream("upstream_reset_after_response_started{connection_termination}");
-          }
-        },
-        onTimeout: (before) => {
-          if (before) stream.sendLocalReply(504, Buffer.from("upstream request timeout"), [], null, "upstream_response_timeout");
-          else stream.resetStream("upstream_response_timeout");
-        },
-        congested: () => this.congestedDownstream,
-        onDrainOnce: (fn) => this.drainWaiters.push(fn),
-      },
-      timeoutMs,
-      (paused) => (paused ? this.req.pause() : this.req.resume()),
-    );
+    const up = new UpstreamRequest(cluster, this, route.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS);
     this.upstream = up;
     stream.info.upstreamRequestStartMono = performance.now();
     up.start(headers, endStream);
+  }
+
+  // ---------------------------------------------------------------- UpstreamEvents (router → filter chain)
+
+  onHeaders(h: HeaderMap, endStream: boolean): void {
+    const info = this.stream.info;
+    info.upstreamFirstByteMono = this.upstream?.firstByteMono;
+    if (info.responseCode === undefined) info.responseCode = Number(h.get(":status"));
+    if (info.responseCodeDetails === undefined) info.responseCodeDetails = "via_upstream";
+    this.stream.upstreamHeaders(h, endStream);
+  }
+
+  onData(chunk: Buffer, endStream: boolean): void {
+    this.stream.upstreamData(chunk, endStream);
+  }
+
+  onTrailers(t: HeaderMap): void {
+    this.stream.upstreamTrailers(t);
+  }
+
+  /** Envoy router: a reset before response headers becomes a local 503, after them a stream reset. */
+  onFailure(beforeHeaders: boolean, err: unknown): void {
+    if (beforeHeaders) {
+      const code = (err as { code?: string })?.code;
+      const reason = code === "ECONNREFUSED" ? "remote_connection_failure,delayed_connect_error:_111" : "connection_termination";
+      this.stream.sendLocalReply(503, Buffer.from(upstreamFailureBody(err)), [], null, `upstream_reset_before_response_started{${reason}}`);
+    } else {
+      this.stream.resetStream("upstream_reset_after_response_started{connection_termination}");
+    }
+  }
+
+  onTimeout(beforeHeaders: boolean): void {
+    if (beforeHeaders) this.stream.sendLocalReply(504, Buffer.from("upstream request timeout"), [], null, "upstream_response_timeout");
+    else this.stream.resetStream("upstream_response_timeout");
+  }
+
+  congested(): boolean {
+    return this.congestedDownstream;
+  }
+
+  onDrainOnce(fn: () => void): void {
+    this.drainWaiters.push(fn);
+  }
+
+  onBodyPressure(paused: boolean): void {
+    if (paused) this.req.pause();
+    else this.req.resume();
   }
 
   routeData(data: BodyBuffer, endStream: boolean): void {

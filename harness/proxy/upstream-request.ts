@@ -23,6 +23,8 @@ export interface UpstreamEvents {
   /** True while the downstream socket is congested (upstream reading pauses). */
   congested(): boolean;
   onDrainOnce(fn: () => void): void;
+  /** The upstream body buffer is full (true) / drained (false): pause / resume the downstream request. */
+  onBodyPressure(paused: boolean): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -45,7 +47,6 @@ export class UpstreamRequest implements Dispatcher.DispatchHandler {
     private readonly cluster: Cluster,
     private readonly events: UpstreamEvents,
     private readonly timeoutMs: number,
-    private readonly onBodyPressure: (paused: boolean) => void,
   ) {}
 
   start(headers: HeaderMap, endStream: boolean): void {
@@ -67,7 +68,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandler {
         read: () => {
           if (this.bodyPaused) {
             this.bodyPaused = false;
-            this.onBodyPressure(false);
+            this.events.onBodyPressure(false);
           }
         },
       });
@@ -94,7 +95,7 @@ export class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (this.body === null || this.done || chunk.length === 0) return;
     if (!this.body.push(chunk) && !this.bodyPaused) {
       this.bodyPaused = true;
-      this.onBodyPressure(true);
+      this.events.onBodyPressure(true);
     }
   }
 
