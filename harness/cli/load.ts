@@ -166,7 +166,7 @@ export function wrkAvailable(): Promise<boolean> {
   wrkChecked ??= new Promise((res) => {
     execFile("wrk", ["--version"], { timeout: 5000 }, (err, stdout, stderr) => {
       // wrk --version prints its banner and exits 1.
-      res(/wrk \d/.test(`${stdout}${stderr}`) || !err);
+      res(/^wrk /m.test(`${stdout}${stderr}`) || !err);
     });
   });
   return wrkChecked;

@@ -1,0 +1,518 @@
+/**
+ * Per-request overhead of the filter on the embedded host: the same traffic through the proxy
+ * without the filter (`noFilter`) and with it, in ONE run, rounds interleaved (A B B A …) so drift
+ * and noise hit both sides alike.
+ *
+ * Processes (2 cores: keep the proxy the bottleneck and the measurements apart):
+ *   - this coordinator: drives the load (wrk when installed, else an undici pool), collects results;
+ *   - one child per proxy (`--role proxy`): the embedded proxy without the filter, and one with it;
+ *     each reports its own CPU time, RSS, wasm linear memory and — with timing switched on — the
+ *     time spent in guest calls;
+ *   - one child for the upstream echo fixture (`--role upstream`), which also takes the OTLP span
+ *     exports when tracing is on (answers 200 to any POST).
+ *
+ * Per case (filter none|edgewatch × CIDRs {0, 10,000} × workers {1, 2}; 100 routes; tracing on for
+ * the 10,000-CIDR cases, sampling every request):
+ *   requests, rps        wrk at a fixed connection count, summed over the rounds of that case
+ *   p50_us, p99_us       median over rounds of wrk's latency percentiles (under that load)
+ *   cpu_us_per_request   proxy process CPU time (user+sys) / requests
+ *   wasm_us_per_request  guest time / requests, from a separate timed round: every outermost guest
+ *                        call (WasmVm.call at depth 0, so host calls made by the guest are included)
+ *                        wrapped with performance.now(); the timer's own cost is calibrated and
+ *                        subtracted. The host has no guest-time counter of its own, hence the hook.
+ *   ratio                rps / rps of the no-filter case with the same shape
+ * Memory (section `memory`): RSS, V8 heap and wasm linear memory (sum and largest VM) of each proxy
+ * process after N requests through it (1,000,000 in full mode; what the rounds sent in --quick).
+ *
+ * CLI: tsx bench/overhead.ts [--quick] [--connections 16] [--sample-rate 1] [--load wrk|undici]
+ *      → bench/results/overhead.json and a table on stdout.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import { mkdirSync, writeFileSync, renameSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(HERE), "..");
+const RESULTS = join(ROOT, "bench/results");
+const WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : join(ROOT, "build/edgewatch.wasm");
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+// ==================================================================================================
+// Child: one embedded proxy
+// ==================================================================================================
+
+interface ProxyStartMsg {
+  cmd: "start";
+  config: import("../harness/config/proxy-config.js").ProxyConfig;
+  noFilter: boolean;
+}
+type ProxyMsg = ProxyStartMsg | { cmd: "timing"; on: boolean } | { cmd: "sample" } | { cmd: "stop" };
+
+export interface ProxySample {
+  cpuUs: number;
+  rss: number;
+  heapUsed: number;
+  streams: number;
+  guestNs: number;
+  guestCalls: number;
+  wasmBytes: number[];
+  timerPairNs: number;
+}
+
+async function proxyChild(): Promise<void> {
+  const { startEmbeddedProxy } = await import("../harness/proxy/embedded-proxy.js");
+  const { HostLogger } = await import("../harness/host/logger.js");
+  type Proxy = Awaited<ReturnType<typeof startEmbeddedProxy>>;
+  let proxy: Proxy | undefined;
+  let noFilter = true;
+  const timing = { on: false, ns: 0, calls: 0 };
+  // Calibrate the cost of the two performance.now() reads the hook adds per guest call.
+  let timerPairNs = 0;
+  {
+    const n = 200_000;
+    let sink = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const a = performance.now();
+      sink += performance.now() - a;
+    }
+    timerPairNs = ((performance.now() - t0) * 1e6) / n;
+    if (sink < 0) console.log(sink);
+  }
+  const send = (m: unknown) => process.send!(m);
+  process.on("message", async (raw) => {
+    const m = raw as ProxyMsg;
+    try {
+      if (m.cmd === "start") {
+        noFilter = m.noFilter;
+        const logger = new HostLogger({ level: "warn", stderrLevel: "error" });
+        proxy = await startEmbeddedProxy(m.config, { noFilter: m.noFilter, logger });
+        if (!noFilter) {
+          for (const vm of proxy.host.vms) {
+            type CallFn = typeof vm.call;
+            const orig: CallFn = vm.call;
+            const wrapped: CallFn = function (this: typeof vm, name, fn, ctx, a, b, c, d, e) {
+              if (!timing.on || this.callDepth !== 0) return orig.call(this, name, fn, ctx, a, b, c, d, e);
+              const t0 = performance.now();
+              const r = orig.call(this, name, fn, ctx, a, b, c, d, e);
+              timing.ns += (performance.now() - t0) * 1e6;
+              timing.calls++;
+              return r;
+            };
+            vm.call = wrapped;
+          }
+        }
+        send({ ok: true, listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl });
+      } else if (m.cmd === "timing") {
+        timing.on = m.on;
+        if (m.on) {
+          timing.ns = 0;
+          timing.calls = 0;
+        }
+        send({ ok: true });
+      } else if (m.cmd === "sample") {
+        const cpu = process.cpuUsage();
+        const mem = process.memoryUsage();
+        const vms = noFilter || !proxy ? [] : proxy.host.vms;
+        const sample: ProxySample = {
+          cpuUs: cpu.user + cpu.system,
+          rss: mem.rss,
+          heapUsed: mem.heapUsed,
+          streams: noFilter || !proxy ? 0 : proxy.host.stats.streamsCreated,
+          guestNs: timing.ns,
+          guestCalls: timing.calls,
+          wasmBytes: vms.map((v) => (v.instance.exports.memory as WebAssembly.Memory).buffer.byteLength),
+          timerPairNs,
+        };
+        send({ ok: true, sample });
+      } else if (m.cmd === "stop") {
+        await proxy?.close();
+        send({ ok: true });
+        process.exit(0);
+      }
+    } catch (err) {
+      send({ ok: false, error: (err as Error).stack ?? String(err) });
+    }
+  });
+  send({ ready: true });
+}
+
+async function upstreamChild(): Promise<void> {
+  const { startUpstreamServer } = await import("../harness/fixtures/upstream-server.js");
+  const up = await startUpstreamServer({ keep: 1 });
+  process.send!({ ready: true, port: up.port, url: up.url });
+  process.on("message", async (m) => {
+    if ((m as { cmd: string }).cmd === "stop") {
+      await up.close();
+      process.exit(0);
+    }
+  });
+}
+
+// ==================================================================================================
+// Coordinator
+// ==================================================================================================
+
+class Child {
+  private waiting: Array<{ res: (m: Record<string, unknown>) => void; rej: (e: Error) => void }> = [];
+  readonly exited: Promise<number | null>;
+  constructor(readonly proc: ChildProcess, readonly name: string) {
+    proc.on("message", (m) => {
+      const w = this.waiting.shift();
+      if (w) w.res(m as Record<string, unknown>);
+    });
+    this.exited = new Promise((r) =>
+      proc.on("exit", (code) => {
+        for (const w of this.waiting.splice(0)) w.rej(new Error(`${name} exited (${code})`));
+        r(code);
+      }),
+    );
+  }
+  static async spawn(role: string, name: string): Promise<Child> {
+    const proc = fork(HERE, ["--role", role], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const c = new Child(proc, name);
+    const first = await c.next(60_000);
+    if (!first.ready) throw new Error(`${name}: unexpected first message ${JSON.stringify(first)}`);
+    c.first = first;
+    return c;
+  }
+  first: Record<string, unknown> = {};
+  next(timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`${this.name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      this.waiting.push({
+        res: (m) => {
+          clearTimeout(t);
+          res(m);
+        },
+        rej: (e) => {
+          clearTimeout(t);
+          rej(e);
+        },
+      });
+    });
+  }
+  async ask(msg: unknown, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const p = this.next(timeoutMs);
+    this.proc.send(msg as object);
+    const r = await p;
+    if (r.ok === false) throw new Error(`${this.name}: ${r.error}`);
+    return r;
+  }
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    try {
+      await this.ask({ cmd: "stop" }, 10_000);
+    } catch {
+      this.proc.kill("SIGKILL");
+    }
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
+  }
+}
+
+interface Shape {
+  cidrs: number;
+  workers: number;
+  routes: number;
+  tracing: boolean;
+}
+
+export interface OverheadCase {
+  filter: "none" | "edgewatch";
+  cidrs: number;
+  workers: number;
+  routes: number;
+  tracing: boolean;
+  sample_rate: number;
+  concurrency: number;
+  requests: number;
+  rps: number;
+  p50_us: number;
+  p99_us: number;
+  cpu_us_per_request: number;
+  wasm_us_per_request: number;
+  guest_calls_per_request: number;
+  ratio: number;
+  rounds: number;
+}
+
+export interface MemoryRow {
+  filter: "none" | "edgewatch";
+  cidrs: number;
+  workers: number;
+  routes: number;
+  tracing: boolean;
+  requests: number;
+  rss_bytes: number;
+  heap_used_bytes: number;
+  wasm_memory_bytes: number;
+  wasm_memory_per_vm_bytes: number;
+}
+
+/** 10,000 distinct prefixes (mixed /16–/32) inside 100.64.0.0/10; bench clients come from 198.18.0.0/15. */
+export function benchCidrs(n: number): string[] {
+  const out: string[] = [];
+  const lens = [24, 24, 24, 28, 32, 22, 20, 16];
+  const seen = new Set<string>();
+  for (let i = 0; out.length < n; i++) {
+    const len = lens[i % lens.length];
+    const a = 64 + ((i >> 10) & 63);
+    const b = (i * 7) & 255;
+    const c = (i * 13) & 255;
+    const d = (i * 29) & 255;
+    const raw = (((100 << 24) | (a << 16) | (b << 8) | c) >>> 0) * 256 + d;
+    const ip = len === 32 ? raw : Math.floor(raw / 2 ** (32 - len)) * 2 ** (32 - len);
+    const ipText = [24, 16, 8, 0].map((s) => Math.floor(ip / 2 ** s) & 255).join(".");
+    const cidr = `${ipText}/${len}`;
+    if (seen.has(cidr)) continue;
+    seen.add(cidr);
+    out.push(cidr);
+    if (i > n * 50) throw new Error("cannot generate enough distinct CIDRs");
+  }
+  return out;
+}
+
+function proxyConfig(shape: Shape, upstreamPort: number, sampleRate: number): import("../harness/config/proxy-config.js").ProxyConfig {
+  const routes = Array.from({ length: shape.routes }, (_, i) => ({ name: `r${i}`, match: { prefix: `/r${i}/` }, cluster: "app" }));
+  const plugin = {
+    client_address: { source: "xff", xff_trusted_hops: 1 },
+    telemetry: { routes_cap: Math.max(128, shape.routes + 8) },
+    tracing: shape.tracing
+      ? { enabled: true, service_name: "edgewatch-bench", collector: { cluster: "otel", authority: "collector", path: "/v1/traces" } }
+      : { enabled: false },
+    rules: {
+      version: 1,
+      mode: "deny",
+      access: shape.cidrs > 0 ? [{ id: "bench-deny", action: "deny", cidrs_text: benchCidrs(shape.cidrs).join("\n") }] : [],
+      sampling: { default_rate: shape.tracing ? sampleRate : 0 },
+    },
+  };
+  return {
+    node: { id: "edgewatch-bench", cluster: "edgewatch" },
+    listener: { address: "127.0.0.1", port: 0 },
+    admin: { address: "127.0.0.1", port: 0 },
+    workers: shape.workers,
+    routes,
+    clusters: [
+      { name: "app", address: "127.0.0.1", port: upstreamPort },
+      { name: "otel", address: "127.0.0.1", port: upstreamPort },
+    ],
+    plugin: { name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch", wasmPath: WASM, configuration: JSON.stringify(plugin), failOpen: false },
+    stats: { flushIntervalMs: 5000, flushOnAdmin: false, histogramBucketSettings: [], statsTags: [] },
+    xffNumTrustedHops: 1,
+  };
+}
+
+interface RoundResult {
+  requests: number;
+  seconds: number;
+  p50_us: number;
+  p99_us: number;
+  errors: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main(): Promise<number> {
+  const quick = process.argv.includes("--quick") || process.env.EDGEWATCH_BENCH_QUICK === "1";
+  const connections = Number(arg("--connections") ?? 16);
+  const sampleRate = Number(arg("--sample-rate") ?? 1);
+  const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, quantile } = await import("../harness/cli/load.js");
+  const { Progress } = await import("../harness/cli/progress.js");
+  const { textTable } = await import("./report.js");
+  const loadKind = arg("--load") ?? ((await wrkAvailable()) ? "wrk" : "undici");
+  const roundS = Number(arg("--round-seconds") ?? (quick ? 1 : 5));
+  const pairs = Number(arg("--pairs") ?? (quick ? 2 : 5));
+  const memoryTarget = Number(arg("--memory-requests") ?? (quick ? 0 : 1_000_000));
+  const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 120 : 4 * 3600));
+  const deadline = Date.now() + maxSeconds * 1000;
+  const routes = 100;
+  const shapes: Shape[] = [
+    { cidrs: 0, workers: 1, routes, tracing: false },
+    { cidrs: 0, workers: 2, routes, tracing: false },
+    { cidrs: 10_000, workers: 1, routes, tracing: true },
+    { cidrs: 10_000, workers: 2, routes, tracing: true },
+  ];
+  const progress = new Progress("overhead", { intervalMs: 5000 });
+  const loadavgStart = loadavg()[0];
+  const script = wrkRoutesScript({ routes });
+
+  /** One bounded load round against a listener. */
+  const round = async (listenerUrl: string, seconds: number): Promise<RoundResult> => {
+    if (loadKind === "wrk") {
+      const r = await runWrk({ url: listenerUrl, connections, threads: 1, durationS: seconds, script, timeoutS: 5 });
+      return { requests: r.requests, seconds: r.durationS, p50_us: r.p50_us, p99_us: r.p99_us, errors: r.non2xx + r.socketErrors };
+    }
+    let n = 0;
+    const r = await runLoad({
+      origin: listenerUrl,
+      concurrency: connections,
+      maxRequests: 2_000_000,
+      maxDurationMs: seconds * 1000,
+      request: () => {
+        n++;
+        return { path: `/r${n % routes}/item`, headers: { "x-forwarded-for": `198.18.${(n >> 8) & 255}.${1 + (n % 254)}` } };
+      },
+    });
+    return {
+      requests: r.completed,
+      seconds: r.durationMs / 1000,
+      p50_us: quantile(r.latenciesUs, 0.5),
+      p99_us: quantile(r.latenciesUs, 0.99),
+      errors: r.errors + Object.entries(r.statuses).filter(([k]) => k !== "200").reduce((a, [, v]) => a + v, 0),
+    };
+  };
+
+  const upstream = await Child.spawn("upstream", "upstream");
+  const upstreamPort = upstream.first.port as number;
+  const cases: OverheadCase[] = [];
+  const memory: MemoryRow[] = [];
+  const children: Child[] = [upstream];
+  try {
+    for (const [si, shape] of shapes.entries()) {
+      if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
+      const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s)${shape.tracing ? ", tracing" : ""}`;
+      progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies`);
+      const cfg = proxyConfig(shape, upstreamPort, sampleRate);
+      const none = await Child.spawn("proxy", "proxy(none)");
+      const ew = await Child.spawn("proxy", "proxy(edgewatch)");
+      children.push(none, ew);
+      const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
+      const urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
+      const sides = [
+        { name: "none" as const, child: none, url: urlNone, rounds: [] as RoundResult[], cpuUs: 0 },
+        { name: "edgewatch" as const, child: ew, url: urlEw, rounds: [] as RoundResult[], cpuUs: 0 },
+      ];
+      // Warm-up (JIT, connection pools), not counted.
+      for (const s of sides) await round(s.url, 1);
+      for (let k = 0; k < pairs; k++) {
+        const order = k % 2 === 0 ? sides : [...sides].reverse();
+        for (const s of order) {
+          progress.update(`case ${si + 1}/${shapes.length} (${label}): round ${k + 1}/${pairs} ${s.name}`);
+          const before = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
+          const r = await round(s.url, roundS);
+          const after = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
+          s.cpuUs += after.cpuUs - before.cpuUs;
+          s.rounds.push(r);
+          if (r.errors > 0) throw new Error(`${s.name}: ${r.errors} failed or non-2xx responses in a round (${label})`);
+        }
+      }
+      // Timed round: guest time per request (the hook is off during the throughput rounds).
+      progress.update(`case ${si + 1}/${shapes.length} (${label}): timed round`);
+      await ew.ask({ cmd: "timing", on: true });
+      const t0 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
+      await round(urlEw, roundS);
+      await ew.ask({ cmd: "timing", on: false });
+      const t1 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
+      const streams = t1.streams - t0.streams;
+      const guestNs = Math.max(0, t1.guestNs - t1.guestCalls * t1.timerPairNs);
+      const wasmUs = streams > 0 ? guestNs / 1000 / streams : NaN;
+      const callsPerReq = streams > 0 ? t1.guestCalls / streams : NaN;
+
+      const base = sides[0];
+      const baseRequests = base.rounds.reduce((a, r) => a + r.requests, 0);
+      const baseRps = baseRequests / base.rounds.reduce((a, r) => a + r.seconds, 0);
+      for (const s of sides) {
+        const requests = s.rounds.reduce((a, r) => a + r.requests, 0);
+        const rps = requests / s.rounds.reduce((a, r) => a + r.seconds, 0);
+        cases.push({
+          filter: s.name,
+          cidrs: shape.cidrs,
+          workers: shape.workers,
+          routes: shape.routes,
+          tracing: shape.tracing,
+          sample_rate: shape.tracing ? sampleRate : 0,
+          concurrency: connections,
+          requests,
+          rps: Math.round(rps),
+          p50_us: Math.round(median(s.rounds.map((r) => r.p50_us))),
+          p99_us: Math.round(median(s.rounds.map((r) => r.p99_us))),
+          cpu_us_per_request: Number((s.cpuUs / requests).toFixed(1)),
+          wasm_us_per_request: s.name === "none" ? 0 : Number(wasmUs.toFixed(2)),
+          guest_calls_per_request: s.name === "none" ? 0 : Number(callsPerReq.toFixed(2)),
+          ratio: Number((rps / baseRps).toFixed(3)),
+          rounds: s.rounds.length,
+        });
+      }
+      // Memory after N requests through each proxy.
+      for (const s of sides) {
+        let sample = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
+        let sent = s.rounds.reduce((a, r) => a + r.requests, 0) + (s.name === "edgewatch" ? streams : 0);
+        while (memoryTarget > 0 && sent < memoryTarget && Date.now() < deadline) {
+          progress.update(`case ${si + 1}/${shapes.length} (${label}): memory soak ${s.name}`, sent, memoryTarget);
+          sent += (await round(s.url, Math.min(30, roundS * 4))).requests;
+        }
+        sample = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
+        memory.push({
+          filter: s.name,
+          cidrs: shape.cidrs,
+          workers: shape.workers,
+          routes: shape.routes,
+          tracing: shape.tracing,
+          requests: sent,
+          rss_bytes: sample.rss,
+          heap_used_bytes: sample.heapUsed,
+          wasm_memory_bytes: sample.wasmBytes.reduce((a, b) => a + b, 0),
+          wasm_memory_per_vm_bytes: sample.wasmBytes.length ? Math.max(...sample.wasmBytes) : 0,
+        });
+      }
+      await none.stop();
+      await ew.stop();
+    }
+  } finally {
+    progress.done();
+    for (const c of children) await c.stop().catch(() => undefined);
+  }
+
+  const result = {
+    bench: "overhead",
+    generated_at: new Date().toISOString(),
+    quick,
+    load_generator: loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`,
+    round_seconds: roundS,
+    pairs,
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? "",
+    loadavg_start: Number(loadavgStart.toFixed(2)),
+    loadavg_end: Number(loadavg()[0].toFixed(2)),
+    node: process.version,
+    cases,
+    memory,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  const out = join(RESULTS, "overhead.json");
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
+  renameSync(`${out}.tmp`, out);
+  process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${result.loadavg_start} → ${result.loadavg_end})\n`);
+  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "routes", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "cpu_us_per_request", "wasm_us_per_request", "guest_calls_per_request"])}\n\n`);
+  process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
+  process.stdout.write(`wrote ${out}\n`);
+  return 0;
+}
+
+const role = arg("--role");
+if (role === "proxy") {
+  void proxyChild();
+} else if (role === "upstream") {
+  void upstreamChild();
+} else if (process.argv[1] && resolve(process.argv[1]) === HERE) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`overhead: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}
