@@ -104,7 +104,7 @@ describe("always keep errors and slow requests", () => {
     const want = new Map<string, string>();
     const answers = await p.many(90, 8, (i) => ({
       path: `/k/${i}`,
-      headers: i % 3 === 0 ? { "x-edgewatch-status": String(500 + (i % 4)) } : i % 3 === 1 ? { "x-edgewatch-delay-ms": "90" } : {},
+      headers: (i % 3 === 0 ? { "x-edgewatch-status": String(500 + (i % 4)) } : i % 3 === 1 ? { "x-edgewatch-delay-ms": "90" } : {}) as Record<string, string>,
     }));
     answers.forEach((a, i) => {
       const m = TP_RE.exec(a.upstreamHeaders.traceparent)!;
