@@ -294,42 +294,54 @@ class Parser {
     const e = this.end;
     const base = this.base;
     let escaped = false;
+    let err = 0;
     while (true) {
-      // Fast path: 8 plain ASCII bytes at a time (no quote, backslash, control or high byte).
+      // Fast path: 8 bytes at a time while none is a quote, backslash, control or non-ASCII byte;
+      // the lowest flagged byte is exact (borrows only propagate upwards), so jump straight to it.
       while (i + 8 <= e) {
         const v = load<u64>(base + <usize>i);
         const quote = v ^ 0x2222222222222222;
         const bslash = v ^ 0x5c5c5c5c5c5c5c5c;
-        const t = ((quote - 0x0101010101010101) & ~quote)
+        const t = (((quote - 0x0101010101010101) & ~quote)
           | ((bslash - 0x0101010101010101) & ~bslash)
           | (v - 0x2020202020202020)
-          | v;
-        if ((t & 0x8080808080808080) != 0) break;
+          | v) & 0x8080808080808080;
+        if (t != 0) { i += <i32>(ctz(t) >> 3); break; }
         i += 8;
       }
-      if (i >= e) { this.pos = i; this.fail(JsonErrorKind.Syntax, "unterminated string"); return; }
-      const c = this.byte(i);
+      if (i >= e) { err = 1; break; }
+      const c = <u32>load<u8>(base + <usize>i);
       if (c == 0x22) break;
       if (c == 0x5c) {
         escaped = true;
-        if (i + 1 >= e) { this.pos = i; this.fail(JsonErrorKind.Syntax, "unterminated escape"); return; }
-        const x = this.byte(i + 1);
-        if (x == 0x22 || x == 0x5c || x == 0x2f || x == 0x62 || x == 0x66 || x == 0x6e || x == 0x72 || x == 0x74) {
+        if (i + 1 >= e) { err = 2; break; }
+        const x = <u32>load<u8>(base + <usize>i + 1);
+        if (x == 0x6e || x == 0x22 || x == 0x5c || x == 0x2f || x == 0x62 || x == 0x66 || x == 0x72 || x == 0x74) {
           i += 2;
         } else if (x == 0x75) {
-          if (i + 6 > e) { this.pos = i; this.fail(JsonErrorKind.Syntax, "truncated \\u escape"); return; }
-          for (let k = 2; k < 6; k++) {
-            if (hexValue(this.byte(i + k)) < 0) { this.pos = i; this.fail(JsonErrorKind.Syntax, "invalid \\u escape"); return; }
-          }
+          if (i + 6 > e) { err = 3; break; }
+          if ((hexValue(<u32>load<u8>(base + <usize>i + 2)) | hexValue(<u32>load<u8>(base + <usize>i + 3)) |
+               hexValue(<u32>load<u8>(base + <usize>i + 4)) | hexValue(<u32>load<u8>(base + <usize>i + 5))) < 0) { err = 4; break; }
           i += 6;
-        } else { this.pos = i; this.fail(JsonErrorKind.Syntax, "invalid escape"); return; }
+        } else { err = 5; break; }
         continue;
       }
-      if (c < 0x20) { this.pos = i; this.fail(JsonErrorKind.Syntax, "control character in string"); return; }
+      if (c < 0x20) { err = 6; break; }
       if (c < 0x80) { i++; continue; }
       const w = utf8SequenceLength(base, i, e);
-      if (w == 0) { this.pos = i; this.fail(JsonErrorKind.Utf8, "invalid UTF-8"); return; }
+      if (w == 0) { err = 7; break; }
       i += w;
+    }
+    if (err != 0) {
+      this.pos = i;
+      if (err == 1) this.fail(JsonErrorKind.Syntax, "unterminated string");
+      else if (err == 2) this.fail(JsonErrorKind.Syntax, "unterminated escape");
+      else if (err == 3) this.fail(JsonErrorKind.Syntax, "truncated \\u escape");
+      else if (err == 4) this.fail(JsonErrorKind.Syntax, "invalid \\u escape");
+      else if (err == 5) this.fail(JsonErrorKind.Syntax, "invalid escape");
+      else if (err == 6) this.fail(JsonErrorKind.Syntax, "control character in string");
+      else this.fail(JsonErrorKind.Utf8, "invalid UTF-8");
+      return;
     }
     this.push(JsonKind.String | (escaped ? FLAG_ESCAPED : 0), s, i);
     this.pos = i + 1;

@@ -175,28 +175,28 @@ export class CidrIndexBuilder {
   build(): CidrIndex {
     const idx = new CidrIndex();
     // ---- IPv4
-    let n = this.n4;
+    const n = this.n4;
     const keys = this.keys4;
     if (!isSortedU64(keys, n)) radixSortU64(keys, n);
-    // de-duplicate identical (prefix, rule)
+    // de-duplicate identical (prefix, rule) while unpacking
+    let dups = 0;
+    for (let i = 1; i < n; i++) if (unchecked(keys[i]) == unchecked(keys[i - 1])) dups++;
+    const m4 = n - dups;
+    const starts = new StaticArray<u32>(m4);
+    const lens = new StaticArray<u8>(m4);
+    const vals = new StaticArray<u16>(m4);
     let w = 0;
+    let prev: u64 = 0;
     for (let i = 0; i < n; i++) {
       const k = unchecked(keys[i]);
-      if (w > 0 && unchecked(keys[w - 1]) == k) continue;
-      unchecked(keys[w] = k);
+      if (i > 0 && k == prev) continue;
+      prev = k;
+      unchecked(starts[w] = <u32>(k >> 32));
+      unchecked(lens[w] = <u8>((k >> 16) & 0xff));
+      unchecked(vals[w] = RULE_MASK - <u16>(k & 0xffff));
       w++;
     }
-    n = w;
-    const starts = new StaticArray<u32>(n);
-    const lens = new StaticArray<u8>(n);
-    const vals = new StaticArray<u16>(n);
-    for (let i = 0; i < n; i++) {
-      const k = unchecked(keys[i]);
-      unchecked(starts[i] = <u32>(k >> 32));
-      unchecked(lens[i] = <u8>((k >> 16) & 0xff));
-      unchecked(vals[i] = RULE_MASK - <u16>(k & 0xffff));
-    }
-    setV4(idx, starts, lens, vals, n);
+    setV4(idx, starts, lens, vals, m4);
     // ---- IPv6
     const m = this.n6;
     const order = new StaticArray<u32>(m);
@@ -318,20 +318,30 @@ function isSortedU64(a: StaticArray<u64>, n: i32): bool {
   return true;
 }
 
-/** LSD radix sort, 11-bit digits; passes where every key has the same digit are skipped. */
+/**
+ * LSD radix sort, 11-bit digits. One pre-pass finds the bits that differ between keys; digits
+ * where every key agrees (rule index and length in a single-rule /24 list, the low address bits)
+ * are skipped entirely.
+ */
 function radixSortU64(a: StaticArray<u64>, n: i32): void {
   if (n < 64) { insertionSortU64(a, n); return; }
+  let orAll: u64 = 0, andAll: u64 = 0xffffffffffffffff;
+  for (let i = 0; i < n; i++) {
+    const k = unchecked(a[i]);
+    orAll |= k;
+    andAll &= k;
+  }
+  const varying = orAll ^ andAll;
   let src = a;
   let dst = new StaticArray<u64>(n);
   const count = new StaticArray<u32>(2048);
   for (let shift: u64 = 0; shift < 64; shift += 11) {
-    for (let b = 0; b < 2048; b++) unchecked(count[b] = 0);
+    if (((varying >> shift) & 0x7ff) == 0) continue;
+    memory.fill(changetype<usize>(count), 0, 2048 * 4);
     for (let i = 0; i < n; i++) {
       const d = <i32>((unchecked(src[i]) >> shift) & 0x7ff);
       unchecked(count[d] = unchecked(count[d]) + 1);
     }
-    const d0 = <i32>((unchecked(src[0]) >> shift) & 0x7ff);
-    if (<i32>unchecked(count[d0]) == n) continue;
     let sum: u32 = 0;
     for (let b = 0; b < 2048; b++) {
       const c = unchecked(count[b]);

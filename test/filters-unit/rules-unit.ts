@@ -188,3 +188,33 @@ export function heapBytes(): i32 {
 }
 
 export function keepAlive(): i32 { return ipV4 == 0 && ipHi == 0 && ipLo == 0 ? 0 : 1; }
+
+// ---- phase timing (bench) ----
+import { clock_time_get } from "../../assembly/abi/imports";
+import { scanCidrText } from "../../assembly/rules/document";
+import { CidrIndexBuilder } from "../../assembly/rules/cidr-index";
+const CLK: usize = memory.data(8);
+/** Clock for phase timing: 1 = monotonic wall clock, 2 = process CPU time (the unit host maps it to process.cpuUsage). */
+let benchClock: u32 = 1;
+export function setBenchClock(id: u32): void { benchClock = id; }
+function nowNs(): u64 { clock_time_get(benchClock, 1000, CLK); return load<u64>(CLK); }
+
+/** Times the phases of loading a document whose first rule has a cidrs_text: "json scan build total" in µs. */
+export function benchPhases(len: i32): i32 {
+  const buf = bytesAt(len);
+  const t0 = nowNs();
+  const doc = parseJson(buf, changetype<usize>(buf), len);
+  const t1 = nowNs();
+  if (!doc.ok) return -1;
+  const access = doc.member(0, "access");
+  const rule0 = access + 1;
+  const text = doc.member(rule0, "cidrs_text");
+  if (text < 0) return -2;
+  const b = new CidrIndexBuilder();
+  const n = scanCidrText(doc.rawPtr(text), doc.rawLength(text), b, 0);
+  const t2 = nowNs();
+  const idx = b.build();
+  const t3 = nowNs();
+  setOut(((t1 - t0) / 1000).toString() + " " + ((t2 - t1) / 1000).toString() + " " + ((t3 - t2) / 1000).toString() + " " + idx.size.toString());
+  return n;
+}

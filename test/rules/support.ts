@@ -22,8 +22,8 @@ export const FILTER_WASM = resolve(ROOT, "build/edgewatch.wasm");
 
 export interface RulesProxyOptions {
   workers?: number;
-  /** Plugin configuration (object → JSON). */
-  plugin?: object;
+  /** Plugin configuration (object → JSON, string → verbatim). */
+  plugin?: object | string;
   /** Start the rules-service fixture and add cluster "rules" for it. */
   rulesService?: boolean;
   xffNumTrustedHops?: number;

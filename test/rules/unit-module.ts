@@ -22,7 +22,7 @@ function listTs(dir: string, out: string[]): void {
   }
 }
 
-export async function compileUnit(entry: string): Promise<Uint8Array> {
+export async function compileUnit(entry: string): Promise<Uint8Array<ArrayBuffer>> {
   const entryPath = resolve(ROOT, entry);
   const files: string[] = [];
   listTs(join(ROOT, "assembly"), files);
@@ -33,7 +33,7 @@ export async function compileUnit(entry: string): Promise<Uint8Array> {
   const dir = join(tmpdir(), "edgewatch-unit");
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${entry.replace(/[^a-z0-9]+/gi, "_")}-${key}.wasm`);
-  if (existsSync(out)) return readFileSync(out);
+  if (existsSync(out)) return new Uint8Array(readFileSync(out));
   const asc = (await import("assemblyscript/asc")).default;
   const stderr: string[] = [];
   const { error } = await asc.main(
@@ -49,7 +49,7 @@ export async function compileUnit(entry: string): Promise<Uint8Array> {
     },
   );
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}\n${stderr.join("")}`);
-  return readFileSync(out);
+  return new Uint8Array(readFileSync(out));
 }
 
 export interface UnitInstance {
@@ -64,7 +64,7 @@ export interface UnitInstance {
 
 export async function instantiateUnit(entry: string): Promise<UnitInstance> {
   const bytes = await compileUnit(entry);
-  const module = await WebAssembly.compile(bytes);
+  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   let memory: WebAssembly.Memory | undefined;
   const logs: Array<{ level: number; message: string }> = [];
   const dec = new TextDecoder();
@@ -80,8 +80,12 @@ export async function instantiateUnit(entry: string): Promise<UnitInstance> {
   };
   const wasi: Record<string, (...a: number[]) => number> = {
     random_get: (ptr: number, len: number) => { randomFillSync(new Uint8Array(memory!.buffer, ptr >>> 0, len)); return 0; },
-    clock_time_get: (_id: number, _prec: bigint | number, ptr: number) => {
-      new DataView(memory!.buffer).setBigUint64(ptr >>> 0, process.hrtime.bigint(), true);
+    clock_time_get: (id: number, _prec: bigint | number, ptr: number) => {
+      let t: bigint;
+      if (id === 0) t = BigInt(Date.now()) * 1_000_000n;
+      else if (id === 2 || id === 3) { const c = process.cpuUsage(); t = BigInt(c.user + c.system) * 1000n; } // process CPU time (µs resolution)
+      else t = process.hrtime.bigint();
+      new DataView(memory!.buffer).setBigUint64(ptr >>> 0, t, true);
       return 0;
     },
     fd_write: () => 0,
@@ -100,7 +104,7 @@ export async function instantiateUnit(entry: string): Promise<UnitInstance> {
   memory = exports.memory;
   (exports._start as () => void)();
   const enc = new TextEncoder();
-  return {
+  const inst: UnitInstance = {
     exports,
     logs,
     put(data) {
@@ -110,7 +114,7 @@ export async function instantiateUnit(entry: string): Promise<UnitInstance> {
       return b.length;
     },
     out() {
-      return dec.decode(this.outBytes());
+      return dec.decode(inst.outBytes());
     },
     outBytes() {
       const ptr = (exports.outPtr as () => number)() >>> 0;
@@ -118,6 +122,7 @@ export async function instantiateUnit(entry: string): Promise<UnitInstance> {
       return new Uint8Array(memory!.buffer, ptr, len).slice();
     },
   };
+  return inst;
 }
 
 /** Typed wrapper over test/filters-unit/rules-unit.ts. */
