@@ -32,9 +32,16 @@ export interface StreamSink {
 
 type IterState = "continue" | "stopSingle" | "stopAllBuffer" | "stopAllWatermark";
 
+/** Envoy per_connection_buffer_limit_bytes default: buffering filters beyond it get 413 / 500. */
+export const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
+
 export class HttpStream implements StreamCallbacks {
   readonly info = new StreamInfo();
   filter: WasmHttpFilter | null = null;
+  bufferLimit = DEFAULT_BUFFER_LIMIT;
+  /** The filter's last body status asked Envoy to buffer (StopIterationAndBuffer / StopAll…Buffer). */
+  private decBuffering = false;
+  private encBuffering = false;
   sink!: StreamSink;
 
   requestHeaders: HeaderMap | null = null;
@@ -203,6 +210,7 @@ export class HttpStream implements StreamCallbacks {
     if (f !== null) {
       if (this.decState === "stopAllBuffer" || this.decState === "stopAllWatermark") {
         this.decBuffer.move(data);
+        if (this.decState === "stopAllBuffer") this.checkDecodeBufferLimit();
         return;
       }
       const st = f.decodeData(data, endStream);
@@ -216,6 +224,8 @@ export class HttpStream implements StreamCallbacks {
       } else {
         if (st !== FilterDataStatus.StopIterationNoBuffer) this.decBuffer.move(data);
         this.decState = "stopSingle";
+        this.decBuffering = st === FilterDataStatus.StopIterationAndBuffer;
+        if (this.decBuffering) this.checkDecodeBufferLimit();
         return;
       }
     }
@@ -336,6 +346,7 @@ export class HttpStream implements StreamCallbacks {
     if (f !== null) {
       if (this.encState === "stopAllBuffer" || this.encState === "stopAllWatermark") {
         this.encBuffer.move(data);
+        if (this.encState === "stopAllBuffer") this.checkEncodeBufferLimit();
         return;
       }
       const st = f.encodeData(data, endStream);
@@ -349,6 +360,8 @@ export class HttpStream implements StreamCallbacks {
       } else {
         if (st !== FilterDataStatus.StopIterationNoBuffer) this.encBuffer.move(data);
         this.encState = "stopSingle";
+        this.encBuffering = st === FilterDataStatus.StopIterationAndBuffer;
+        if (this.encBuffering) this.checkEncodeBufferLimit();
         return;
       }
     }
@@ -444,6 +457,18 @@ export class HttpStream implements StreamCallbacks {
     this.downstreamEnded = true;
     this.info.responseTrailers = trailers;
     this.sink.sendTrailers(trailers);
+  }
+
+  /** Envoy FilterManager buffer limit: a buffering decoder filter over the limit → 413. */
+  private checkDecodeBufferLimit(): void {
+    if (this.decBuffer.length <= this.bufferLimit) return;
+    this.sendLocalReply(413, Buffer.from("Payload Too Large"), [], null, "request_payload_too_large");
+  }
+
+  /** …and a buffering encoder filter over the limit → 500 (reset once headers went out). */
+  private checkEncodeBufferLimit(): void {
+    if (this.encBuffer.length <= this.bufferLimit) return;
+    this.sendLocalReply(500, Buffer.from("Internal Server Error"), [], null, "response_payload_too_large");
   }
 
   // ---------------------------------------------------------------- failure and end of stream

@@ -74,17 +74,28 @@ describe("VM start sequence", () => {
     expect(lines.slice(-2)).toEqual(["request body=hello", "set_buffer_bytes status=0"]);
   });
 
+  it("answers 413 when a buffering plugin exceeds the 1 MiB buffer limit", async () => {
+    const r = await request(t.proxy.listenerUrl + "/api/big", { method: "POST", headers: { "x-body-mode": "buffer" }, body: "x".repeat(1_200_000) });
+    expect(r.statusCode).toBe(413);
+    expect(await r.body.text()).toBe("Payload Too Large");
+    await waitFor(() => t.proxy.liveStreams() === 0);
+  });
+
   it("holds the body while request headers are paused (StopIteration → StopAllIterationAndWatermark)", async () => {
+    const mark = wasmMessages(t.logger).length;
     const ac = new AbortController();
     const p = request(t.proxy.listenerUrl + "/api/paused", { method: "POST", headers: { "x-pause": "1", "content-type": "text/plain" }, body: "abc", signal: ac.signal });
-    await waitFor(() => wasmMessages(t.logger).some((m) => m.startsWith("on_request_headers") && m.endsWith(" 0")));
+    p.catch(() => {});
+    const headersLine = () => wasmMessages(t.logger).slice(mark).find((m) => m.startsWith("on_request_headers"));
+    await waitFor(() => headersLine() !== undefined);
     await sleep(50);
-    const hid = wasmMessages(t.logger).filter((m) => m.startsWith("on_request_headers")).at(-1)!.split(" ")[1];
-    expect(wasmMessages(t.logger).some((m) => m.startsWith(`on_request_body ${hid} `))).toBe(false);
+    const hid = headersLine()!.split(" ")[1];
+    expect(headersLine()!.endsWith(" 0")).toBe(true);
+    expect(wasmMessages(t.logger).slice(mark).some((m) => m.startsWith(`on_request_body ${hid} `))).toBe(false);
     ac.abort();
     await expect(p).rejects.toThrow();
     await waitFor(() => t.proxy.liveStreams() === 0);
-    expect(wasmMessages(t.logger)).toContain(`on_delete ${hid}`);
+    expect(wasmMessages(t.logger).slice(mark)).toContain(`on_delete ${hid}`);
   });
 });
 
