@@ -12,14 +12,18 @@
  *     exports when tracing is on (answers 200 to any POST).
  *
  * Per case (filter none|edgewatch × CIDRs {0, 10,000} × workers {1, 2}; 100 routes; tracing on for
- * the 10,000-CIDR cases, sampling every request):
+ * the 10,000-CIDR cases, sampling every request; --quick runs the 2-worker shapes only):
  *   requests, rps        wrk at a fixed connection count, summed over the rounds of that case
  *   p50_us, p99_us       median over rounds of wrk's latency percentiles (under that load)
  *   cpu_us_per_request   proxy process CPU time (user+sys) / requests
- *   wasm_us_per_request  guest time / requests, from a separate timed round: every outermost guest
- *                        call (WasmVm.call at depth 0, so host calls made by the guest are included)
- *                        wrapped with performance.now(); the timer's own cost is calibrated and
- *                        subtracted. The host has no guest-time counter of its own, hence the hook.
+ *   wasm_us_per_request  guest time / requests, from a separate timed round of sequential requests
+ *                        (one connection, no queueing): every outermost guest call (WasmVm.call at
+ *                        depth 0, so the host functions the guest calls are included) is wrapped with
+ *                        performance.now(); the timer's own cost is calibrated and subtracted. The
+ *                        host has no guest-time counter of its own, hence the hook.
+ *   wasm_code_us_per_request / host_calls_us_per_request
+ *                        the same time split by the V8 sampling profiler (100 µs) into the filter's
+ *                        own wasm code and the host functions it calls (JS here, C++ in Envoy).
  *   ratio                rps / rps of the no-filter case with the same shape
  * Memory (section `memory`): RSS, V8 heap and wasm linear memory (sum and largest VM) of each proxy
  * process after N requests through it (1,000,000 in full mode; what the rounds sent in --quick).
@@ -52,7 +56,67 @@ interface ProxyStartMsg {
   config: import("../harness/config/proxy-config.js").ProxyConfig;
   noFilter: boolean;
 }
-type ProxyMsg = ProxyStartMsg | { cmd: "timing"; on: boolean } | { cmd: "sample" } | { cmd: "stop" };
+type ProxyMsg = ProxyStartMsg | { cmd: "timing"; on: boolean; profile?: boolean } | { cmd: "sample" } | { cmd: "stop" };
+
+/** What the V8 sampling profiler saw inside guest calls during the timed round. */
+export interface GuestProfile {
+  /** Sampled time with a wasm frame at the top of the stack (the filter's own code). */
+  wasmSelfUs: number;
+  /** Sampled time inside guest calls spent in host functions (JS) called by the guest. */
+  hostUs: number;
+  /** Sampled time inside guest calls in total. */
+  underCallUs: number;
+}
+
+function isWasmFrame(cf: { url: string; functionName: string }): boolean {
+  return cf.url.startsWith("wasm://") || /^(\$|wasm-function\[)/.test(cf.functionName);
+}
+
+/** Split sampled time under the host's guest-call wrapper into wasm self time and host-function time. */
+export function splitGuestProfile(profile: {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}): GuestProfile {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const underCall = new Map<number, boolean>();
+  const isUnder = (id: number): boolean => {
+    const known = underCall.get(id);
+    if (known !== undefined) return known;
+    const n = byId.get(id)!;
+    const p = parent.get(id);
+    const r = (n.callFrame.functionName === "call" && n.callFrame.url.endsWith("/host/vm.ts")) || (p !== undefined && isUnder(p));
+    underCall.set(id, r);
+    return r;
+  };
+  const out: GuestProfile = { wasmSelfUs: 0, hostUs: 0, underCallUs: 0 };
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    // timeDeltas[i] is the time since the previous sample: attribute the next delta to this sample.
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    if (!isUnder(id)) continue;
+    out.underCallUs += dt;
+    const leaf = byId.get(id)!.callFrame;
+    if (isWasmFrame(leaf)) {
+      out.wasmSelfUs += dt;
+      continue;
+    }
+    // A JS frame: a host function if some wasm frame is below it (between it and vm.call).
+    let x = parent.get(id);
+    while (x !== undefined) {
+      const cf = byId.get(x)!.callFrame;
+      if (isWasmFrame(cf)) {
+        out.hostUs += dt;
+        break;
+      }
+      if (cf.functionName === "call" && cf.url.endsWith("/host/vm.ts")) break;
+      x = parent.get(x);
+    }
+  }
+  return out;
+}
 
 export interface ProxySample {
   cpuUs: number;
@@ -86,6 +150,12 @@ async function proxyChild(): Promise<void> {
     if (sink < 0) console.log(sink);
   }
   const send = (m: unknown) => process.send!(m);
+  const { Session } = await import("node:inspector");
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r as T))));
+  let profiling = false;
   process.on("message", async (raw) => {
     const m = raw as ProxyMsg;
     try {
@@ -110,12 +180,23 @@ async function proxyChild(): Promise<void> {
         }
         send({ ok: true, listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl });
       } else if (m.cmd === "timing") {
-        timing.on = m.on;
+        let profile: GuestProfile | undefined;
         if (m.on) {
           timing.ns = 0;
           timing.calls = 0;
+          if (m.profile) {
+            await post("Profiler.enable");
+            await post("Profiler.setSamplingInterval", { interval: 100 });
+            await post("Profiler.start");
+            profiling = true;
+          }
+        } else if (profiling) {
+          const r = await post<{ profile: Parameters<typeof splitGuestProfile>[0] }>("Profiler.stop");
+          profiling = false;
+          profile = splitGuestProfile(r.profile);
         }
-        send({ ok: true });
+        timing.on = m.on;
+        send({ ok: true, profile });
       } else if (m.cmd === "sample") {
         const cpu = process.cpuUsage();
         const mem = process.memoryUsage();
@@ -238,6 +319,10 @@ export interface OverheadCase {
   p99_us: number;
   cpu_us_per_request: number;
   wasm_us_per_request: number;
+  /** Part of wasm_us_per_request in the filter's own wasm code (V8 sampling profiler share). */
+  wasm_code_us_per_request: number;
+  /** Part of wasm_us_per_request in the host functions the filter calls (JS in this host, C++ in Envoy). */
+  host_calls_us_per_request: number;
   guest_calls_per_request: number;
   ratio: number;
   rounds: number;
@@ -333,21 +418,38 @@ async function main(): Promise<number> {
   const { Progress } = await import("../harness/cli/progress.js");
   const { textTable } = await import("./report.js");
   const loadKind = arg("--load") ?? ((await wrkAvailable()) ? "wrk" : "undici");
-  const roundS = Number(arg("--round-seconds") ?? (quick ? 1 : 5));
+  const roundS = Number(arg("--round-seconds") ?? (quick ? 2 : 5));
   const pairs = Number(arg("--pairs") ?? (quick ? 2 : 5));
   const memoryTarget = Number(arg("--memory-requests") ?? (quick ? 0 : 1_000_000));
   const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 120 : 4 * 3600));
   const deadline = Date.now() + maxSeconds * 1000;
   const routes = 100;
-  const shapes: Shape[] = [
-    { cidrs: 0, workers: 1, routes, tracing: false },
-    { cidrs: 0, workers: 2, routes, tracing: false },
-    { cidrs: 10_000, workers: 1, routes, tracing: true },
-    { cidrs: 10_000, workers: 2, routes, tracing: true },
-  ];
+  // --shapes 0:1,10000:2 runs a subset (CIDRs:workers); tracing is on for the 10,000-CIDR shapes.
+  // --quick keeps the two 2-worker shapes (the issue's target case among them) to stay within budget.
+  const shapes: Shape[] = (arg("--shapes") ?? (quick ? "0:2,10000:2" : "0:1,0:2,10000:1,10000:2")).split(",").map((t) => {
+    const [c, w] = t.split(":").map(Number);
+    return { cidrs: c, workers: w, routes, tracing: c >= 10_000 };
+  });
   const progress = new Progress("overhead", { intervalMs: 5000 });
   const loadavgStart = loadavg()[0];
   const script = wrkRoutesScript({ routes });
+  const timedRequests = Number(arg("--timed-requests") ?? (quick ? 2000 : 20_000));
+  const { Client } = await import("undici");
+
+  /** `n` requests one after another on one connection (bounded by 60 s). */
+  const sequential = async (listenerUrl: string, n: number): Promise<void> => {
+    const client = new Client(listenerUrl);
+    const until = Date.now() + 60_000;
+    try {
+      for (let i = 0; i < n && Date.now() < until; i++) {
+        const r = await client.request({ path: `/r${i % routes}/item`, method: "GET", headers: { "x-forwarded-for": `198.18.${(i >> 8) & 255}.${1 + (i % 254)}` } });
+        await r.body.dump();
+        if (r.statusCode !== 200) throw new Error(`timed round: HTTP ${r.statusCode}`);
+      }
+    } finally {
+      await client.close();
+    }
+  };
 
   /** One bounded load round against a listener. */
   const round = async (listenerUrl: string, seconds: number): Promise<RoundResult> => {
@@ -386,8 +488,7 @@ async function main(): Promise<number> {
       const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s)${shape.tracing ? ", tracing" : ""}`;
       progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies`);
       const cfg = proxyConfig(shape, upstreamPort, sampleRate);
-      const none = await Child.spawn("proxy", "proxy(none)");
-      const ew = await Child.spawn("proxy", "proxy(edgewatch)");
+      const [none, ew] = await Promise.all([Child.spawn("proxy", "proxy(none)"), Child.spawn("proxy", "proxy(edgewatch)")]);
       children.push(none, ew);
       const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
       const urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
@@ -409,17 +510,22 @@ async function main(): Promise<number> {
           if (r.errors > 0) throw new Error(`${s.name}: ${r.errors} failed or non-2xx responses in a round (${label})`);
         }
       }
-      // Timed round: guest time per request (the hook is off during the throughput rounds).
+      // Timed round: guest time per request, one request at a time (no queueing, so little
+      // preemption inside guest calls); the hook is off during the throughput rounds.
       progress.update(`case ${si + 1}/${shapes.length} (${label}): timed round`);
-      await ew.ask({ cmd: "timing", on: true });
+      await sequential(urlEw, Math.min(500, timedRequests));
+      await ew.ask({ cmd: "timing", on: true, profile: true });
       const t0 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
-      await round(urlEw, roundS);
-      await ew.ask({ cmd: "timing", on: false });
+      await sequential(urlEw, timedRequests);
+      const prof = (await ew.ask({ cmd: "timing", on: false })).profile as GuestProfile;
       const t1 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
       const streams = t1.streams - t0.streams;
       const guestNs = Math.max(0, t1.guestNs - t1.guestCalls * t1.timerPairNs);
       const wasmUs = streams > 0 ? guestNs / 1000 / streams : NaN;
       const callsPerReq = streams > 0 ? t1.guestCalls / streams : NaN;
+      // The profiler's split of the guest time: the filter's own wasm code vs the host functions it calls.
+      const selfShare = prof.underCallUs > 0 ? prof.wasmSelfUs / prof.underCallUs : NaN;
+      const hostShare = prof.underCallUs > 0 ? prof.hostUs / prof.underCallUs : NaN;
 
       const base = sides[0];
       const baseRequests = base.rounds.reduce((a, r) => a + r.requests, 0);
@@ -441,6 +547,8 @@ async function main(): Promise<number> {
           p99_us: Math.round(median(s.rounds.map((r) => r.p99_us))),
           cpu_us_per_request: Number((s.cpuUs / requests).toFixed(1)),
           wasm_us_per_request: s.name === "none" ? 0 : Number(wasmUs.toFixed(2)),
+          wasm_code_us_per_request: s.name === "none" ? 0 : Number((wasmUs * selfShare).toFixed(2)),
+          host_calls_us_per_request: s.name === "none" ? 0 : Number((wasmUs * hostShare).toFixed(2)),
           guest_calls_per_request: s.name === "none" ? 0 : Number(callsPerReq.toFixed(2)),
           ratio: Number((rps / baseRps).toFixed(3)),
           rounds: s.rounds.length,
@@ -496,7 +604,7 @@ async function main(): Promise<number> {
   writeFileSync(`${out}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
   renameSync(`${out}.tmp`, out);
   process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${result.loadavg_start} → ${result.loadavg_end})\n`);
-  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "routes", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "cpu_us_per_request", "wasm_us_per_request", "guest_calls_per_request"])}\n\n`);
+  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "cpu_us_per_request", "wasm_us_per_request", "wasm_code_us_per_request", "host_calls_us_per_request", "guest_calls_per_request"])}\n\n`);
   process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
   process.stdout.write(`wrote ${out}\n`);
   return 0;

@@ -263,7 +263,7 @@ export function compare(oldPath: string, newPath: string, tolerance = 0.15): Com
 export function fmtNum(v: unknown): string {
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return String(v);
-    if (Number.isInteger(v)) return Math.abs(v) >= 1e6 ? v.toExponential(2) : String(v);
+    if (Number.isInteger(v)) return Math.abs(v) >= 1e15 ? v.toExponential(2) : String(v);
     const a = Math.abs(v);
     if (a >= 1000) return v.toFixed(0);
     if (a >= 100) return v.toFixed(1);
@@ -283,19 +283,30 @@ export function tableColumns(cases: Case[]): string[] {
   return [...cols.filter(isIdent), ...cols.filter((k) => !isIdent(k))];
 }
 
+/** A cell: byte counts as MiB (the header says so), everything else through fmtNum. */
+function cell(c: Case, k: string): string {
+  const v = c[k];
+  if (/_bytes$/.test(k) && typeof v === "number") return (v / 1048576).toFixed(v >= 100 * 1048576 ? 0 : 2);
+  return fmtNum(v);
+}
+
+function header(k: string): string {
+  return /_bytes$/.test(k) ? `${k.replace(/_bytes$/, "")}_MiB` : k;
+}
+
 export function markdownTable(cases: Case[], columns = tableColumns(cases)): string {
-  const head = `| ${columns.join(" | ")} |`;
+  const head = `| ${columns.map(header).join(" | ")} |`;
   const sep = `|${columns.map((c) => (metricDirection(c) ? "---:" : "---")).join("|")}|`;
-  const rows = cases.map((c) => `| ${columns.map((k) => fmtNum(c[k]).replace(/\|/g, "\\|")).join(" | ")} |`);
+  const rows = cases.map((c) => `| ${columns.map((k) => cell(c, k).replace(/\|/g, "\\|")).join(" | ")} |`);
   return [head, sep, ...rows].join("\n");
 }
 
 export function textTable(cases: Case[], columns = tableColumns(cases)): string {
-  const cells = cases.map((c) => columns.map((k) => fmtNum(c[k])));
-  const widths = columns.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const cells = cases.map((c) => columns.map((k) => cell(c, k)));
+  const widths = columns.map((h, i) => Math.max(header(h).length, ...cells.map((r) => r[i].length)));
   const line = (r: string[]) =>
     r.map((v, i) => (metricDirection(columns[i]) ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join("  ");
-  return [line(columns), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
+  return [line(columns.map(header)), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
 }
 
 // --- SVG bar charts (hand-written, no dependencies) --------------------------------------------
@@ -397,16 +408,30 @@ function num(c: Case, k: string): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+function sectionTitle(b: BenchFile, section: string): string {
+  return section === "cases" ? `${b.name}:` : `${b.name}: ${section}`;
+}
+
+/** Identity fields whose values differ between the cases: what tells two bars apart. */
+function labelFields(cases: Case[]): string[] {
+  const ident = tableColumns(cases).filter((k) => {
+    if (NOT_IDENTITY.has(k) || k === "description" || metricDirection(k) !== undefined) return false;
+    return cases.some((c) => typeof c[k] === "string" || typeof c[k] === "boolean" || (typeof c[k] === "number" && IDENTITY_NUMERIC.has(k)));
+  });
+  const varying = ident.filter((k) => new Set(cases.map((c) => JSON.stringify(c[k]))).size > 1);
+  return varying.length > 0 ? varying : ident.slice(0, 1);
+}
+
 /** Charts for one bench file. Known benches get purpose-made charts; others a generic one. */
 export function chartsFor(b: BenchFile): BarChart[] {
   const charts: BarChart[] = [];
   for (const s of b.sections) {
     const cases = s.cases;
     const has = (k: string) => cases.some((c) => num(c, k) !== undefined);
-    const idFields = tableColumns(cases).filter((k) => metricDirection(k) === undefined && !NOT_IDENTITY.has(k));
+    const idFields = labelFields(cases);
     if (has("p50_ms") && has("p99_ms")) {
       charts.push({
-        title: `${b.name}: ${s.name} latency`,
+        title: `${sectionTitle(b, s.name)} latency`,
         unit: "ms",
         series: [
           { name: "p50", color: PALETTE[0] },
@@ -423,7 +448,7 @@ export function chartsFor(b: BenchFile): BarChart[] {
     }
     if (has("rps")) {
       charts.push({
-        title: `${b.name}: ${s.name} throughput`,
+        title: `${sectionTitle(b, s.name)} throughput`,
         unit: "requests/s",
         series: [{ name: "rps", color: PALETTE[2] }],
         rows: cases.map((c) => ({ label: label(c, idFields), values: [num(c, "rps")] })),
@@ -431,7 +456,7 @@ export function chartsFor(b: BenchFile): BarChart[] {
     }
     if (has("p50_us") && has("p99_us")) {
       charts.push({
-        title: `${b.name}: ${s.name} request latency`,
+        title: `${sectionTitle(b, s.name)} request latency`,
         unit: "µs",
         series: [
           { name: "p50", color: PALETTE[0] },
@@ -453,7 +478,7 @@ export function chartsFor(b: BenchFile): BarChart[] {
     const byteFields = [...new Set(cases.flatMap((c) => Object.keys(c)))].filter((k) => /_bytes$/.test(k) && has(k));
     if (byteFields.length > 0) {
       charts.push({
-        title: `${b.name}: ${s.name} memory`,
+        title: `${sectionTitle(b, s.name)}${s.name === "memory" ? "" : " memory"}`,
         unit: "MiB",
         series: byteFields.map((f, i) => ({ name: f.replace(/_bytes$/, ""), color: PALETTE[i % PALETTE.length] })),
         rows: cases.map((c) => ({
@@ -470,7 +495,7 @@ export function chartsFor(b: BenchFile): BarChart[] {
       const metric = tableColumns(cases).find((k) => metricDirection(k) !== undefined && has(k));
       if (metric) {
         charts.push({
-          title: `${b.name}: ${s.name} ${metric}`,
+          title: `${sectionTitle(b, s.name)} ${metric}`,
           unit: "",
           series: [{ name: metric, color: PALETTE[0] }],
           rows: cases.map((c) => ({ label: label(c, idFields), values: [num(c, metric)] })),

@@ -41,7 +41,7 @@ export const BENCHES: BenchModule[] = [
     name: "reload",
     script: "bench/reload.ts",
     description: "rule reload latency, publish → enforced on every worker (push and pull)",
-    outputs: ["reload.json"],
+    outputs: ["reload.json", "reload-micro.json"],
     targets: ["embedded"],
     timeoutMs: { quick: 150_000, full: 3_600_000 },
   },
