@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { EXIT, envError, usageError } from "../exit-codes.js";
 import { REPO_ROOT, TARGET_NAMES, checkTargetAvailable, type TargetName } from "../env.js";
@@ -21,7 +21,7 @@ export function registerCheck(program: Command): void {
     )
     .option("--target <name>", `target to check: ${TARGET_NAMES.join(" | ")}`, parseTarget, "embedded")
     .option("-t, --filter <pattern...>", "only tests whose name matches (vitest -t)")
-    .argument("[tests...]", "test files or directories (default: the conformance tests; 'all' = the whole suite)")
+    .argument("[tests...]", "test files or directories (default: the conformance suite = every test file using describeTargets; 'all' = the whole suite)")
     .addHelpText(
       "after",
       `
@@ -45,10 +45,24 @@ export function parseTarget(text: string): TargetName {
   return text as TargetName;
 }
 
-/** Default test selection: the conformance folder when it exists, else the whole suite. */
-export function conformancePaths(): string[] {
-  for (const p of ["test/conformance", "test/targets"]) if (existsSync(resolve(REPO_ROOT, p))) return [p];
-  return [];
+/**
+ * Default test selection: the conformance suite, i.e. every test file that runs its scenarios per
+ * target (calls describeTargets from harness/targets/registry.ts). Empty when there is none.
+ */
+export function conformancePaths(root: string = REPO_ROOT): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "node_modules" && !e.name.startsWith(".")) walk(p);
+      } else if (e.name.endsWith(".test.ts") && /\bdescribeTargets\(/.test(readFileSync(p, "utf8"))) {
+        out.push(relative(root, p));
+      }
+    }
+  };
+  if (existsSync(join(root, "test"))) walk(join(root, "test"));
+  return out.sort();
 }
 
 export async function runCheck(opts: CheckOptions): Promise<number> {
@@ -57,6 +71,7 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
     throw envError(`target '${opts.target}' is not available: ${avail.reason}`, avail.hint);
   }
   let paths = opts.tests && opts.tests.length > 0 ? opts.tests : conformancePaths();
+  if (paths.length === 0) throw usageError("no conformance tests found (test files calling describeTargets)", "pass test paths, or 'all' for the whole suite");
   if (paths.length === 1 && paths[0] === "all") paths = [];
   const args = ["vitest", "run", ...paths];
   for (const f of opts.filter ?? []) args.push("-t", f);
