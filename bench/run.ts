@@ -48,17 +48,17 @@ export const BENCHES: BenchModule[] = [
   {
     name: "telemetry",
     script: "bench/telemetry.ts",
-    description: "telemetry cost and histogram accuracy",
+    description: "telemetry cost per request (call-level driver: the filter with stubbed host calls)",
     outputs: ["telemetry.json"],
-    targets: ["embedded", "envoy", "envoy-local"],
+    targets: ["embedded"],
     timeoutMs: { quick: 120_000, full: 3_600_000 },
   },
   {
     name: "trace",
     script: "bench/trace.ts",
-    description: "trace sampling/export cost",
+    description: "trace path cost per request and OTLP export cost (call-level driver)",
     outputs: ["trace.json"],
-    targets: ["embedded", "envoy", "envoy-local"],
+    targets: ["embedded"],
     timeoutMs: { quick: 120_000, full: 3_600_000 },
   },
 ];

@@ -28,14 +28,21 @@ Examples:
     )
     .action(async (opts: { target: TargetName; quick?: boolean; only?: string[]; compare?: string; tolerance: number }) => {
       await checkWasm();
-      const avail = await checkTargetAvailable(opts.target);
-      if (!avail.available) throw envError(`target '${opts.target}' is not available: ${avail.reason}`, avail.hint);
       const { runBenches, selectBenches } = await import("../../../bench/run.js");
+      let selected;
       try {
-        selectBenches(opts.only);
+        selected = selectBenches(opts.only);
       } catch (err) {
         throw usageError((err as Error).message);
       }
+      if (!selected.some((b) => b.targets.includes(opts.target))) {
+        throw envError(
+          `no selected bench runs on target '${opts.target}' yet (${selected.map((b) => `${b.name}: ${b.targets.join("/")}`).join(", ")})`,
+          "the benches drive the embedded host or the filter directly; use --target embedded",
+        );
+      }
+      const avail = await checkTargetAvailable(opts.target);
+      if (!avail.available) throw envError(`target '${opts.target}' is not available: ${avail.reason}`, avail.hint);
       if (opts.compare) {
         const { existsSync } = await import("node:fs");
         if (!existsSync(opts.compare)) throw usageError(`--compare: ${opts.compare} does not exist`);
