@@ -351,6 +351,21 @@ export class PluginHost {
     });
   }
 
+  /** Opt-in accounting of time spent in outermost guest calls (hostcalls included) on main + workers. */
+  setGuestTiming(enabled: boolean): void {
+    for (const vm of this.vms) vm.timing = enabled ? { ns: 0, calls: 0 } : null;
+  }
+
+  guestTiming(): { ns: number; calls: number } {
+    let ns = 0;
+    let calls = 0;
+    for (const vm of this.vms) {
+      ns += vm.timing?.ns ?? 0;
+      calls += vm.timing?.calls ?? 0;
+    }
+    return { ns, calls };
+  }
+
   get stats(): HostStats {
     const vms = [this.main, ...this.workers];
     return {

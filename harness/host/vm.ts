@@ -96,6 +96,8 @@ export class WasmVm {
   private nextContextId = 1;
   callDepth = 0;
   closed = false;
+  /** Opt-in time spent in outermost guest calls (hostcalls included), for benches. */
+  timing: { ns: number; calls: number } | null = null;
 
   liveStreams = 0;
   streamsCreated = 0;
@@ -207,6 +209,22 @@ export class WasmVm {
   /** Calls a guest export; returns its i32 result as unsigned, or -1 when the call trapped. */
   call(name: string, fn: GuestFn, ctx: Context, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     if (this.failed) return -1;
+    if (this.timing !== null && this.callDepth === 0) return this.timed(() => this.callUntimed(name, fn, ctx, a, b, c, d, e));
+    return this.callUntimed(name, fn, ctx, a, b, c, d, e);
+  }
+
+  private timed(f: () => number): number {
+    const t0 = performance.now();
+    const r = f();
+    const t = this.timing;
+    if (t !== null) {
+      t.ns += (performance.now() - t0) * 1e6;
+      t.calls++;
+    }
+    return r;
+  }
+
+  private callUntimed(name: string, fn: GuestFn, ctx: Context, a: number, b: number, c: number, d: number, e: number): number {
     const prevCur = this.current;
     const prevEff = this.enter(ctx);
     let r: unknown;
@@ -226,7 +244,7 @@ export class WasmVm {
 
   call1(name: string, fn: GuestFn, ctx: Context, a: number): number {
     // Tools that wrap vm.call (bench/overhead.ts timing hook) still see every guest call.
-    if (this.call !== WasmVm.prototype.call) return this.call(name, fn, ctx, a);
+    if (this.call !== WasmVm.prototype.call || this.timing !== null) return this.call(name, fn, ctx, a);
     if (this.failed) return -1;
     const prevCur = this.current;
     const prevEff = this.enter(ctx);
@@ -244,7 +262,7 @@ export class WasmVm {
 
   call2(name: string, fn: GuestFn, ctx: Context, a: number, b: number): number {
     // Tools that wrap vm.call (bench/overhead.ts timing hook) still see every guest call.
-    if (this.call !== WasmVm.prototype.call) return this.call(name, fn, ctx, a, b);
+    if (this.call !== WasmVm.prototype.call || this.timing !== null) return this.call(name, fn, ctx, a, b);
     if (this.failed) return -1;
     const prevCur = this.current;
     const prevEff = this.enter(ctx);
@@ -262,7 +280,7 @@ export class WasmVm {
 
   call3(name: string, fn: GuestFn, ctx: Context, a: number, b: number, c: number): number {
     // Tools that wrap vm.call (bench/overhead.ts timing hook) still see every guest call.
-    if (this.call !== WasmVm.prototype.call) return this.call(name, fn, ctx, a, b, c);
+    if (this.call !== WasmVm.prototype.call || this.timing !== null) return this.call(name, fn, ctx, a, b, c);
     if (this.failed) return -1;
     const prevCur = this.current;
     const prevEff = this.enter(ctx);

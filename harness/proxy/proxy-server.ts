@@ -92,6 +92,10 @@ export class ProxyServer {
       this.server.close(() => resolve());
       for (const s of this.sockets) s.destroy();
     });
+    // Reset streams finish (on_log/on_done/on_delete) before the plugin host shuts down.
+    const deadline = Date.now() + 1000;
+    while (this.liveStreams.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    for (const s of [...this.liveStreams]) this.finish(s);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {

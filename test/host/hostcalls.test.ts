@@ -43,6 +43,15 @@ describe("hostcall return codes", () => {
     expect(now >= before - 1_000_000_000n && now <= BigInt(Date.now()) * 1_000_000n + 1_000_000_000n).toBe(true);
   });
 
+  it("accounts guest time on demand (outermost guest calls, hostcalls included)", async () => {
+    t.proxy.host.setGuestTiming(true);
+    await op("context");
+    const g = t.proxy.host.guestTiming();
+    t.proxy.host.setGuestTiming(false);
+    expect(g.calls).toBeGreaterThanOrEqual(1);
+    expect(g.ns).toBeGreaterThan(0);
+  });
+
   it("WASI fd_write goes to the log (fd 1 info, fd 2 error, newline stripped); clock and random work", () => {
     const out = t.logger.find("wasm log test_root test_vm: stdout line");
     expect(out.length).toBeGreaterThan(0);
