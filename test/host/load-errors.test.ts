@@ -131,6 +131,32 @@ describe("loading a plugin", () => {
     expect(logger.entries().slice(before).some((l) => l.message === "wasm log: in _start: logging is allowed")).toBe(true);
   });
 
+  it("restricts hostcalls made from a host-initiated malloc (proxy_log allowed, others trap)", async () => {
+    const { buildModule } = await import("./support/wasm-builder.js");
+    const I4 = ["i32", "i32", "i32", "i32"] as const;
+    const mod = (mallocCalls: number) =>
+      buildModule({
+        imports: [
+          { module: "env", name: "proxy_get_buffer_bytes", params: [...I4, "i32"], results: ["i32"] },
+          { module: "env", name: "proxy_get_property", params: [...I4], results: ["i32"] },
+          { module: "env", name: "proxy_log", params: ["i32", "i32", "i32"], results: ["i32"] },
+        ],
+        exports: [
+          { name: "proxy_abi_version_0_2_1" },
+          // malloc returns offset 1024 after calling the given import.
+          { name: "malloc", params: ["i32"], results: ["i32"], calls: [mallocCalls === 1 ? { import: 1, args: [0, 0, 0, 4] } : { import: 2, args: [2, 0, 0] }], returns: 1024 },
+          // on_vm_start reads the VM configuration: the host allocates through malloc.
+          { name: "proxy_on_vm_start", params: ["i32", "i32"], results: ["i32"], calls: [{ import: 0, args: [6, 0, 100, 8, 12] }], returns: 1 },
+        ],
+      });
+    const e = await loadError(plugin(file("malloc-restricted.wasm", mod(1)), { vmConfiguration: "abc" }));
+    expect(e.code).toBe(ErrorCodes.WASM_RUNTIME_ERROR);
+    expect(e.message).toContain("Function: malloc failed: Uncaught Error: restricted_callback");
+    const host = await PluginHost.load(plugin(file("malloc-log.wasm", mod(2)), { vmConfiguration: "abc" }), { stats, logger, workers: 1 });
+    opened.push(host);
+    expect(host.main.failed).toBe(false);
+  });
+
   it("reports a trap in on_configure at load as WASM_RUNTIME_ERROR", async () => {
     const e = await loadError(plugin(testFilter("lifecycle"), { configuration: "trap-configure" }));
     expect(e.code).toBe(ErrorCodes.WASM_RUNTIME_ERROR);

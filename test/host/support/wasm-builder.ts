@@ -9,6 +9,10 @@ export interface FuncSpec {
   name: string;
   params?: ValType[];
   results?: ValType[];
+  /** Body: call these imports (by import index) with i32 constant arguments, dropping results… */
+  calls?: Array<{ import: number; args: number[] }>;
+  /** …then return this i32 constant (default 0). */
+  returns?: number;
 }
 export interface ImportSpec extends FuncSpec {
   module: string;
@@ -68,10 +72,28 @@ export function buildModule(spec: ModuleSpec): Uint8Array {
   const exportEntries = exports.map((f, i) => [...name(f.name), 0x00, ...leb(imports.length + i)]);
   const withMemory = spec.memory !== false && !spec.importMemory;
   if (withMemory) exportEntries.push([...name("memory"), 0x02, 0x00]);
+  const sleb = (n: number): number[] => {
+    const out: number[] = [];
+    for (;;) {
+      const b = n & 0x7f;
+      n >>= 7;
+      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+        out.push(b);
+        return out;
+      }
+      out.push(b | 0x80);
+    }
+  };
   const code = exports.map((f) => {
     const r = f.results ?? [];
-    const body = r.length === 0 ? [0x0b] : r[0] === "i64" ? [0x42, 0x00, 0x0b] : r[0] === "i32" ? [0x41, 0x00, 0x0b] : [0x0b];
-    const fn = [0x00, ...body];
+    const calls: number[] = [];
+    for (const c of f.calls ?? []) {
+      for (const a of c.args) calls.push(0x41, ...sleb(a));
+      calls.push(0x10, ...leb(c.import));
+      if ((imports[c.import].results ?? []).length > 0) calls.push(0x1a);
+    }
+    const ret = r.length === 0 ? [] : r[0] === "i64" ? [0x42, ...sleb(f.returns ?? 0)] : [0x41, ...sleb(f.returns ?? 0)];
+    const fn = [0x00, ...calls, ...ret, 0x0b];
     return [...leb(fn.length), ...fn];
   });
   const bytes = [
