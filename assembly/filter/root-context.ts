@@ -20,7 +20,10 @@ import { buildRulesFromNode, RulesBuild } from "../rules/document";
 import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
-import { digest, claimCount } from "./reload/shared-state";
+import { digest, claimCount, KEY_PUSH_CACHE } from "./reload/shared-state";
+import { getSharedData, setSharedData } from "../host/shared";
+import { WasmResult } from "../abi/status";
+import { encodeSnapshot, decodeSnapshot } from "../rules/snapshot";
 import { setTickPeriod } from "../host/time";
 import { logInfo, logWarn } from "../host/log";
 
@@ -54,10 +57,17 @@ export class EdgewatchRoot extends RootContextBase {
       if (cfg.rulesBytes > settings.maxRulesBytes) {
         return this.reject(Reason.Size, "$.rules is " + cfg.rulesBytes.toString() + " bytes, max_rules_bytes is " + settings.maxRulesBytes.toString());
       }
-      const res: RulesBuild = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
-      if (!res.ok) return this.reject(res.reason, res.message);
-      pushed = res.rules;
       pushedDigest = digest(doc.base + <usize>doc.start(cfg.rulesNode), cfg.rulesBytes, 0x65770001);
+      // Envoy runs on_configure for the same document in the canary, the main thread and every
+      // worker: the first VM validates and parses it and leaves a snapshot in shared data; the
+      // others load that snapshot (a copy and one linear pass) instead of re-parsing the JSON.
+      pushed = loadPushCache(pushedDigest);
+      if (pushed === null) {
+        const res: RulesBuild = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
+        if (!res.ok) return this.reject(res.reason, res.message);
+        pushed = res.rules;
+        storePushCache(pushedDigest, pushed!);
+      }
     }
 
     // Accepted: commit.
@@ -149,6 +159,20 @@ export class EdgewatchRoot extends RootContextBase {
     }
     this.observability.onDelete();
   }
+}
+
+function loadPushCache(d: u64): RuleSet | null {
+  const sv = getSharedData(KEY_PUSH_CACHE);
+  const b = sv.value;
+  if (sv.status != WasmResult.Ok || b === null || b.byteLength < 16) return null;
+  if (load<u64>(changetype<usize>(b)) != d) return null;
+  return decodeSnapshot(b, "push", 8);
+}
+
+function storePushCache(d: u64, set: RuleSet): void {
+  const blob = encodeSnapshot(set, 8);
+  store<u64>(changetype<usize>(blob), d);
+  setSharedData(KEY_PUSH_CACHE, blob, 0);
 }
 
 /** Swap pulled rules into every pull-enabled root of this VM. */

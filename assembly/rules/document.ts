@@ -484,6 +484,59 @@ let fastLen: i32 = 0;
  * after it (fastAddr/fastLen set, host bits masked) or 0 when the token needs the general parser.
  */
 function fastV4(p: usize, i: i32, len: i32): i32 {
+  // Unchecked variant when the longest form ("255.255.255.255/32" + a 2-byte separator) fits.
+  if (i + 20 > len) return fastV4Checked(p, i, len);
+  let q = p + <usize>i;
+  let addr: u32 = 0;
+  for (let part = 0; part < 4; part++) {
+    const d0 = <u32>load<u8>(q) - 0x30;
+    if (d0 > 9) return 0;
+    const d1 = <u32>load<u8>(q + 1) - 0x30;
+    let v: u32;
+    if (d1 > 9) { v = d0; q += 1; }
+    else {
+      if (d0 == 0) return 0; // leading zero
+      const d2 = <u32>load<u8>(q + 2) - 0x30;
+      if (d2 > 9) { v = d0 * 10 + d1; q += 2; }
+      else {
+        v = d0 * 100 + d1 * 10 + d2;
+        if (v > 255 || <u32>load<u8>(q + 3) - 0x30 <= 9) return 0;
+        q += 3;
+      }
+    }
+    addr = (addr << 8) | v;
+    if (part < 3) {
+      if (load<u8>(q) != 0x2e) return 0;
+      q++;
+    }
+  }
+  let plen = 32;
+  if (load<u8>(q) == 0x2f) {
+    const d0 = <u32>load<u8>(q + 1) - 0x30;
+    if (d0 > 9) return 0;
+    const d1 = <u32>load<u8>(q + 2) - 0x30;
+    if (d1 > 9) { plen = <i32>d0; q += 2; }
+    else {
+      if (d0 == 0 || <u32>load<u8>(q + 3) - 0x30 <= 9) return 0;
+      plen = <i32>(d0 * 10 + d1);
+      if (plen > 32) return 0;
+      q += 3;
+    }
+  }
+  const j = <i32>(q - p);
+  if (j < len) {
+    const b = <u32>load<u8>(q);
+    if (b == 0x5c) {
+      const x = <u32>load<u8>(q + 1);
+      if (x != 0x6e && x != 0x72 && x != 0x74) return 0;
+    } else if (b != 0x20 && b != 0x2c && b != 0x09 && b != 0x23) return 0;
+  }
+  fastAddr = addr & maskV4(plen);
+  fastLen = plen;
+  return j;
+}
+
+function fastV4Checked(p: usize, i: i32, len: i32): i32 {
   let j = i;
   let addr: u32 = 0;
   for (let part = 0; part < 4; part++) {
@@ -530,6 +583,7 @@ function fastV4(p: usize, i: i32, len: i32): i32 {
   fastLen = plen;
   return j;
 }
+
 const TOKEN: usize = memory.data(256);
 
 /** Returns the number of CIDRs added, or -1 (scanError set). */

@@ -59,10 +59,12 @@ function writeRule(w: Writer, r: Rule): void {
   w.u32(<u32>r.cidrCount);
 }
 
-export function encodeSnapshot(set: RuleSet): ArrayBuffer {
+/** Encode `set`; `prefix` bytes at the start are left zero for the caller (e.g. a cache key). */
+export function encodeSnapshot(set: RuleSet, prefix: i32 = 0): ArrayBuffer {
   const w = new Writer();
   const idx = set.index;
-  w.reserve(64 + idx.n4 * 7 + idx.n6 * 18);
+  w.reserve(prefix + 256 + idx.n4 * 7 + idx.n6 * 19 + set.rules.length * 64);
+  for (let i = 0; i < prefix; i += 4) w.u32(0);
   w.u32(SNAPSHOT_MAGIC);
   w.u32(SNAPSHOT_FORMAT);
   w.u64(<u64>set.version);
@@ -118,8 +120,12 @@ class Reader {
   p: usize;
   pos: i32 = 0;
   bad: bool = false;
-  constructor(public buf: ArrayBuffer) { this.p = changetype<usize>(buf); }
-  @inline left(): i32 { return this.buf.byteLength - this.pos; }
+  constructor(public buf: ArrayBuffer, offset: i32) {
+    this.p = changetype<usize>(buf) + <usize>offset;
+    this.size = buf.byteLength - offset;
+  }
+  size: i32;
+  @inline left(): i32 { return this.size - this.pos; }
   need(n: i32): bool {
     if (this.bad || n < 0 || n > this.left()) { this.bad = true; return false; }
     return true;
@@ -173,9 +179,9 @@ function readRule(r: Reader): Rule | null {
 }
 
 /** Rebuild a RuleSet from a snapshot blob; null when the blob is malformed. */
-export function decodeSnapshot(b: ArrayBuffer | null, origin: string): RuleSet | null {
-  if (b === null) return null;
-  const r = new Reader(b);
+export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i32 = 0): RuleSet | null {
+  if (b === null || offset < 0 || offset > b.byteLength) return null;
+  const r = new Reader(b, offset);
   if (r.u32() != SNAPSHOT_MAGIC || r.u32() != SNAPSHOT_FORMAT) return null;
   const set = new RuleSet();
   set.origin = origin;

@@ -15,6 +15,8 @@ export const KEY_QUEUES = "edgewatch.queues";
 /** De-duplication of rules_reload_total across VMs: u64 digest, u64 unix ms. */
 export const KEY_COUNTED = "edgewatch.rules.counted";
 export const QUEUE_PREFIX = "edgewatch.notify.";
+/** Pushed rules parsed once per proxy: u64 digest of the "rules" text, then a snapshot. */
+export const KEY_PUSH_CACHE = "edgewatch.rules.push";
 /** Registry size cap (VMs that died without on_delete leave names behind). */
 export const MAX_QUEUES: i32 = 256;
 
