@@ -3,8 +3,9 @@
  * product filter (build/edgewatch.wasm), plus the measured head-sampling statistics.
  *
  * Method: the call-level driver (bench/support/filter-driver.ts) runs the filter with JS host-call
- * stubs. *_wasm_ns is the time in wasm code only (V8 sampling profiler, self samples in wasm frames
- * × wall time); *_guest_ns is the host-timed guest calls, stubs included. The trace path's cost is
+ * stubs. *_wasm_ns is the time in wasm code only (V8 sampling profiler: share of samples in wasm
+ * frames × process CPU time); *_cpu_ns is the process CPU time per request, stubs and driver
+ * included. CPU time, not wall time: other processes on a shared machine do not inflate them. The trace path's cost is
  * the difference with the same traffic and `tracing.enabled: false` (telemetry on in both).
  * Export: every request kept (rate 1), batches of 256 acknowledged at once; its cost per span is the
  * difference with the same traffic without a collector cluster (decided, not exported).
@@ -17,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { FilterDriver } from "./support/filter-driver.js";
 import { profileSplit } from "./support/wasm-profile.js";
+import { loadAsEntry } from "../test/tracing/support/as-module.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/edgewatch.wasm");
@@ -69,21 +71,20 @@ function makeDriver(v: Variant): FilterDriver {
   return d;
 }
 
-interface Measure { guestNs: number; wasmNs: number; hostCalls: number }
+interface Measure { cpuNs: number; wasmNs: number; hostCalls: number }
 
 async function run(d: FilterDriver, v: Variant, n: number): Promise<Measure> {
   const traffic = () => {
     for (let i = 0; i < n; i++) d.request({ headers: v.headers(i), routeName: "api" });
   };
   const calls0 = d.hostCalls;
-  d.timeGuest = true;
-  const g0 = d.guestNs;
+  const c0 = process.cpuUsage();
   traffic();
-  const guestNs = (d.guestNs - g0) / n;
+  const c1 = process.cpuUsage(c0);
+  const cpuNs = ((c1.user + c1.system) * 1000) / n; // process CPU per request (filter + JS host + driver)
   const hostCalls = (d.hostCalls - calls0) / n;
-  d.timeGuest = false;
   const p = await profileSplit(traffic);
-  return { guestNs, wasmNs: (p.wallNs * p.wasmFraction) / n, hostCalls };
+  return { cpuNs, wasmNs: (p.cpuNs * p.wasmFraction) / n, hostCalls };
 }
 
 function median(a: number[]): number {
@@ -109,6 +110,50 @@ function samplingStats(): Array<Record<string, number>> {
   return out;
 }
 
+/**
+ * Pure wasm loops over the trace modules (assembly/tracing/__test__/entry.ts): the cost of each
+ * step without any host call, ns per operation (median of 5 runs).
+ */
+async function microBenches(): Promise<Array<Record<string, string | number>>> {
+  const m = await loadAsEntry("assembly/tracing/__test__/entry.ts");
+  const x = m.exports;
+  const n = QUICK ? 200_000 : 1_000_000;
+  const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) * 1000; };
+  const time = (f: () => void): number => {
+    const runs: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const t0 = cpu();
+      f();
+      runs.push((cpu() - t0) / n);
+    }
+    return median(runs);
+  };
+  const out: Array<Record<string, string | number>> = [];
+  const tpLen = m.writeInput("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  out.push({ case: "parse traceparent (55 chars)", ns_per_op: Number(time(() => x.benchTraceparent(tpLen, n)).toFixed(1)) });
+  out.push({ case: "format traceparent", ns_per_op: Number(time(() => x.benchFormat(n)).toFixed(1)) });
+  const tsLen = m.writeInput("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,ot=th:fd70a;rv:0123456789abcd");
+  out.push({ case: "parse + rebuild tracestate (3 members, ot th/rv)", ns_per_op: Number(time(() => x.benchTracestate(tsLen, n, 0xe6660000000000n)).toFixed(1)) });
+  out.push({ case: "decide (threshold for rate + R >= T)", ns_per_op: Number(time(() => x.benchDecide(n, 0.1)).toFixed(1)) });
+  // encode: 256 spans per batch
+  x.storeInit(256, 65536);
+  const strs = Buffer.from("api" + "203.0.113.7" + "" + "ot=th:e666,rojo=1");
+  for (let i = 0; i < 256; i++) {
+    m.writeInput(strs);
+    x.spanPush(BigInt(i) + 0x4bf92f3577b34da6n, 0xa3ce929d0e0e4736n, BigInt(i + 1), 0x1122334455667788n,
+      1_700_000_000_000_000_000n + BigInt(i), 1_700_000_000_020_000_000n + BigInt(i), 200, 3, 2, 0, 0, 0, 3, 11, 0, 17);
+  }
+  const batches = Math.max(20, Math.floor(n / 2000));
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = cpu();
+    x.benchEncode(256, batches);
+    runs.push((cpu() - t0) / (batches * 256));
+  }
+  out.push({ case: "OTLP JSON encode (per span, batches of 256)", ns_per_op: Number(median(runs).toFixed(1)) });
+  return out;
+}
+
 async function main(): Promise<void> {
   const drivers = VARIANTS.map(makeDriver);
   for (let i = 0; i < VARIANTS.length; i++) await run(drivers[i], VARIANTS[i], 20_000); // warm-up
@@ -124,9 +169,9 @@ async function main(): Promise<void> {
       case: v.name,
       description: v.description,
       trace_wasm_ns: Math.round(med(i, "wasmNs") - med(off, "wasmNs")),
-      trace_guest_ns: Math.round(med(i, "guestNs") - med(off, "guestNs")),
+      trace_cpu_ns: Math.round(med(i, "cpuNs") - med(off, "cpuNs")),
       request_wasm_ns: Math.round(med(i, "wasmNs")),
-      request_guest_ns: Math.round(med(i, "guestNs")),
+      request_cpu_ns: Math.round(med(i, "cpuNs")),
       trace_host_calls: Number((med(i, "hostCalls") - med(off, "hostCalls")).toFixed(2)),
     };
   });
@@ -134,24 +179,26 @@ async function main(): Promise<void> {
   const exp = VARIANTS.findIndex((v) => v.name === "keep all, export");
   const dExp = drivers[exp];
   const spanWasmNs = med(exp, "wasmNs") - med(noExport, "wasmNs");
-  const spanGuestNs = med(exp, "guestNs") - med(noExport, "guestNs");
+  const spanGuestNs = med(exp, "cpuNs") - med(noExport, "cpuNs");
   const exported = Number(dExp.metric("edgewatch.trace_spans_exported_total") ?? 0n);
   const exportCase = {
     case: "OTLP export",
     batch_spans: 256,
     export_wasm_ns_per_span: Math.round(spanWasmNs),
-    export_guest_ns_per_span: Math.round(spanGuestNs),
+    export_cpu_ns_per_span: Math.round(spanGuestNs),
     export_spans_per_second: Math.round(1e9 / Math.max(1, spanWasmNs)),
     export_bytes_per_span: Math.round(dExp.httpCallBytes / Math.max(1, exported)),
     spans_exported: exported,
     spans_dropped: Number(dExp.metric("edgewatch.trace_spans_dropped_total") ?? 0n),
   };
   const sampling = samplingStats();
+  const micro = await microBenches();
   const result = {
     bench: "trace",
     method:
       "call-level driver (bench/support/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: wasm code only " +
-      "(V8 sampling profiler, 50 us); *_guest_ns: host-timed guest calls incl. JS stubs. trace_* = variant - tracing off; " +
+      "(V8 sampling profiler, 50 us, x process CPU time); *_cpu_ns: process CPU per request incl. JS stubs and driver. " +
+      "trace_* = variant - tracing off; wasm_micro: pure wasm loops timed by process CPU; " +
       "export_* per span = (rate 1 with export) - (rate 1 without collector); medians of alternating rounds",
     quick: QUICK,
     requests_per_round: REQUESTS,
@@ -161,21 +208,24 @@ async function main(): Promise<void> {
     cases,
     export: [exportCase],
     sampling,
+    wasm_micro: micro,
   };
   const out = join(ROOT, "bench/results/trace.json");
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
   console.log("trace path per request: parse + decide + propagate (median of rounds)");
   console.table(cases.map((c) => ({
-    case: c.case, "trace wasm ns": c.trace_wasm_ns, "trace guest ns": c.trace_guest_ns,
+    case: c.case, "trace wasm ns": c.trace_wasm_ns, "trace cpu ns": c.trace_cpu_ns,
     "request wasm ns": c.request_wasm_ns, "+host calls": c.trace_host_calls,
   })));
   console.log("OTLP/HTTP JSON export");
   console.table([{
-    "wasm ns/span": exportCase.export_wasm_ns_per_span, "guest ns/span": exportCase.export_guest_ns_per_span,
+    "wasm ns/span": exportCase.export_wasm_ns_per_span, "cpu ns/span": exportCase.export_cpu_ns_per_span,
     "spans/s (wasm)": exportCase.export_spans_per_second, "bytes/span": exportCase.export_bytes_per_span,
     exported: exportCase.spans_exported, dropped: exportCase.spans_dropped,
   }]);
+  console.log("pure wasm steps (no host calls)");
+  console.table(micro);
   console.log("head sampling of 20,000 new traces");
   console.table(sampling);
   console.log(`wrote ${out}`);

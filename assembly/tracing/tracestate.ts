@@ -49,12 +49,17 @@ export class TraceState {
   get hasTh(): bool { return this.th != u64.MAX_VALUE; }
   get hasRv(): bool { return this.rv != u64.MAX_VALUE; }
 
-  keyOff(i: i32): i32 { return unchecked(this.spans[i << 2]); }
-  keyLen(i: i32): i32 { return unchecked(this.spans[(i << 2) + 1]); }
-  valOff(i: i32): i32 { return unchecked(this.spans[(i << 2) + 2]); }
-  valLen(i: i32): i32 { return unchecked(this.spans[(i << 2) + 3]); }
+  // @ts-ignore: decorator
+  @inline keyOff(i: i32): i32 { return unchecked(this.spans[i << 2]); }
+  // @ts-ignore: decorator
+  @inline keyLen(i: i32): i32 { return unchecked(this.spans[(i << 2) + 1]); }
+  // @ts-ignore: decorator
+  @inline valOff(i: i32): i32 { return unchecked(this.spans[(i << 2) + 2]); }
+  // @ts-ignore: decorator
+  @inline valLen(i: i32): i32 { return unchecked(this.spans[(i << 2) + 3]); }
   /** Characters of member i in "key=value" form. */
-  memberLen(i: i32): i32 { return this.keyLen(i) + 1 + this.valLen(i); }
+  // @ts-ignore: decorator
+  @inline memberLen(i: i32): i32 { return this.keyLen(i) + 1 + this.valLen(i); }
 }
 
 // @ts-ignore: decorator
@@ -77,79 +82,79 @@ function isNblk(c: u32): bool {
   return c >= 0x21 && c <= 0x7e && c != 0x2c && c != 0x3d;
 }
 
-function validKey(p: usize, len: i32): bool {
+/** Key length/first-character rules (the characters were checked while scanning). */
+// @ts-ignore: decorator
+@inline
+function keyShapeOk(p: usize, len: i32, at: i32): bool {
   if (len < 1 || len > 256) return false;
-  let at: i32 = -1;
-  for (let i = 0; i < len; i++) {
-    const c = <u32>load<u8>(p + <usize>i);
-    if (c == 0x40) {
-      if (at >= 0) return false;
-      at = i;
-    } else if (!isKeyChar(c)) {
-      return false;
-    }
-  }
   const c0 = <u32>load<u8>(p);
   if (at < 0) return isLcAlpha(c0);
   // multi-tenant: tenant-id (1..241, starts lcalpha/digit) "@" system-id (1..14, starts lcalpha)
-  const tenantLen = at;
   const systemLen = len - at - 1;
-  if (tenantLen < 1 || tenantLen > 241 || systemLen < 1 || systemLen > 14) return false;
+  if (at < 1 || at > 241 || systemLen < 1 || systemLen > 14) return false;
   if (!(isLcAlpha(c0) || isDigit(c0))) return false;
   return isLcAlpha(<u32>load<u8>(p + <usize>(at + 1)));
 }
 
-function validValue(p: usize, len: i32): bool {
-  if (len < 1 || len > 256) return false;
-  for (let i = 0; i < len; i++) {
-    const c = <u32>load<u8>(p + <usize>i);
-    if (c != 0x20 && !isNblk(c)) return false;
-  }
-  return isNblk(<u32>load<u8>(p + <usize>(len - 1)));
-}
-
-function bytesEqual(a: usize, b: usize, len: i32): bool {
-  for (let i = 0; i < len; i++) {
-    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
-  }
-  return true;
-}
-
-/** Parse `len` bytes at `ptr`; returns out.valid. An empty header is valid with 0 members. */
+/** Parse `len` bytes at `ptr`; returns out.valid. An empty header is valid with 0 members. One pass. */
 export function parseTracestate(ptr: usize, len: i32, out: TraceState): bool {
   out.reset();
   out.base = ptr;
-  let i: i32 = 0;
+  const spans = out.spans;
   let count: i32 = 0;
-  while (i <= len) {
-    // one list element: [i, j)
-    let j = i;
-    while (j < len && load<u8>(ptr + <usize>j) != 0x2c) j++;
-    let s = i;
-    let e = j;
-    while (s < e && isOws(<u32>load<u8>(ptr + <usize>s))) s++;
-    while (e > s && isOws(<u32>load<u8>(ptr + <usize>(e - 1)))) e--;
-    if (e > s) {
-      if (count == MAX_MEMBERS) return false;
-      let eq = s;
-      while (eq < e && load<u8>(ptr + <usize>eq) != 0x3d) eq++;
-      if (eq == e) return false;
-      const keyLen = eq - s;
-      const valLen = e - eq - 1;
-      if (!validKey(ptr + <usize>s, keyLen)) return false;
-      if (!validValue(ptr + <usize>(eq + 1), valLen)) return false;
-      for (let k = 0; k < count; k++) {
-        if (out.keyLen(k) == keyLen && bytesEqual(ptr + <usize>out.keyOff(k), ptr + <usize>s, keyLen)) return false;
+  let i: i32 = 0;
+  while (true) {
+    while (i < len && isOws(<u32>load<u8>(ptr + <usize>i))) i++;
+    if (i >= len) break;
+    if (load<u8>(ptr + <usize>i) == 0x2c) { i++; continue; } // empty list member
+    if (count == MAX_MEMBERS) return false;
+    // key: up to '='
+    const ks = i;
+    let at: i32 = -1;
+    while (true) {
+      if (i >= len) return false; // no '='
+      const c = <u32>load<u8>(ptr + <usize>i);
+      if (c == 0x3d) break;
+      if (c == 0x40) {
+        if (at >= 0) return false;
+        at = i - ks;
+      } else if (!isKeyChar(c)) {
+        return false;
       }
-      const b = count << 2;
-      unchecked(out.spans[b] = s);
-      unchecked(out.spans[b + 1] = keyLen);
-      unchecked(out.spans[b + 2] = eq + 1);
-      unchecked(out.spans[b + 3] = valLen);
-      if (keyLen == 2 && load<u8>(ptr + <usize>s) == 0x6f && load<u8>(ptr + <usize>s + 1) == 0x74) out.otIndex = count;
-      count++;
+      i++;
     }
-    i = j + 1;
+    const keyLen = i - ks;
+    if (!keyShapeOk(ptr + <usize>ks, keyLen, at)) return false;
+    i++; // '='
+    // value: up to ',' — trailing OWS belongs to the list separator, a tab inside is invalid
+    const vs = i;
+    let last: i32 = -1;
+    let tab: i32 = -1;
+    while (i < len) {
+      const c = <u32>load<u8>(ptr + <usize>i);
+      if (c == 0x2c) break;
+      if (c == 0x09) { if (tab < 0) tab = i; }
+      else if (c != 0x20) {
+        if (!isNblk(c)) return false;
+        last = i;
+      }
+      i++;
+    }
+    if (last < 0 || (tab >= 0 && tab < last)) return false;
+    const valLen = last - vs + 1;
+    if (valLen > 256) return false;
+    for (let k = 0; k < count; k++) {
+      if (unchecked(spans[(k << 2) + 1]) == keyLen &&
+          memory.compare(ptr + <usize>unchecked(spans[k << 2]), ptr + <usize>ks, <usize>keyLen) == 0) return false;
+    }
+    const b = count << 2;
+    unchecked(spans[b] = ks);
+    unchecked(spans[b + 1] = keyLen);
+    unchecked(spans[b + 2] = vs);
+    unchecked(spans[b + 3] = valLen);
+    if (keyLen == 2 && load<u8>(ptr + <usize>ks) == 0x6f && load<u8>(ptr + <usize>ks + 1) == 0x74) out.otIndex = count;
+    count++;
+    if (i < len) i++; // ','
   }
   out.count = count;
   out.valid = true;

@@ -10,6 +10,8 @@ import { Session } from "node:inspector/promises";
 
 export interface ProfileSplit {
   wallNs: number;
+  /** CPU time of this process during the run (user + system), ns: robust on a shared machine. */
+  cpuNs: number;
   samples: number;
   wasmFraction: number;
   transitionFraction: number;
@@ -29,8 +31,11 @@ export async function profileSplit(run: () => void, intervalUs = 50): Promise<Pr
   await session.post("Profiler.setSamplingInterval", { interval: intervalUs });
   await session.post("Profiler.start");
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   run();
+  const c1 = process.cpuUsage(c0);
   const wallNs = Number(process.hrtime.bigint() - t0);
+  const cpuNs = (c1.user + c1.system) * 1000;
   const { profile } = (await session.post("Profiler.stop")) as unknown as {
     profile: { nodes: CpuProfileNode[]; samples: number[] };
   };
@@ -59,6 +64,7 @@ export async function profileSplit(run: () => void, intervalUs = 50): Promise<Pr
   const total = profile.samples.length || 1;
   return {
     wallNs,
+    cpuNs,
     samples: profile.samples.length,
     wasmFraction: wasm / total,
     transitionFraction: transition / total,

@@ -90,3 +90,40 @@ export function encode(n: i32, serviceLen: i32): i32 {
   return writer.len;
 }
 export function writerPtr(): usize { return writer.ptr; }
+
+// ---- micro-benchmarks (pure wasm loops, no host calls) ----
+/** Parse the traceparent in the input area n times; returns the number of valid parses. */
+export function benchTraceparent(len: i32, n: i32): i32 {
+  let ok = 0;
+  for (let i = 0; i < n; i++) if (parseTraceparent(inputPtr(), len, tp)) ok++;
+  return ok;
+}
+/** Parse the tracestate in the input area and rebuild it with a new th, n times. */
+export function benchTracestate(len: i32, n: i32, threshold: u64): i32 {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (parseTracestate(inputPtr(), len, ts)) total += buildTracestate(ts, 1, threshold + <u64>(i & 1), outputPtr());
+  }
+  return total;
+}
+/** Decide n times (threshold for a rate + keep check) over xorshift trace ids. */
+export function benchDecide(n: i32, p: f64): i32 {
+  let x: u64 = 0x9e3779b97f4a7c15;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    if (keepByThreshold(traceRandomness(x), thresholdFor(p))) kept++;
+  }
+  return kept;
+}
+/** Format a traceparent n times. */
+export function benchFormat(n: i32): i32 {
+  for (let i = 0; i < n; i++) formatTraceparent(outputPtr(), <u64>i, <u64>i * 31, <u64>i * 17 + 1, 1);
+  return 55;
+}
+/** Encode the store's first `spans` records n times; returns the body length. */
+export function benchEncode(spans: i32, n: i32): i32 {
+  const svc = String.UTF8.encode("edgewatch");
+  for (let i = 0; i < n; i++) encodeBatch(writer, store, spans, svc);
+  return writer.len;
+}
