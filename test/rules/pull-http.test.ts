@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { Client } from "undici";
-import { startRulesProxy, rulesServiceConfig, eventually, sleep, STAT, XFF_ONE_HOP, type RulesProxy } from "./support.js";
+import { startRulesProxy, rulesServiceConfig, eventually, sleep, STAT, XFF_ONE_HOP, SharedDataStore, SharedQueueStore, type RulesProxy } from "./support.js";
+import { startRulesService } from "../../harness/fixtures/rules-service.js";
 
 let p: RulesProxy | undefined;
 afterEach(async () => { await p?.close(); p = undefined; });
@@ -59,6 +60,35 @@ describe("pull: one fetcher per proxy", () => {
     svc.publish(doc("second", "192.0.2.0/24"));
     await enforcedEverywhere(p, "192.0.2.1", "second");
     expect(svc.fetchCount).toBe(2);
+  });
+});
+
+describe("pull: fetcher failover", () => {
+  it("when the fetcher's VMs go away, another VM takes the lease and fetching continues", async () => {
+    // Two embedded proxies sharing shared data and queues = more VMs of one Envoy process.
+    const svc = await startRulesService();
+    const stores = { sharedData: new SharedDataStore(), queues: new SharedQueueStore() };
+    const plugin = { ...XFF_ONE_HOP, rules_service: rulesServiceConfig() };
+    const a = await startRulesProxy({ workers: 2, rulesService: true, rulesServiceInstance: svc, stores, plugin });
+    const b = await startRulesProxy({ workers: 2, rulesService: true, rulesServiceInstance: svc, stores, plugin });
+    try {
+      svc.publish(doc("one", "192.0.2.0/24"));
+      await enforcedEverywhere(a, "192.0.2.1", "one");
+      await enforcedEverywhere(b, "192.0.2.1", "one");
+      expect(svc.fetchCount).toBe(1);
+      const leaderOf = (px: RulesProxy) => px.logs.some((e) => e.message.includes("is now the rules fetcher"));
+      expect(Number(leaderOf(a)) + Number(leaderOf(b))).toBe(1);
+      const [leader, other] = leaderOf(a) ? [a, b] : [b, a];
+      await leader.close();
+      svc.publish(doc("two", "198.51.100.0/24"));
+      await enforcedEverywhere(other, "198.51.100.1", "two", 5000);
+      expect(leaderOf(other)).toBe(true);
+      expect(svc.fetchesOf(2)).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+      await svc.close();
+    }
   });
 });
 

@@ -16,6 +16,10 @@ import { startRulesService, type RulesService } from "../../harness/fixtures/rul
 import { HostLogger, type LogEntry } from "../../harness/host/logger.js";
 import { startEmbeddedProxy, type EmbeddedProxy } from "../../harness/proxy/embedded-proxy.js";
 import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
+import { SharedDataStore } from "../../harness/host/shared-data.js";
+import { SharedQueueStore } from "../../harness/host/shared-queues.js";
+
+export { SharedDataStore, SharedQueueStore };
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const FILTER_WASM = resolve(ROOT, "build/edgewatch.wasm");
@@ -29,6 +33,10 @@ export interface RulesProxyOptions {
   xffNumTrustedHops?: number;
   /** Keep log entries at this level and above (default info). */
   logLevel?: "debug" | "info" | "warn";
+  /** Use this rules service (shared with another proxy) instead of starting one; it is not closed by close(). */
+  rulesServiceInstance?: RulesService;
+  /** Share shared data and queues with another proxy (more VMs of one Envoy process). */
+  stores?: { sharedData: SharedDataStore; queues: SharedQueueStore };
 }
 
 export interface Answer {
@@ -66,7 +74,8 @@ export const XFF_ONE_HOP = { client_address: { source: "xff", xff_trusted_hops: 
 export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<RulesProxy> {
   const workers = opts.workers ?? 2;
   const upstream = await startUpstreamServer();
-  const rules = opts.rulesService ? await startRulesService() : null;
+  const ownRules = opts.rulesService && !opts.rulesServiceInstance;
+  const rules = opts.rulesServiceInstance ?? (opts.rulesService ? await startRulesService() : null);
   const logs: LogEntry[] = [];
   const logger = new HostLogger({ level: opts.logLevel ?? "info", stderrLevel: "off", sink: (e) => { logs.push(e); if (logs.length > 20000) logs.splice(0, 10000); } });
   const plugin = opts.plugin ?? XFF_ONE_HOP;
@@ -92,10 +101,10 @@ export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<Rul
   };
   let proxy: EmbeddedProxy;
   try {
-    proxy = await startEmbeddedProxy(config, { logger });
+    proxy = await startEmbeddedProxy(config, { logger, sharedData: opts.stores?.sharedData, queues: opts.stores?.queues });
   } catch (err) {
     await upstream.close();
-    await rules?.close();
+    if (ownRules) await rules?.close();
     throw err;
   }
   const url = proxy.listenerUrl;
@@ -123,6 +132,7 @@ export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<Rul
     return { status: r.statusCode, headers: r.headers, body };
   }
 
+  let closed = false;
   return {
     proxy, upstream, rules, logger, logs, workers, probes,
     get,
@@ -131,11 +141,13 @@ export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<Rul
     warnings: () => logs.filter((e) => e.level === "warn" || e.level === "error").map((e) => e.message),
     push: (p) => proxy.updatePluginConfiguration(typeof p === "string" ? p : JSON.stringify(p)),
     async close() {
+      if (closed) return;
+      closed = true;
       await pool.close().catch(() => {});
       for (const c of probes) await c.close().catch(() => {});
       await proxy.close();
       await upstream.close();
-      await rules?.close();
+      if (ownRules) await rules?.close();
     },
   };
 }
