@@ -73,7 +73,8 @@ describe("proxy_http_call", () => {
   });
 
   it("rejects an unknown cluster and missing :path/:method/:authority with BadArgument", async () => {
-    for (const headers of [{ "x-call-cluster": "nope" }, { "x-call-omit": "path" }, { "x-call-omit": "method" }, { "x-call-omit": "authority" }]) {
+    const cases: Array<Record<string, string>> = [{ "x-call-cluster": "nope" }, { "x-call-omit": "path" }, { "x-call-omit": "method" }, { "x-call-omit": "authority" }];
+    for (const headers of cases) {
       const a = await t.get("/api/bad", { "x-callout": "1", ...headers });
       expect(a.status).toBe(500);
       expect(a.text).toBe("http_call status=2");
