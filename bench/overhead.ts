@@ -15,6 +15,8 @@
  * the 10,000-CIDR cases, sampling every request; --quick runs the 2-worker shapes only):
  *   requests, rps        wrk at a fixed connection count, summed over the rounds of that case
  *   p50_us, p99_us       median over rounds of wrk's latency percentiles (under that load)
+ *   c1_p50_us, c1_p99_us latency one request at a time (undici, one connection), both sides
+ *                        interleaved: the filter's added latency without queueing
  *   cpu_us_per_request   proxy process CPU time (user+sys) / requests
  *   wasm_us_per_request  guest time / requests, from a separate timed round of sequential requests
  *                        (one connection, no queueing): every outermost guest call (WasmVm.call at
@@ -318,6 +320,9 @@ export interface OverheadCase {
   rps: number;
   p50_us: number;
   p99_us: number;
+  /** Latency with one request at a time (no queueing): the filter's added latency shows directly. */
+  c1_p50_us: number;
+  c1_p99_us: number;
   cpu_us_per_request: number;
   wasm_us_per_request: number;
   /** Part of wasm_us_per_request in the filter's own wasm code (V8 sampling profiler share). */
@@ -419,8 +424,8 @@ async function main(): Promise<number> {
   const { Progress } = await import("../harness/cli/progress.js");
   const { textTable } = await import("./report.js");
   const loadKind = arg("--load") ?? ((await wrkAvailable()) ? "wrk" : "undici");
-  const roundS = Number(arg("--round-seconds") ?? (quick ? 2 : 5));
-  const pairs = Number(arg("--pairs") ?? (quick ? 2 : 5));
+  const roundS = Number(arg("--round-seconds") ?? (quick ? 1 : 5));
+  const pairs = Number(arg("--pairs") ?? (quick ? 4 : 10));
   const memoryTarget = Number(arg("--memory-requests") ?? (quick ? 0 : 1_000_000));
   const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 120 : 4 * 3600));
   const deadline = Date.now() + maxSeconds * 1000;
@@ -437,19 +442,23 @@ async function main(): Promise<number> {
   const timedRequests = Number(arg("--timed-requests") ?? (quick ? 2000 : 20_000));
   const { Client } = await import("undici");
 
-  /** `n` requests one after another on one connection (bounded by 60 s). */
-  const sequential = async (listenerUrl: string, n: number): Promise<void> => {
+  /** `n` requests one after another on one connection (bounded by 60 s); sorted latencies in µs. */
+  const sequential = async (listenerUrl: string, n: number): Promise<number[]> => {
     const client = new Client(listenerUrl);
     const until = Date.now() + 60_000;
+    const lat: number[] = [];
     try {
       for (let i = 0; i < n && Date.now() < until; i++) {
+        const t0 = performance.now();
         const r = await client.request({ path: `/r${i % routes}/item`, method: "GET", headers: { "x-forwarded-for": `198.18.${(i >> 8) & 255}.${1 + (i % 254)}` } });
         await r.body.dump();
+        lat.push((performance.now() - t0) * 1000);
         if (r.statusCode !== 200) throw new Error(`timed round: HTTP ${r.statusCode}`);
       }
     } finally {
       await client.close();
     }
+    return lat.sort((a, b) => a - b);
   };
 
   /** One bounded load round against a listener. */
@@ -515,6 +524,13 @@ async function main(): Promise<number> {
       // preemption inside guest calls); the hook is off during the throughput rounds.
       progress.update(`case ${si + 1}/${shapes.length} (${label}): timed round`);
       await sequential(urlEw, Math.min(500, timedRequests));
+      await sequential(urlNone, Math.min(500, timedRequests));
+      // Unloaded latency (one request at a time), both sides, interleaved halves.
+      const c1 = { none: [] as number[], edgewatch: [] as number[] };
+      for (let h = 0; h < 2; h++) {
+        c1.none.push(...(await sequential(urlNone, Math.ceil(timedRequests / 2))));
+        c1.edgewatch.push(...(await sequential(urlEw, Math.ceil(timedRequests / 2))));
+      }
       await ew.ask({ cmd: "timing", on: true, profile: true });
       const t0 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
       await sequential(urlEw, timedRequests);
@@ -546,6 +562,8 @@ async function main(): Promise<number> {
           rps: Math.round(rps),
           p50_us: Math.round(median(s.rounds.map((r) => r.p50_us))),
           p99_us: Math.round(median(s.rounds.map((r) => r.p99_us))),
+          c1_p50_us: Math.round(quantile(c1[s.name].sort((a, b) => a - b), 0.5)),
+          c1_p99_us: Math.round(quantile(c1[s.name], 0.99)),
           cpu_us_per_request: Number((s.cpuUs / requests).toFixed(1)),
           wasm_us_per_request: s.name === "none" ? 0 : Number(wasmUs.toFixed(2)),
           wasm_code_us_per_request: s.name === "none" ? 0 : Number((wasmUs * selfShare).toFixed(2)),
@@ -606,7 +624,7 @@ async function main(): Promise<number> {
   writeFileSync(`${out}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
   renameSync(`${out}.tmp`, out);
   process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${result.loadavg_start} → ${result.loadavg_end})\n`);
-  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "cpu_us_per_request", "wasm_us_per_request", "wasm_code_us_per_request", "host_calls_us_per_request", "guest_calls_per_request"])}\n\n`);
+  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "c1_p99_us", "cpu_us_per_request", "wasm_us_per_request", "wasm_code_us_per_request", "host_calls_us_per_request", "guest_calls_per_request"])}\n\n`);
   process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
   process.stdout.write(`wrote ${out}\n`);
   return 0;
