@@ -167,14 +167,14 @@ class DownstreamSink implements StreamSink, UpstreamEvents {
     private readonly stream: HttpStream,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-  ) {
-    res.on("drain", () => {
-      this.congestedDownstream = false;
-      const w = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const fn of w) fn();
-    });
-  }
+  ) {}
+
+  private readonly onResDrain = (): void => {
+    this.congestedDownstream = false;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const fn of w) fn();
+  };
 
   /** HCM refreshCachedRoute: route and cluster are known when the filters see the headers. */
   resolveRoute(headers: HeaderMap): void {
@@ -340,7 +340,11 @@ class DownstreamSink implements StreamSink, UpstreamEvents {
   sendData(data: BodyBuffer, endStream: boolean): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
-    if (data.length > 0 && !res.write(data.toBuffer())) this.congestedDownstream = true;
+    if (data.length > 0 && !res.write(data.toBuffer()) && !this.congestedDownstream) {
+      // Downstream congestion pauses the upstream read until the socket drains.
+      this.congestedDownstream = true;
+      res.once("drain", this.onResDrain);
+    }
     if (endStream) res.end();
   }
 
