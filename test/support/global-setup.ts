@@ -8,12 +8,11 @@ import { dirname, resolve } from "node:path";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export default function setup(): void {
-  const missing = [
-    "build/edgewatch.wasm",
-    "build/edgewatch.debug.wasm",
-    "build/test-filters",
-  ].filter((p) => !existsSync(resolve(root, p)));
-  if (missing.length === 0) return;
-  process.stderr.write(`[edgewatch] building (missing: ${missing.join(", ")})\n`);
-  execSync("npm run build", { cwd: root, stdio: "inherit" });
+  const missing = ["build/edgewatch.wasm", "build/edgewatch.debug.wasm"].filter((p) => !existsSync(resolve(root, p)));
+  if (missing.length > 0) {
+    process.stderr.write(`[edgewatch] building the filter (missing: ${missing.join(", ")})\n`);
+    execSync("npm run build:filter", { cwd: root, stdio: "inherit" });
+  }
+  // Incremental: recompiles only test filters whose sources changed.
+  execSync("npm run -s build:test-filters", { cwd: root, stdio: "inherit" });
 }
