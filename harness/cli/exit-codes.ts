@@ -18,7 +18,8 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  ok
   1  check failed (invalid rules, doctor FAIL, bench slower than tolerance, failing tests)
-  2  usage or input error (bad option, unreadable or malformed file, bad URL)
+  2  usage or input error (bad option, unreadable or malformed file, bad URL; also an
+     unexpected internal error, printed with its stack)
   3  environment missing (no .wasm build, Docker/Envoy unavailable, module not found)`;
 
 /** An error that carries the exit code the CLI should end with. */

@@ -3,10 +3,10 @@
  * `npm run edgewatch -- …`, or `npx tsx harness/cli/main.ts …`.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { REPO_ROOT } from "./env.js";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { REPO_ROOT } from "./env.js";
 import { CliError, EXIT, EXIT_CODES_HELP } from "./exit-codes.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerReport } from "./commands/report.js";
@@ -15,8 +15,6 @@ import { registerBench } from "./commands/bench.js";
 import { registerCheck } from "./commands/check.js";
 import { registerServe } from "./commands/serve.js";
 import { registerDemo } from "./commands/demo.js";
-
-
 
 function packageVersion(): string {
   try {
@@ -45,7 +43,7 @@ Examples:
   edgewatch demo                                   # the end-to-end demo (what npm start runs)
   edgewatch serve --config proxy.yaml --rules rules.json
   edgewatch rules validate rules.json
-  edgewatch rules push rules.json --to http://127.0.0.1:8081
+  edgewatch rules push rules.json --to http://127.0.0.1:8082
   edgewatch bench --quick --compare old.json
   edgewatch check --target envoy
   edgewatch doctor --admin http://127.0.0.1:9901`,
