@@ -38,32 +38,41 @@ describe("telemetry over HTTP", () => {
   afterAll(async () => { await p?.close(); });
 
   it("histogram buckets hold the injected latencies (2 / 20 / 200 ms)", async () => {
-    // Exact bucket placement is checked with a deterministic clock in pipeline.test.ts; over real
-    // HTTP on a shared machine the delay is a lower bound and scheduling adds an unbounded tail.
+    // The delay is a hard lower bound; above it, the filter's latency (request headers → response
+    // headers) is at most what the client measured around the whole request, so every request the
+    // client saw below a bound is in that bucket: sound on a loaded machine. Exact placement with a
+    // deterministic clock is in pipeline.test.ts.
     await p.many(100, 4, () => ({ path: "/warm" })); // JIT, connection pools
     const n = 20;
+    const client: Record<number, number[]> = {};
     for (const ms of [2, 20, 200]) {
-      await p.many(n, 2, () => ({ path: `/lat${ms}/x`, headers: { "x-edgewatch-delay-ms": String(ms) } }));
+      client[ms] = [];
+      for (let i = 0; i < n; i += 2) {
+        await Promise.all([0, 1].map(async () => {
+          const t0 = performance.now();
+          await p.get(`/lat${ms}/x`, { "x-edgewatch-delay-ms": String(ms) });
+          client[ms].push(performance.now() - t0);
+        }));
+      }
     }
     const lines = parsePrometheus(await p.prometheus());
-    // [injected ms, largest bound below it, a bound 10x above the injected bucket]
-    const cases: Array<[number, string, string]> = [[2, "1", "25"], [20, "10", "250"], [200, "100", "2500"]];
-    const medians: number[] = [];
-    for (const [ms, below, loose] of cases) {
+    const bounds = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+    // [injected ms, largest bound below it, the bound of the bucket that holds it]
+    const cases: Array<[number, number, number]> = [[2, 1, 2.5], [20, 10, 25], [200, 100, 250]];
+    for (const [ms, below, holds] of cases) {
       const route = `lat${ms}`;
       const b = buckets(lines, "edgewatch_route_latency_ms", route);
       expect(sample(lines, "edgewatch_route_latency_ms_count", { route }), `count ${route}`).toBe(n);
-      expect(b.get(below), `le=${below} ${route}`).toBe(0); // never faster than the injected delay
       expect(b.get("+Inf")).toBe(n);
-      expect(b.get(loose)!, `le=${loose} ${route}`).toBeGreaterThanOrEqual(n * 0.8);
-      const les = [...b.keys()].filter((k) => k !== "+Inf").map(Number).sort((x, y) => x - y);
-      medians.push(les.find((le) => b.get(String(le))! >= n / 2) ?? Infinity);
+      for (const le of bounds.filter((x) => x <= below)) expect(b.get(String(le)), `le=${le} ${route}`).toBe(0);
+      for (const le of bounds.filter((x) => x >= holds)) {
+        const clientBelow = client[ms].filter((t) => t < le).length;
+        expect(b.get(String(le))!, `le=${le} ${route}`).toBeGreaterThanOrEqual(clientBelow);
+      }
       const d = buckets(lines, "edgewatch_stream_duration_ms", route);
-      expect(d.get(below)).toBe(0); // stream duration ≥ latency
+      expect(d.get(String(below))).toBe(0); // stream duration ≥ latency
       expect(sample(lines, "edgewatch_stream_duration_ms_count", { route })).toBe(n);
     }
-    expect(medians[0]).toBeLessThan(medians[1]);
-    expect(medians[1]).toBeLessThan(medians[2]);
   });
 
   it("counts the status distribution of mixed traffic, local replies apart from upstream answers", async () => {
