@@ -85,6 +85,7 @@ export class Telemetry {
    */
   resolveRoute(): i32 {
     let idx = ROUTE_UNKNOWN;
+    this.routes.overflowed = false;
     const name = getPropertyBytes(ROUTE_NAME_PATH);
     if (name !== null && name.byteLength > 0) {
       idx = this.routes.resolve(changetype<usize>(name), name.byteLength);

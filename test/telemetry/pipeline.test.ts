@@ -97,6 +97,10 @@ describe("route labels", () => {
     // 150 of the 200 names overflow, 50 requests each
     expect(d.metric("edgewatch.routes_overflow_total")).toBe(150n * 50n);
     expect(series["other|200|upstream"]).toBe(150 * 50);
+    // a request without a route right after an overflowing one is "unknown", not an overflow
+    d.request({ headers: GET("/r/x"), routeName: "route-199" });
+    d.request({ headers: GET("/nothing"), routeName: null });
+    expect(d.metric("edgewatch.routes_overflow_total")).toBe(150n * 50n + 1n);
   });
 
   it("sanitizes label values to [A-Za-z0-9_-] and 64 characters", () => {
