@@ -100,16 +100,16 @@ function validHeaderValueRef(b: Buffer): boolean {
 
 export function cidrsTextTokensRef(raw: Buffer): string[] {
   const s = raw.toString("latin1");
-  const units: Array<{ sep: "nl" | "sep" | null; ch: string }> = [];
+  const units: Array<{ sep: "nl" | "sep" | null; ch: string; escaped?: boolean }> = [];
   for (let i = 0; i < s.length;) {
     const c = s[i];
     if (c === "\\") {
       const x = s[i + 1];
       if (x === "n") { units.push({ sep: "nl", ch: "\n" }); i += 2; continue; }
       if (x === "r" || x === "t") { units.push({ sep: "sep", ch: x }); i += 2; continue; }
-      if (x === "u") { units.push({ sep: null, ch: String.fromCharCode(parseInt(s.slice(i + 2, i + 6), 16)) }); i += 6; continue; }
+      if (x === "u") { units.push({ sep: null, ch: String.fromCharCode(parseInt(s.slice(i + 2, i + 6), 16)), escaped: true }); i += 6; continue; }
       const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f" };
-      units.push({ sep: null, ch: simple[x] ?? x });
+      units.push({ sep: null, ch: simple[x] ?? x, escaped: true });
       i += 2;
       continue;
     }
@@ -129,7 +129,7 @@ export function cidrsTextTokensRef(raw: Buffer): string[] {
       cur = null;
       continue;
     }
-    if (u.ch === "#" ) {
+    if (u.ch === "#" && !u.escaped) {
       if (cur !== null) tokens.push(cur);
       cur = null;
       comment = true;
