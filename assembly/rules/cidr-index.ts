@@ -232,44 +232,40 @@ export function setV4(idx: CidrIndex, starts: StaticArray<u32>, lens: StaticArra
   idx.starts4 = starts;
   idx.lens4 = lens;
   idx.vals4 = vals;
-  // Parent links: a stack sweep over the sorted entries (laminar family).
-  const stack = new StaticArray<i32>(64);
+  // Parent links: a stack sweep over the sorted entries (laminar family). The stack holds entry
+  // indices with their end addresses (at most 33 distinct lengths × rules sharing a prefix).
+  let stackIdx = new StaticArray<i32>(64);
+  let stackEnd = new StaticArray<u32>(64);
   let sp = 0;
-  let stackArr = stack;
   let pc = new StaticArray<u32>(16);
   let pp = new StaticArray<u32>(16);
   let np = 0;
   for (let i = 0; i < n; i++) {
-    const s = unchecked(starts[i]);
-    while (sp > 0) {
-      const t = unchecked(stackArr[sp - 1]);
-      const tEnd = unchecked(starts[t]) | ~maskV4(<i32>unchecked(lens[t]));
-      if (s <= tEnd) break;
-      sp--;
-    }
+    const st = unchecked(starts[i]);
+    while (sp > 0 && st > unchecked(stackEnd[sp - 1])) sp--;
     if (sp > 0) {
-      const t = unchecked(stackArr[sp - 1]);
       unchecked(vals[i] = unchecked(vals[i]) | HAS_PARENT);
       if (np == pc.length) { pc = growU32(pc, np * 2, np); pp = growU32(pp, np * 2, np); }
       unchecked(pc[np] = <u32>i);
-      unchecked(pp[np] = <u32>t);
+      unchecked(pp[np] = <u32>unchecked(stackIdx[sp - 1]));
       np++;
     }
-    if (sp == stackArr.length) stackArr = growI32(stackArr, sp * 2, sp);
-    unchecked(stackArr[sp] = i);
+    if (sp == stackIdx.length) { stackIdx = growI32(stackIdx, sp * 2, sp); stackEnd = growU32(stackEnd, sp * 2, sp); }
+    unchecked(stackIdx[sp] = i);
+    unchecked(stackEnd[sp] = st | ~maskV4(<i32>unchecked(lens[i])));
     sp++;
   }
   idx.pChild4 = trimU32(pc, np);
   idx.pParent4 = trimU32(pp, np);
   idx.np4 = np;
-  // First-level table: l1[b] = first entry whose start's top bits ≥ b.
+  // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
   const l1 = new StaticArray<u32>(L1_SIZE + 1);
-  let j = 0;
-  for (let b = 0; b <= L1_SIZE; b++) {
-    const lim: u64 = <u64>b << L1_SHIFT;
-    while (j < n && <u64>unchecked(starts[j]) < lim) j++;
-    unchecked(l1[b] = <u32>j);
+  let b = 0;
+  for (let j = 0; j < n; j++) {
+    const top = <i32>(unchecked(starts[j]) >>> L1_SHIFT);
+    while (b <= top) { unchecked(l1[b] = <u32>j); b++; }
   }
+  while (b <= L1_SIZE) { unchecked(l1[b] = <u32>n); b++; }
   idx.l1 = l1;
 }
 
@@ -313,7 +309,7 @@ export function setV6(idx: CidrIndex, H: StaticArray<u64>, L: StaticArray<u64>, 
 // ---------------------------------------------------------------------------------------------
 // Sorting and array helpers
 
-function isSortedU64(a: StaticArray<u64>, n: i32): bool {
+export function isSortedU64(a: StaticArray<u64>, n: i32): bool {
   for (let i = 1; i < n; i++) if (unchecked(a[i - 1]) > unchecked(a[i])) return false;
   return true;
 }
@@ -323,7 +319,7 @@ function isSortedU64(a: StaticArray<u64>, n: i32): bool {
  * where every key agrees (rule index and length in a single-rule /24 list, the low address bits)
  * are skipped entirely.
  */
-function radixSortU64(a: StaticArray<u64>, n: i32): void {
+export function radixSortU64(a: StaticArray<u64>, n: i32): void {
   if (n < 64) { insertionSortU64(a, n); return; }
   let orAll: u64 = 0, andAll: u64 = 0xffffffffffffffff;
   for (let i = 0; i < n; i++) {
@@ -332,25 +328,35 @@ function radixSortU64(a: StaticArray<u64>, n: i32): void {
     andAll &= k;
   }
   const varying = orAll ^ andAll;
+  if (varying == 0) return;
+  // Digits cover only the varying bit range: lowest..highest varying bit, in as few passes as
+  // possible with ≤ 16-bit digits (a /24 list varies in 24 address bits: two 12-bit passes).
+  const lo = <u64>ctz(varying);
+  const span = <u64>(64 - clz(varying)) - lo;
+  const passes = <u64>((span + 15) / 16);
+  const bits = (span + passes - 1) / passes;
+  const radix = <i32>(1 << <i32>bits);
+  const mask: u64 = <u64>radix - 1;
   let src = a;
   let dst = new StaticArray<u64>(n);
-  const count = new StaticArray<u32>(2048);
-  for (let shift: u64 = 0; shift < 64; shift += 11) {
-    if (((varying >> shift) & 0x7ff) == 0) continue;
-    memory.fill(changetype<usize>(count), 0, 2048 * 4);
+  const count = new StaticArray<u32>(radix);
+  for (let p: u64 = 0; p < passes; p++) {
+    const shift = lo + p * bits;
+    if (((varying >> shift) & mask) == 0) continue;
+    memory.fill(changetype<usize>(count), 0, <usize>radix << 2);
     for (let i = 0; i < n; i++) {
-      const d = <i32>((unchecked(src[i]) >> shift) & 0x7ff);
+      const d = <i32>((unchecked(src[i]) >> shift) & mask);
       unchecked(count[d] = unchecked(count[d]) + 1);
     }
     let sum: u32 = 0;
-    for (let b = 0; b < 2048; b++) {
+    for (let b = 0; b < radix; b++) {
       const c = unchecked(count[b]);
       unchecked(count[b] = sum);
       sum += c;
     }
     for (let i = 0; i < n; i++) {
       const k = unchecked(src[i]);
-      const d = <i32>((k >> shift) & 0x7ff);
+      const d = <i32>((k >> shift) & mask);
       const pos = unchecked(count[d]);
       unchecked(dst[pos] = k);
       unchecked(count[d] = pos + 1);

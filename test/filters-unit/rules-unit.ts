@@ -218,3 +218,36 @@ export function benchPhases(len: i32): i32 {
   setOut(((t1 - t0) / 1000).toString() + " " + ((t2 - t1) / 1000).toString() + " " + ((t3 - t2) / 1000).toString() + " " + idx.size.toString());
   return n;
 }
+
+import { isSortedU64, radixSortU64, setV4 as setV4Index, CidrIndex } from "../../assembly/rules/cidr-index";
+/** Build sub-phases for a cidrs_text document: "sortcheck sort unpack link" in µs (bench clock). */
+export function benchBuildPhases(len: i32): i32 {
+  const buf = bytesAt(len);
+  const doc = parseJson(buf, changetype<usize>(buf), len);
+  if (!doc.ok) return -1;
+  const rule0 = doc.member(0, "access") + 1;
+  const text = doc.member(rule0, "cidrs_text");
+  const b = new CidrIndexBuilder();
+  scanCidrText(doc.rawPtr(text), doc.rawLength(text), b, 0);
+  const n = b.n4;
+  const keys = b.keys4;
+  const t0 = nowNs();
+  const sorted = isSortedU64(keys, n);
+  const t1 = nowNs();
+  if (!sorted) radixSortU64(keys, n);
+  const t2 = nowNs();
+  const starts = new StaticArray<u32>(n);
+  const lens = new StaticArray<u8>(n);
+  const vals = new StaticArray<u16>(n);
+  for (let i = 0; i < n; i++) {
+    const k = unchecked(keys[i]);
+    unchecked(starts[i] = <u32>(k >> 32));
+    unchecked(lens[i] = <u8>((k >> 16) & 0xff));
+    unchecked(vals[i] = 0x7fff - <u16>(k & 0xffff));
+  }
+  const t3 = nowNs();
+  setV4Index(new CidrIndex(), starts, lens, vals, n);
+  const t4 = nowNs();
+  setOut(((t1 - t0) / 1000).toString() + " " + ((t2 - t1) / 1000).toString() + " " + ((t3 - t2) / 1000).toString() + " " + ((t4 - t3) / 1000).toString());
+  return n;
+}

@@ -22,7 +22,8 @@ import { SharedQueueStore } from "../../harness/host/shared-queues.js";
 export { SharedDataStore, SharedQueueStore };
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const FILTER_WASM = resolve(ROOT, "build/edgewatch.wasm");
+/** The product filter; EDGEWATCH_WASM overrides it (e.g. a release build with a names section for profiling). */
+export const FILTER_WASM = process.env.EDGEWATCH_WASM ?? resolve(ROOT, "build/edgewatch.wasm");
 
 export interface RulesProxyOptions {
   workers?: number;
