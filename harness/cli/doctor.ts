@@ -92,12 +92,15 @@ class Window {
   get spanMs(): number {
     return this.ok.length < 2 ? 0 : this.ok[this.ok.length - 1].at - this.ok[0].at;
   }
-  /** Increase of a summed counter between the first and the last good scrape. */
+  /**
+   * Increase of a summed counter between the first and the last good scrape; a series that first
+   * appears during the window counts from 0 (Envoy shows a stat once it is defined). Undefined when
+   * the metric is absent from the last scrape.
+   */
   delta(name: string, filter?: (l: Record<string, string>) => boolean): number | undefined {
-    const a = this.first?.sum(name, filter);
     const b = this.last?.sum(name, filter);
-    if (a === undefined || b === undefined) return undefined;
-    return b - a;
+    if (b === undefined) return undefined;
+    return b - (this.first?.sum(name, filter) ?? 0);
   }
   /** Per-label-set increases of a counter (series absent at the start count from 0). */
   deltasByLabels(name: string): { labels: Record<string, string>; delta: number }[] {

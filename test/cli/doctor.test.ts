@@ -115,6 +115,16 @@ describe.concurrent("doctor checks", () => {
     expect(r.text).toMatch(/--probe/);
   });
 
+  it("a failure counter that first appears during the window counts from zero", async () => {
+    const r = await diagnose((i) =>
+      i === 0
+        ? edgewatchText(i).replace(/# TYPE edgewatch_trace_export_failures_total counter\nedgewatch_trace_export_failures_total\{\} 0\n/, "")
+        : edgewatchText(i).replace(/edgewatch_trace_export_failures_total\{\} 0/, "edgewatch_trace_export_failures_total{} 3"),
+    );
+    expect(r.v["trace export"]).toBe("FAIL");
+    expect(r.text).toMatch(/export failures \+3/);
+  });
+
   it("rules-max-age 0 turns the freshness check off", async () => {
     const r = await diagnose({ rulesAgeS: 4000 }, { rulesMaxAgeS: 0 });
     expect(r.v["rules freshness"]).toBe("PASS");
