@@ -50,8 +50,13 @@ export class StreamTrace {
   headSampled: bool = false;
   /** SampleReason of the final decision (None = not exported). */
   reason: u8 = 0;
-  /** The tracestate sent upstream (null = none). */
+  /**
+   * The tracestate of a request answered locally (not propagated), kept for its span. Propagated
+   * requests carry theirs in the request headers, which on_log reads back (no copy per request).
+   */
   tracestate: ArrayBuffer | null = null;
+  /** The outgoing tracestate was written to (or left in) the request headers. */
+  propagated: bool = false;
 }
 
 export class Tracer {
@@ -72,6 +77,7 @@ export class Tracer {
 
   release(st: StreamTrace): void {
     st.tracestate = null;
+    st.propagated = false;
     st.reason = 0;
     st.headSampled = false;
     if (this.pool.length < 1024) this.pool.push(st);
@@ -131,6 +137,8 @@ export class Tracer {
       mode = sampled ? ThMode.Set : ThMode.Remove;
     }
     st.headSampled = sampled;
+    st.propagated = propagate;
+    st.tracestate = null;
     const flags: u8 = (valid ? (tp.flags & FLAG_RANDOM) : FLAG_RANDOM) | (sampled ? FLAG_SAMPLED : 0);
     st.flags = flags;
 
@@ -141,19 +149,21 @@ export class Tracer {
     if (tsValid) {
       n = buildTracestate(this.ts, mode, threshold, TS_OUT);
       if (n < 0) {
-        st.tracestate = tsBuf; // forwarded unchanged
+        if (!propagate) st.tracestate = tsBuf; // forwarded unchanged
         return;
       }
     } else {
       n = buildFreshTracestate(mode == ThMode.Set, threshold, TS_OUT);
     }
     if (n > 0) {
-      if (propagate) replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, TS_OUT, n);
-      const copy = new ArrayBuffer(n);
-      memory.copy(changetype<usize>(copy), TS_OUT, <usize>n);
-      st.tracestate = copy;
+      if (propagate) {
+        replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, TS_OUT, n);
+      } else {
+        const copy = new ArrayBuffer(n);
+        memory.copy(changetype<usize>(copy), TS_OUT, <usize>n);
+        st.tracestate = copy;
+      }
     } else {
-      st.tracestate = null;
       // A restarted trace carries no vendor state; an invalid or emptied tracestate is dropped.
       if (propagate && (!valid || tsBuf !== null)) removeHeaderRaw(MapType.RequestHeaders, K_TRACESTATE);
     }
@@ -172,4 +182,10 @@ export function tailReason(st: StreamTrace, status: i32, durationMs: u64, keep5x
   if (keep5xx && status >= 500) return SampleReason.Error;
   if (slowMs > 0 && durationMs >= <u64>slowMs) return SampleReason.Slow;
   return SampleReason.None;
+}
+
+/** The tracestate a stream propagated, for its span (on_log: request headers are readable there). */
+export function spanTracestate(st: StreamTrace): ArrayBuffer | null {
+  if (!st.propagated) return st.tracestate;
+  return getHeaderBytes(MapType.RequestHeaders, K_TRACESTATE);
 }
