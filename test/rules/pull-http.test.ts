@@ -15,7 +15,7 @@ afterEach(async () => { await p?.close(); p = undefined; });
 const doc = (rule: string, cidr: string, extra: object = {}) => ({ access: [{ id: rule, cidrs: [cidr] }], ...extra });
 
 /** Wait until every worker enforces `rule` for `addr` (or allows when rule is undefined). */
-async function enforcedEverywhere(px: RulesProxy, addr: string, rule: string | undefined, timeoutMs = 5000): Promise<void> {
+async function enforcedEverywhere(px: RulesProxy, addr: string, rule: string | undefined, timeoutMs = 10_000): Promise<void> {
   await eventually(async () => {
     for (let w = 0; w < px.workers; w++) {
       const r = await px.get("/", { "x-forwarded-for": addr }, px.probes[w]);
@@ -81,7 +81,7 @@ describe("pull: fetcher failover", () => {
       const [leader, other] = leaderOf(a) ? [a, b] : [b, a];
       await leader.close();
       svc.publish(doc("two", "198.51.100.0/24"));
-      await enforcedEverywhere(other, "198.51.100.1", "two", 5000);
+      await enforcedEverywhere(other, "198.51.100.1", "two", 10_000);
       expect(leaderOf(other)).toBe(true);
       expect(svc.fetchesOf(2)).toBe(1);
     } finally {
@@ -163,7 +163,7 @@ describe("pull: bad documents and fetch failures keep the last good rules", () =
     await enforcedEverywhere(p, "192.0.2.9", "kept", 200);
     svc.setFault(null);
     svc.publish(doc("back", "198.51.100.0/24"));
-    await enforcedEverywhere(p, "198.51.100.9", "back", 5000);
+    await enforcedEverywhere(p, "198.51.100.9", "back", 10_000);
   });
 
   it("slow service: the call times out (counted as fetch) and the fetcher retries", async () => {
@@ -176,7 +176,7 @@ describe("pull: bad documents and fetch failures keep the last good rules", () =
     await enforcedEverywhere(p, "192.0.2.9", "kept", 200);
     svc.setFault(null);
     svc.publish(doc("after", "198.51.100.0/24"));
-    await enforcedEverywhere(p, "198.51.100.9", "after", 5000);
+    await enforcedEverywhere(p, "198.51.100.9", "after", 10_000);
   });
 });
 
