@@ -61,7 +61,7 @@ const failures = (reason: string) => s.metric("edgewatch_rules_reload_failures_t
 
 beforeAll(async () => {
   s = await startEdgeStack({ workers: 2, plugin: PLUGIN, rulesService: { slowMs: 2500, hugeBytes: 10 * 1024 * 1024 } });
-  client = new Client(s.url, { pipelining: 1, connections: 4 });
+  client = new Client(s.url, { pipelining: 1 });
   s.rules.publish(doc("198.51.100.0/24"));
   await enforced(DENIED, ALLOWED);
 }, 30_000);
