@@ -67,7 +67,7 @@ const HEADERS: Array<[string, string]> = [
 
 interface Measure { cpuNs: number; wasmNs: number; transitionNs: number; hostCalls: number }
 
-/** One round: host-timed guest calls (incl. stubs), then the same traffic under the CPU profiler. */
+/** One round: process CPU per request (filter + JS stubs + driver), then the same traffic under the CPU profiler. */
 async function run(d: FilterDriver, v: Variant, n: number, routeNames: string[]): Promise<Measure> {
   const traffic = () => {
     for (let i = 0; i < n; i++) {
