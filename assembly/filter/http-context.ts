@@ -111,7 +111,7 @@ export class EdgewatchHttp extends HttpContextBase {
       this.slowMs = sampling.slowThresholdMs;
       const st = obs.tracer.acquire();
       this.trace = st;
-      obs.tracer.begin(st, sampling.rateFor(tel.routes.label(this.route)), settings.clientAddress, !deny);
+      obs.tracer.begin(st, obs.rateFor(sampling, this.route), settings.clientAddress, !deny);
     }
     return deny ? Action.Pause : Action.Continue;
   }

@@ -3,7 +3,7 @@
 // span exporter (tracing/exporter.ts). The root context (C1) calls configure / onRulesApplied /
 // onTick / onHttpCallResponse / onDelete; the stream context (http-context.ts) uses the members.
 import { FilterSettings } from "../config/settings";
-import { RuleSet } from "../rules/rule-set";
+import { RuleSet, SamplingRules } from "../rules/rule-set";
 import { RootContextBase, roots } from "../abi/contexts";
 import { Telemetry, PREFIX } from "../telemetry/recorder";
 import { Heartbeat, withdrawMemory } from "../telemetry/heartbeat";
@@ -21,12 +21,16 @@ export class Observability {
   /** edgewatch.reason=.=<reason>;.;trace_spans_kept_total ids, by SampleReason. */
   keptIds: StaticArray<u32> = new StaticArray<u32>(5);
   configured: bool = false;
+  /** Head-sampling rate per route index for `ratesOf` (no string hashing per request). */
+  private rates: f64[] = [];
+  private ratesOf: SamplingRules | null = null;
 
   constructor(public readonly root: RootContextBase) {}
 
   /** on_configure succeeded with these settings (define metrics, arm exporter). */
   configure(settings: FilterSettings): void {
     this.telemetry.configure(settings.telemetry);
+    this.ratesOf = null; // route indices restart with the new route table
     this.heartbeat.configure(settings.telemetry.heartbeatMs);
     this.tracer.configure(settings.tracing);
     this.exporter.configure(settings.tracing.collector, settings.tracing.serviceName);
@@ -63,6 +67,22 @@ export class Observability {
   onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): bool {
     if (token == 0 || token != this.exporter.inflightToken) return false;
     return this.exporter.onResponse(token, headerCount, nowNanos());
+  }
+
+  /** sampling.rateFor(route label), cached per route index for the current sampling rules. */
+  rateFor(sampling: SamplingRules, route: i32): f64 {
+    if (this.ratesOf !== sampling) {
+      this.ratesOf = sampling;
+      this.rates = [];
+    }
+    const rates = this.rates;
+    while (rates.length <= route) rates.push(-1.0);
+    let r = unchecked(rates[route]);
+    if (r < 0) {
+      r = sampling.rateFor(this.telemetry.routes.label(route));
+      rates[route] = r;
+    }
+    return r;
   }
 
   countKept(reason: u8): void {
