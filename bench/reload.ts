@@ -104,6 +104,13 @@ interface CaseResult {
   mean_ms: number;
   min_ms: number;
   doc_bytes: number;
+  /**
+   * Process CPU time spent from publish to the last worker's first enforcing answer (all threads,
+   * incl. the probes' own traffic). On a machine shared with other jobs wall time stretches by the
+   * CPU share we get; this is about what the wall time would be with a core to ourselves.
+   */
+  cpu_p50_ms: number;
+  cpu_p99_ms: number;
   /** Documents the rules service served during the case (pull: one per reload + the initial one). */
   fetches?: number;
   loadavg_1m: number;
@@ -121,6 +128,7 @@ async function runCase(mode: "push" | "pull", cidrs: number, workers: number, re
     plugin: mode === "pull" ? { ...base, rules_service: rulesServiceConfig({ long_poll_ms: 30_000, timeout_ms: 35_000 }) } : pushConfig(0),
   });
   const lat: number[] = [];
+  const cpuLat: number[] = [];
   let docBytes = 0;
   try {
     let k = 0;
@@ -138,11 +146,13 @@ async function runCase(mode: "push" | "pull", cidrs: number, workers: number, re
       let t0: number;
       let want: string;
       let pushed: Promise<void> = Promise.resolve();
+      let c0 = process.cpuUsage();
       if (mode === "pull") {
         const svc = px.rules!;
         const next = svc.version + 1;
         const text = docText(next, bulkJson);
         docBytes = text.length;
+        c0 = process.cpuUsage();
         t0 = performance.now();
         svc.publish(text);
         want = `v${next}`;
@@ -150,12 +160,14 @@ async function runCase(mode: "push" | "pull", cidrs: number, workers: number, re
         k++;
         const cfg = pushConfig(k);
         docBytes = cfg.length;
+        c0 = process.cpuUsage();
         t0 = performance.now();
         pushed = px.push(cfg);
         want = `v${k}`;
       }
       const [ms] = await Promise.all([waitAllWorkers(px, want, t0), pushed]);
-      if (i >= warm) lat.push(ms);
+      const cu = process.cpuUsage(c0);
+      if (i >= warm) { lat.push(ms); cpuLat.push((cu.user + cu.system) / 1000); }
       // A short pause between reloads (traffic-free gap; lets the event loop drain).
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -164,6 +176,7 @@ async function runCase(mode: "push" | "pull", cidrs: number, workers: number, re
       mode, cidrs, workers, reloads: lat.length,
       p50_ms: round(pct(sorted, 50)), p90_ms: round(pct(sorted, 90)), p99_ms: round(pct(sorted, 99)), max_ms: round(sorted[sorted.length - 1]),
       mean_ms: round(lat.reduce((a, b) => a + b, 0) / lat.length), min_ms: round(sorted[0]), doc_bytes: docBytes,
+      cpu_p50_ms: round(pct([...cpuLat].sort((a, b) => a - b), 50)), cpu_p99_ms: round(pct([...cpuLat].sort((a, b) => a - b), 99)),
       loadavg_1m: Number(loadavg()[0].toFixed(2)),
     };
     if (mode === "pull") r.fetches = px.rules!.fetchCount;
@@ -254,9 +267,9 @@ async function micro(runs: number): Promise<Micro> {
 }
 
 function table(rows: CaseResult[]): string {
-  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "max ms", "fetches", "load1"];
+  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "fetches", "load1"];
   const lines = rows.map((r) => [r.mode, String(r.cidrs), String(r.workers), String(r.reloads), r.p50_ms.toFixed(2), r.p90_ms.toFixed(2),
-    r.p99_ms.toFixed(2), r.max_ms.toFixed(2), r.fetches === undefined ? "-" : String(r.fetches), r.loadavg_1m.toFixed(1)]);
+    r.p99_ms.toFixed(2), r.max_ms.toFixed(2), r.cpu_p50_ms.toFixed(2), r.cpu_p99_ms.toFixed(2), r.fetches === undefined ? "-" : String(r.fetches), r.loadavg_1m.toFixed(1)]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cols: string[]) => cols.map((c, i) => (i < 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
   return [fmt(head), fmt(w.map((n) => "-".repeat(n))), ...lines.map(fmt)].join("\n");
@@ -275,7 +288,7 @@ async function main(): Promise<void> {
         const reloads = cidrs >= 100_000 ? args.reloads100k : args.reloads;
         const r = await runCase(mode, cidrs, workers, reloads);
         results.push(r);
-        console.log(`  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms (${r.reloads} reloads${r.fetches !== undefined ? `, ${r.fetches} fetches` : ""})`);
+        console.log(`  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms; CPU p50 ${r.cpu_p50_ms.toFixed(2)} ms (${r.reloads} reloads${r.fetches !== undefined ? `, ${r.fetches} fetches` : ""}, load ${r.loadavg_1m})`);
         writeFileSync(resolve(outDir, "reload.json"), JSON.stringify(results, null, 2) + "\n");
       }
     }
