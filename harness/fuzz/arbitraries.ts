@@ -176,6 +176,17 @@ export const DOC_MUTATIONS = [
 ] as const;
 export type DocMutation = (typeof DOC_MUTATIONS)[number];
 
+/** Mutations that build 0.3–1 MB documents (seconds per case): drawn rarely. */
+export const HEAVY_DOC_MUTATIONS: readonly DocMutation[] = ["huge-valid", "oversize", "too-many-rules"];
+
+/** Mutation kind: the light ones uniformly (with their repeats), each heavy one ≈ 0.5 % of cases. */
+export function arbDocMutation(kinds: readonly DocMutation[] = DOC_MUTATIONS): fc.Arbitrary<DocMutation> {
+  const light = kinds.filter((k) => !HEAVY_DOC_MUTATIONS.includes(k));
+  const heavy = kinds.filter((k) => HEAVY_DOC_MUTATIONS.includes(k));
+  if (heavy.length === 0) return fc.constantFrom(...light);
+  return fc.oneof({ weight: 200 - 1 * heavy.length, arbitrary: fc.constantFrom(...light) }, { weight: heavy.length, arbitrary: fc.constantFrom(...heavy) });
+}
+
 /** A random object node of the document (the document itself included). */
 function pickObject(doc: J, r: Prng, filter?: (path: string) => boolean): { path: string; node: J } {
   const objs = nodes(doc).filter((n) => isObj(n.node) && (!filter || filter(n.path)));
@@ -512,7 +523,7 @@ export interface DocCase extends Mutated {
 
 export function arbDocCase(opts: MutationOptions & { maxRules?: number; mutations?: readonly DocMutation[] }): fc.Arbitrary<DocCase> {
   const kinds = opts.mutations ?? DOC_MUTATIONS;
-  return fc.tuple(arbRulesDoc(opts.maxRules ?? 6), fc.constantFrom(...kinds), fc.integer())
+  return fc.tuple(arbRulesDoc(opts.maxRules ?? 6), arbDocMutation(kinds), fc.integer())
     .map(([doc, kind, seed]) => ({ ...mutateDoc(doc, kind, seed, opts), seed }));
 }
 

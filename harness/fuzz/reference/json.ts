@@ -72,8 +72,22 @@ export function parseJsonRef(input: Buffer, maxDepth = MAX_DEPTH): JValue {
   const str = (): JStr => {
     pos++; // opening quote
     const start = pos;
+    // Fast scan: plain printable ASCII up to the closing quote.
+    let i = pos;
+    while (i < len) {
+      const c = input[i];
+      if (c === 0x22 || c === 0x5c || c < 0x20 || c >= 0x80) break;
+      i++;
+    }
+    if (i < len && input[i] === 0x22) {
+      pos = i + 1;
+      const raw = input.subarray(start, i);
+      const v = raw.toString("latin1");
+      return { t: "str", raw, escaped: false, v, bytes: raw };
+    }
     let escaped = false;
-    let out = "";
+    let out = input.toString("latin1", start, i);
+    pos = i;
     for (;;) {
       if (pos >= len) fail("syntax", "unterminated string");
       const c = input[pos];
@@ -96,8 +110,10 @@ export function parseJsonRef(input: Buffer, maxDepth = MAX_DEPTH): JValue {
       }
       if (c < 0x20) fail("syntax", "control character in string");
       if (c < 0x80) {
-        out += String.fromCharCode(c);
-        pos++;
+        let j = pos + 1;
+        while (j < len && input[j] >= 0x20 && input[j] < 0x80 && input[j] !== 0x22 && input[j] !== 0x5c) j++;
+        out += input.toString("latin1", pos, j);
+        pos = j;
         continue;
       }
       const w = utf8Len(pos);
