@@ -709,7 +709,8 @@ const XFF_RULES = { version: 1, access: [{ id: "deny-net", cidrs: ["198.51.100.0
 
 export type XffCase = { hops: number; source: "connection" | "xff" | "envoy_external"; lines: string[][]; separators: string[]; rawAppend: boolean; peer: string; external: string | null };
 
-export async function xffFamily(): Promise<FamilyRunner<XffCase>> {
+/** `oracleDenied`: CIDRs the ORACLE believes are denied (default: the ones configured) — self-tests plant a wrong one. */
+export async function xffFamily(opts: { oracleDenied?: string[] } = {}): Promise<FamilyRunner<XffCase>> {
   const hosts = new Map<string, FuzzHost>();
   const hostFor = async (source: string, hops: number): Promise<FuzzHost> => {
     const key = `${source}/${hops}`;
@@ -720,7 +721,7 @@ export async function xffFamily(): Promise<FamilyRunner<XffCase>> {
     }
     return h;
   };
-  const denied = XFF_RULES.access[0].cidrs.map((c) => parseCidrRef(c)!);
+  const denied = (opts.oracleDenied ?? XFF_RULES.access[0].cidrs).map((c) => parseCidrRef(c)!);
   const stats = newStats("xff");
   return {
     name: "xff",
