@@ -315,9 +315,10 @@ export function isSortedU64(a: StaticArray<u64>, n: i32): bool {
 }
 
 /**
- * LSD radix sort, 11-bit digits. One pre-pass finds the bits that differ between keys; digits
- * where every key agrees (rule index and length in a single-rule /24 list, the low address bits)
- * are skipped entirely.
+ * Sort (address, length, preference) keys. LSD radix passes cover the varying ADDRESS bits only
+ * (a /24 list varies in 24 bits: two 12-bit passes over 4096 buckets); keys with equal addresses
+ * (other length or rule) are then ordered by an insertion pass that only moves elements inside
+ * runs of equal addresses. Many equal addresses → a full radix sort over every varying bit.
  */
 export function radixSortU64(a: StaticArray<u64>, n: i32): void {
   if (n < 64) { insertionSortU64(a, n); return; }
@@ -329,8 +330,17 @@ export function radixSortU64(a: StaticArray<u64>, n: i32): void {
   }
   const varying = orAll ^ andAll;
   if (varying == 0) return;
-  // Digits cover only the varying bit range: lowest..highest varying bit, in as few passes as
-  // possible with ≤ 16-bit digits (a /24 list varies in 24 address bits: two 12-bit passes).
+  if ((varying & 0xffffffff) == 0) { radixPasses(a, n, varying); return; }
+  radixPasses(a, n, varying & 0xffffffff00000000);
+  let ties = 0;
+  for (let i = 1; i < n; i++) if ((unchecked(a[i]) >> 32) == (unchecked(a[i - 1]) >> 32)) ties++;
+  if (ties <= 4096) insertionSortU64(a, n);
+  else radixPasses(a, n, varying);
+}
+
+/** Stable LSD radix sort over the bit range lowest..highest set bit of `varying` (≤ 16-bit digits). */
+function radixPasses(a: StaticArray<u64>, n: i32, varying: u64): void {
+  if (varying == 0) return;
   const lo = <u64>ctz(varying);
   const span = <u64>(64 - clz(varying)) - lo;
   const passes = <u64>((span + 15) / 16);

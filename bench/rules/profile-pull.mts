@@ -7,7 +7,7 @@ const bulk = JSON.stringify([...seen].map(a => `${a >>> 24}.${(a >>> 16) & 255}.
 const doc = (k: number) => `{"version":${k},"access":[{"id":"v${k}","cidrs":["192.0.2.0/24"]},{"id":"bulk","cidrs_text":${bulk}}]}`;
 const px = await startRulesProxy({ workers: 1, rulesService: true, logLevel: "warn", plugin: { client_address: { source: "xff", xff_trusted_hops: 1 }, max_rules_bytes: 64 << 20, rules_service: rulesServiceConfig() } });
 const svc = px.rules!;
-for (let k = 1; k <= 30; k++) {
+for (let k = 1; k <= Number(process.argv[3] ?? 30); k++) {
   const d = doc(svc.version + 1);
   const t0 = performance.now();
   svc.publish(d);

@@ -193,6 +193,15 @@ describe("rule documents: matching", () => {
     expect(u.decide("203.0.113.5")).toEqual({ action: DENY, rule: "second" });
   });
 
+  it("thousands of rules on one network address (sort fallback for many ties)", () => {
+    const access = Array.from({ length: 5000 }, (_, i) => ({ id: `r${i}`, cidrs: [`10.0.0.0/${8 + (i % 25)}`] }));
+    expect(u.load({ access }).ok).toBe(true);
+    expect(u.decide("10.0.0.0").rule).toBe("r24");  // /32
+    expect(u.decide("10.0.0.1").rule).toBe("r23");  // /31
+    expect(u.decide("10.1.0.0").rule).toBe("r7");   // /15
+    expect(u.decide("11.0.0.0").rule).toBe("");
+  });
+
   it("allow-list mode: only addresses matching an allow rule pass", () => {
     const r = u.load({ mode: "allow", default_reply: { status: 403, body: "not on the list\n" }, access: [
       { id: "office", action: "allow", cidrs: ["198.51.100.0/24", "2001:db8:1::/48"] },
