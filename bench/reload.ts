@@ -27,7 +27,7 @@ import { resolve } from "node:path";
 import { startRulesProxy, rulesServiceConfig, XFF_ONE_HOP, type RulesProxy } from "../test/rules/support.js";
 import { RulesUnit } from "../test/rules/unit-module.js";
 
-interface Args { quick: boolean; reloads: number; reloads100k: number; cidrs: number[]; workers: number[]; modes: Array<"push" | "pull"> }
+interface Args { quick: boolean; reloads: number; reloads100k: number; cidrs: number[]; workers: number[]; modes: Array<"push" | "pull">; probeGapMs: number }
 
 function parseArgs(argv: string[]): Args {
   const quick = argv.includes("--quick");
@@ -47,6 +47,7 @@ function parseArgs(argv: string[]): Args {
     cidrs: list("--cidrs", [10, 10_000, 100_000]),
     workers: list("--workers", [1, 2, 4]),
     modes: (val("--modes") ?? "push,pull").split(",") as Array<"push" | "pull">,
+    probeGapMs: Number(val("--probe-gap-ms") ?? 1),
   };
 }
 
@@ -78,10 +79,17 @@ function pct(sorted: number[], p: number): number {
   return sorted[i];
 }
 
-/** Drive every probe until each has seen rule `want`; returns ms from t0 to the last first-enforcing answer. */
+let probeGapMs = 1;
+
+/**
+ * Drive every probe until each has seen rule `want`; returns ms from t0 to the last first-enforcing
+ * answer. Probes pause `probeGapMs` between attempts: back-to-back probing of N workers on the
+ * emulator's single JavaScript thread would itself consume most of the CPU the reload needs.
+ */
 async function waitAllWorkers(px: RulesProxy, want: string, t0: number, timeoutMs = 20_000): Promise<number> {
   const times = await Promise.all(px.probes.map(async (c) => {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 && probeGapMs > 0) await new Promise((r) => setTimeout(r, probeGapMs));
       const r = await c.request({ path: "/bench", method: "GET", headers: { "x-forwarded-for": PROBE_ADDR } });
       await r.body.text();
       const now = performance.now();
@@ -114,6 +122,7 @@ interface CaseResult {
   /** Documents the rules service served during the case (pull: one per reload + the initial one). */
   fetches?: number;
   loadavg_1m: number;
+  probe_gap_ms: number;
 }
 
 async function runCase(mode: "push" | "pull", cidrs: number, workers: number, reloads: number): Promise<CaseResult> {
@@ -178,6 +187,7 @@ async function runCase(mode: "push" | "pull", cidrs: number, workers: number, re
       mean_ms: round(lat.reduce((a, b) => a + b, 0) / lat.length), min_ms: round(sorted[0]), doc_bytes: docBytes,
       cpu_p50_ms: round(pct([...cpuLat].sort((a, b) => a - b), 50)), cpu_p99_ms: round(pct([...cpuLat].sort((a, b) => a - b), 99)),
       loadavg_1m: Number(loadavg()[0].toFixed(2)),
+      probe_gap_ms: probeGapMs,
     };
     if (mode === "pull") r.fetches = px.rules!.fetchCount;
     const fails = px.warnings().filter((w) => w.includes("rejected"));
@@ -277,10 +287,11 @@ function table(rows: CaseResult[]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  probeGapMs = args.probeGapMs;
   const outDir = resolve(import.meta.dirname, "results");
   mkdirSync(outDir, { recursive: true });
   console.log(`reload bench: modes ${args.modes.join(",")}, cidrs ${args.cidrs.join(",")}, workers ${args.workers.join(",")}, ` +
-    `${args.reloads} reloads (${args.reloads100k} at 100k)${args.quick ? " [quick]" : ""}; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(2)}`);
+    `${args.reloads} reloads (${args.reloads100k} at 100k), probe gap ${args.probeGapMs} ms${args.quick ? " [quick]" : ""}; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(2)}`);
   const results: CaseResult[] = [];
   for (const mode of args.modes) {
     for (const cidrs of args.cidrs) {

@@ -23,7 +23,7 @@ export { SharedDataStore, SharedQueueStore };
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 /** The product filter; EDGEWATCH_WASM overrides it (e.g. a release build with a names section for profiling). */
-export const FILTER_WASM = process.env.EDGEWATCH_WASM ?? resolve(ROOT, "build/edgewatch.wasm");
+export const FILTER_WASM = process.env.EDGEWATCH_WASM || resolve(ROOT, "build/edgewatch.wasm");
 
 export interface RulesProxyOptions {
   workers?: number;

@@ -32,7 +32,7 @@ import { httpCall, httpCallResponseBody, lastHttpCallStatus } from "../../host/h
 import { getHeader } from "../../host/headers";
 import { HeaderPair } from "../../abi/pairs";
 import { WasmResult, MapType } from "../../abi/status";
-import { nowNanos, randomU64 } from "../../host/time";
+import { nowNanos, randomU64, monotonicNanos } from "../../host/time";
 import { logInfo, logWarn, logDebug } from "../../host/log";
 
 /** Hook installed by the root-context module: swap `set` into every pull-enabled root of this VM. */
@@ -40,6 +40,13 @@ let applyHook: (set: RuleSet) => void = (set: RuleSet): void => {};
 export function setApplyHook(f: (set: RuleSet) => void): void { applyHook = f; }
 
 export function nowMs(): u64 { return nowNanos() / 1000000; }
+
+/** ns → "1.234" (ms, 3 decimals). */
+function ms(ns: u64): string {
+  const us = ns / 1000;
+  const frac = (us % 1000).toString();
+  return (us / 1000).toString() + "." + (frac.length == 1 ? "00" : (frac.length == 2 ? "0" : "")) + frac;
+}
 
 function hex64(v: u64): string {
   let s = v.toString(16);
@@ -77,6 +84,7 @@ export class PullAgent {
   /** Version to send as ?version= (last published). */
   knownVersion: i64 = -1;
   queueTokens: Map<string, u32> = new Map<string, u32>();
+  buildNs: u64 = 0;
 
   ensureIdentity(): void {
     if (this.token == 0) {
@@ -128,6 +136,7 @@ export class PullAgent {
     if (rec === null || rec.version <= this.appliedVersion) return false;
     const sv = getSharedData(KEY_RULES);
     if (sv.status != WasmResult.Ok) return false;
+    const t0 = monotonicNanos();
     const set = decodeSnapshot(sv.value, "pull");
     if (set === null) {
       logWarn("edgewatch: shared rules snapshot is unreadable (written by another build?); keeping rules version " + this.appliedVersion.toString());
@@ -137,6 +146,7 @@ export class PullAgent {
     }
     if (set.version <= this.appliedVersion) return false;
     this.install(set);
+    logDebug("edgewatch: rules version " + set.version.toString() + " loaded from the shared snapshot in " + ms(monotonicNanos() - t0) + " ms");
     return true;
   }
 
@@ -267,8 +277,10 @@ export class PullAgent {
       this.afterReject(now, etag);
       return;
     }
+    const t0 = monotonicNanos();
     const body = httpCallResponseBody(bodySize);
     const res = buildRulesFromBytes(body, this.maxRulesBytes, "pull");
+    this.buildNs = monotonicNanos() - t0;
     if (etag.length > 0) this.etag = etag;
     if (!res.ok) {
       this.rejected(res.reason, res.message);
@@ -305,13 +317,15 @@ export class PullAgent {
   }
 
   publish(set: RuleSet, etag: string, now: u64): void {
+    const t0 = monotonicNanos();
     const blob = encodeSnapshot(set);
     setSharedData(KEY_RULES, blob, 0);
     writeVersionRecord(set.version, etag);
     this.knownVersion = set.version;
     countReloadSuccess(now / 1000);
     logInfo("edgewatch: rules version " + set.version.toString() + " published (" + set.cidrCount.toString() + " CIDRs, " +
-      set.rules.length.toString() + " rules, snapshot " + blob.byteLength.toString() + " bytes)");
+      set.rules.length.toString() + " rules, snapshot " + blob.byteLength.toString() + " bytes; parse+index " + ms(this.buildNs) +
+      " ms, snapshot " + ms(monotonicNanos() - t0) + " ms)");
     this.install(set);
     // Notify every other VM.
     const names = readRegistry();
