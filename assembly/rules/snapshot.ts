@@ -10,6 +10,7 @@
 import { RuleSet, Rule, SamplingRules, RuleAction, RulesMode, HeaderMatch } from "./rule-set";
 import { CidrIndex, setV4, setV6, RULE_MASK, MAX_RULES } from "./cidr-index";
 import { maskV4, maskHi, maskLo } from "./cidr";
+import { validRuleId } from "./document";
 
 export const SNAPSHOT_MAGIC: u32 = 0x31525745; // "EWR1"
 export const SNAPSHOT_FORMAT: u32 = 1;
@@ -156,6 +157,8 @@ function readRule(r: Reader): Rule | null {
   if (action > 2) return null;
   rule.action = <i32>action;
   rule.status = r.u32();
+  if (rule.status < 200 || rule.status > 599) return null;
+  if (!validRuleId(String.UTF8.encode(rule.id))) return null;
   const body = r.bytes();
   const headers = r.bytes();
   const details = r.bytes();
