@@ -153,7 +153,7 @@ export class CidrIndexBuilder {
     if (n > this.keys4.length) this.keys4 = growU64(this.keys4, n, this.n4);
   }
 
-  addV4(addr: u32, len: i32, rule: i32): void {
+  @inline addV4(addr: u32, len: i32, rule: i32): void {
     if (this.n4 == this.keys4.length) this.keys4 = growU64(this.keys4, this.n4 * 2, this.n4);
     unchecked(this.keys4[this.n4] = (<u64>addr << 32) | (<u64>len << 16) | <u64>(RULE_MASK - <u16>rule));
     this.n4++;

@@ -483,7 +483,8 @@ let fastLen: i32 = 0;
  * Parse "a.b.c.d" or "a.b.c.d/len" at p[i..] ending at a separator (or the end); returns the index
  * after it (fastAddr/fastLen set, host bits masked) or 0 when the token needs the general parser.
  */
-function fastV4(p: usize, i: i32, len: i32): i32 {
+// @ts-ignore: decorator
+@inline function fastV4(p: usize, i: i32, len: i32): i32 {
   // Unchecked variant when the longest form ("255.255.255.255/32" + a 2-byte separator) fits.
   if (i + 20 > len) return fastV4Checked(p, i, len);
   let q = p + <usize>i;
