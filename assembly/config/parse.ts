@@ -56,24 +56,27 @@ function unknown(doc: JsonDoc, k: i32, path: string): void {
   setErr(path + ": unknown field \"" + doc.stringValue(k) + "\"");
 }
 
-/** Members of an object, with duplicate-key detection; -1 after an error. */
+/** Every configuration object is closed and small: more members than this is an error at once. */
+const MAX_OBJECT_MEMBERS: i32 = 64;
+
+/** An object with at most MAX_OBJECT_MEMBERS members and no duplicate key (compared decoded). */
 function checkObject(doc: JsonDoc, n: i32, path: string): bool {
   if (doc.kind(n) != JsonKind.Object) { setErr(typeError(doc, n, path, "object")); return false; }
-  // duplicate keys (objects here are small)
+  if (doc.size(n) > MAX_OBJECT_MEMBERS) {
+    setErr(path + ": " + doc.size(n).toString() + " members (unknown fields; at most " + MAX_OBJECT_MEMBERS.toString() + ")");
+    return false;
+  }
+  const seen = new Set<string>();
   let a = n + 1;
   const stop = doc.next(n);
   while (a < stop) {
-    const av = a + 1;
-    let b = doc.next(av);
-    while (b < stop) {
-      const bv = b + 1;
-      if (doc.rawLength(a) == doc.rawLength(b) && doc.stringValue(a) == doc.stringValue(b)) {
-        setErr(path + ": duplicate field \"" + doc.stringValue(a) + "\"");
-        return false;
-      }
-      b = doc.next(bv);
+    const key = doc.stringValue(a);
+    if (seen.has(key)) {
+      setErr(path + ": duplicate field \"" + key + "\"");
+      return false;
     }
-    a = doc.next(av);
+    seen.add(key);
+    a = doc.next(a + 1);
   }
   return true;
 }
@@ -247,6 +250,10 @@ function parseRulesService(doc: JsonDoc, n: i32, path: string, r: RulesServiceSe
     } else unknown(doc, k, path);
     k = doc.next(v);
   }
+}
+
+/** Cross-field checks, run after the rules_cluster shorthand is merged. */
+function checkRulesService(path: string, r: RulesServiceSettings): void {
   if (err.length == 0 && (r.path.length == 0 || r.path.charCodeAt(0) != 0x2f)) setErr(path + ".path: must start with \"/\"");
   if (err.length == 0 && r.cluster.length > 0 && r.authority.length == 0) setErr(path + ".authority: must not be empty");
   if (err.length == 0 && r.backoffMaxMs < r.backoffBaseMs) setErr(path + ".backoff_max_ms: must be ≥ backoff_base_ms");
@@ -313,6 +320,7 @@ export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
       if (s.tracing.collector.cluster.length > 0 && s.tracing.collector.cluster != collectorCluster) setErr(path + ".collector_cluster: conflicts with tracing.collector.cluster");
       else s.tracing.collector.cluster = collectorCluster;
     }
+    checkRulesService(path + ".rules_service", s.rulesService);
   }
   if (err.length > 0) {
     out.reason = cidrError ? Reason.Cidr : Reason.Schema;

@@ -61,12 +61,13 @@ export class EdgewatchRoot extends RootContextBase {
       // Envoy runs on_configure for the same document in the canary, the main thread and every
       // worker: the first VM validates and parses it and leaves a snapshot in shared data; the
       // others load that snapshot (a copy and one linear pass) instead of re-parsing the JSON.
-      pushed = loadPushCache(pushedDigest);
+      const text = doc.base + <usize>doc.start(cfg.rulesNode);
+      pushed = loadPushCache(pushedDigest, text, cfg.rulesBytes);
       if (pushed === null) {
         const res: RulesBuild = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
         if (!res.ok) return this.reject(res.reason, res.message);
         pushed = res.rules;
-        storePushCache(pushedDigest, pushed!);
+        storePushCache(pushedDigest, text, cfg.rulesBytes, pushed!);
       }
     }
 
@@ -161,17 +162,30 @@ export class EdgewatchRoot extends RootContextBase {
   }
 }
 
-function loadPushCache(d: u64): RuleSet | null {
+// Cache layout: u64 digest, u32 text length, u32 0, the rules text itself, pad to 8, snapshot.
+// A hit needs the digest, the length AND the bytes to match (a digest alone can be forged).
+const CACHE_HEADER: i32 = 16;
+
+function loadPushCache(d: u64, text: usize, len: i32): RuleSet | null {
   const sv = getSharedData(KEY_PUSH_CACHE);
   const b = sv.value;
-  if (sv.status != WasmResult.Ok || b === null || b.byteLength < 16) return null;
-  if (load<u64>(changetype<usize>(b)) != d) return null;
-  return decodeSnapshot(b, "push", 8);
+  if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
+  const p = changetype<usize>(b);
+  if (load<u64>(p) != d || load<u32>(p + 8) != <u32>len) return null;
+  const snap = (CACHE_HEADER + len + 7) & ~7;
+  if (snap > b.byteLength) return null;
+  if (memory.compare(p + CACHE_HEADER, text, <usize>len) != 0) return null;
+  return decodeSnapshot(b, "push", snap);
 }
 
-function storePushCache(d: u64, set: RuleSet): void {
-  const blob = encodeSnapshot(set, 8);
-  store<u64>(changetype<usize>(blob), d);
+function storePushCache(d: u64, text: usize, len: i32, set: RuleSet): void {
+  const snap = (CACHE_HEADER + len + 7) & ~7;
+  const blob = encodeSnapshot(set, snap);
+  const p = changetype<usize>(blob);
+  store<u64>(p, d);
+  store<u32>(p + 8, <u32>len);
+  store<u32>(p + 12, 0);
+  memory.copy(p + CACHE_HEADER, text, <usize>len);
   setSharedData(KEY_PUSH_CACHE, blob, 0);
 }
 

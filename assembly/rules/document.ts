@@ -377,7 +377,11 @@ function parseReplyField(doc: JsonDoc, k: i32, v: i32, path: string, reply: Repl
       if (doc.kind(hv) != JsonKind.String) return typeError(doc, hv, path + ".headers." + doc.stringValue(h), "string");
       const value = doc.stringBytes(hv);
       if (!validHeaderValue(value)) return path + ".headers." + doc.stringValue(h) + ": invalid header value";
-      reply.headers.push(new HeaderPair(String.UTF8.decode(name), String.UTF8.decode(value)));
+      const nameStr = String.UTF8.decode(name);
+      for (let j = 0; j < reply.headers.length; j++) {
+        if (reply.headers[j].key == nameStr) return path + ".headers: duplicate header \"" + clip(nameStr) + "\"";
+      }
+      reply.headers.push(new HeaderPair(nameStr, String.UTF8.decode(value)));
       h = doc.next(hv);
     }
   }
@@ -603,9 +607,14 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
       if (x == 0x72 || x == 0x74) { i += 2; continue; }
     }
     if (c == 0x23) {
-      // comment to end of line
+      // Comment to the end of the line: the next "\n" escape. Escape pairs are stepped over
+      // whole, so an escaped backslash followed by 'n' ("\\n") does not end the comment.
       while (i < len) {
-        if (load<u8>(p + <usize>i) == 0x5c && i + 1 < len && load<u8>(p + <usize>i + 1) == 0x6e) break;
+        if (load<u8>(p + <usize>i) == 0x5c) {
+          if (i + 1 < len && load<u8>(p + <usize>i + 1) == 0x6e) break;
+          i += 2;
+          continue;
+        }
         i++;
       }
       continue;

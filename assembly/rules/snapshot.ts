@@ -65,7 +65,8 @@ export function encodeSnapshot(set: RuleSet, prefix: i32 = 0): ArrayBuffer {
   const w = new Writer();
   const idx = set.index;
   w.reserve(prefix + 256 + idx.n4 * 7 + idx.n6 * 19 + set.rules.length * 64);
-  for (let i = 0; i < prefix; i += 4) w.u32(0);
+  // The prefix is left for the caller; it must be a multiple of 8 so the arrays stay aligned.
+  w.pos = prefix;
   w.u32(SNAPSHOT_MAGIC);
   w.u32(SNAPSHOT_FORMAT);
   w.u64(<u64>set.version);

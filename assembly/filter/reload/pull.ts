@@ -224,6 +224,12 @@ export class PullAgent {
 
   fetchFailed(now: u64, why: string): void {
     countReloadFailure(Reason.Fetch);
+    const delay = this.backOff(now);
+    logWarn("edgewatch: rules fetch failed (reason=fetch): " + why + "; retry in " + delay.toString() + " ms; keeping rules version " + this.appliedVersion.toString());
+  }
+
+  /** Exponential backoff with jitter in [delay/2, delay]; sets nextAttemptMs, returns the delay. */
+  backOff(now: u64): u64 {
     this.failures++;
     const s = this.settings;
     let delay = <u64>s.backoffBaseMs;
@@ -233,7 +239,7 @@ export class PullAgent {
     const jitter = delay / 2 == 0 ? 0 : randomU64() % (delay / 2 + 1);
     delay = delay / 2 + jitter;
     this.nextAttemptMs = now + delay;
-    logWarn("edgewatch: rules fetch failed (reason=fetch): " + why + "; retry in " + delay.toString() + " ms; keeping rules version " + this.appliedVersion.toString());
+    return delay;
   }
 
   rejected(reason: string, message: string): void {
@@ -265,7 +271,6 @@ export class PullAgent {
       this.fetchFailed(now, "rules service answered " + (status.length > 0 ? status : "no status"));
       return;
     }
-    this.failures = 0;
     if (etag.length > 0 && etag == this.etag && this.appliedVersion >= 0) {
       // Same document again (server ignored If-None-Match): nothing to do.
       this.nextAttemptMs = now + <u64>this.settings.tickMs;
@@ -303,17 +308,18 @@ export class PullAgent {
       // Lost the lease while polling: the new fetcher publishes.
       return;
     }
+    this.failures = 0;
     this.publish(set, etag, now);
     this.repoll(now);
   }
 
-  /** After a rejected document: with an ETag the server holds the next poll; without, back off. */
+  /**
+   * After a rejected document: back off like a failed fetch (a service that keeps answering bad
+   * documents, each with a new ETag, must not be polled in a tight loop). The next poll carries
+   * the rejected document's ETag, so a well-behaved service holds it until something changes.
+   */
   afterReject(now: u64, etag: string): void {
-    if (etag.length > 0) {
-      this.repoll(now);
-    } else {
-      this.nextAttemptMs = now + <u64>this.settings.backoffBaseMs;
-    }
+    this.backOff(now);
   }
 
   publish(set: RuleSet, etag: string, now: u64): void {
