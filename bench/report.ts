@@ -580,6 +580,13 @@ function headlines(benches: BenchFile[]): string[] {
         `| throughput with filter ≥ 0.9 × without (worst case: ${label(worst, ["cidrs", "workers", "routes"])}) | ${fmtNum(worst.ratio)} | ${(worst.ratio as number) >= 0.9 ? "met" : "**missed**"} |`,
       );
     }
+    // The filter's CPU per request: the same shape with and without it (proxy process CPU).
+    for (const c of cases.filter((x) => x.filter === "edgewatch" && typeof x.cpu_us_per_request === "number")) {
+      const none = cases.find((x) => x.filter === "none" && x.cidrs === c.cidrs && x.workers === c.workers && x.routes === c.routes && x.tracing === c.tracing);
+      if (!none || typeof none.cpu_us_per_request !== "number") continue;
+      const added = (c.cpu_us_per_request as number) - none.cpu_us_per_request;
+      rows.push(`| (info) proxy CPU added by the filter (${label(c, ["cidrs", "workers", "tracing"])}) | ${fmtNum(added)} µs/request of ${fmtNum(none.cpu_us_per_request)} | — |`);
+    }
     const big = cases.filter((c) => c.filter === "edgewatch" && c.cidrs === 10000 && typeof c.wasm_us_per_request === "number");
     for (const c of big) {
       rows.push(
