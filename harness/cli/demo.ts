@@ -21,6 +21,7 @@ import type { ProxyConfig } from "../config/proxy-config.js";
 import { defaultStatsConfig } from "../envoy-config/defaults.js";
 import { HostLogger } from "../host/logger.js";
 import { startUpstreamServer, type UpstreamServer } from "../fixtures/upstream-server.js";
+import { withRules } from "./config-file.js";
 import { checkWasm } from "./env.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { quantile, runLoad, type LoadResult, type RequestSpec } from "./load.js";
@@ -321,7 +322,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       }
     } else {
       try {
-        await proxy.updatePluginConfiguration(`{"client_address":{"source":"xff","xff_trusted_hops":1},"rules":${rulesV3Invalid}}`);
+        await proxy.updatePluginConfiguration(withRules(plugin, rulesV3Invalid));
         fail("the filter accepted an invalid rules document");
       } catch (err) {
         if (err instanceof CliError) throw err;
