@@ -125,27 +125,10 @@ export const KNOWN_ISSUES: KnownIssue[] = [
     id: "issue-8-invalid-th-kept-unsampled",
     matches: (v) => v.kind === "propagation" && /^unsampled context forwarded a th/.test(v.message),
   },
-  {
-    // assembly/config/parse.ts checkObject compares raw lengths before values: a key spelled
-    // with an escape is not seen as a duplicate ({"rules":A,"rul\u0065s":B} is accepted, B wins).
-    id: "issue-8-config-escaped-duplicate-key",
-    matches: (v, input) => ((v.kind === "invalid-accepted" && /duplicate field/.test(v.message)) || v.kind === "wrong-reason") && hasRawLengthBlindDuplicate(input),
-  },
-  {
-    // rules_cluster shorthand sets the cluster after rules_service's cross-field checks ran.
-    id: "issue-8-rules-cluster-shorthand-bypass",
-    matches: (v, input) => ((v.kind === "invalid-accepted" && /rules_service\.(timeout_ms|authority)/.test(v.message)) || (v.kind === "wrong-reason" && /expected schema$/.test(v.message))) && topLevelKeys(input).includes("rules_cluster"),
-  },
-  {
-    // checkObject's duplicate scan is O(n²) string decodes: a 5,000-member object takes seconds.
-    id: "issue-8-config-quadratic-object",
-    matches: (v) => v.kind === "slow" && v.mutation === "config:huge-object",
-  },
-  {
-    // cidrs_text comments end at an escaped backslash followed by "n" (raw \\n), not at a newline.
-    id: "issue-8-cidrs-text-comment-escape",
-    matches: (v, input) => (v.kind === "enforcement" || v.kind === "valid-rejected" || v.kind === "invalid-accepted") && /#[^"\n]*\\\\n/.test(input),
-  },
+  // Fixed by b96d5ba (their regression tests in test/regressions/ pass): escaped duplicate keys in
+  // the plugin configuration, the rules_cluster shorthand bypass, the quadratic object scan, the
+  // cidrs_text comment escape, the push-cache digest collision, the pull reject hot loop. They are
+  // no longer "known": a recurrence is a NEW violation here.
 ];
 
 function record(stats: FamilyStats, v: Violation, input: Buffer | string): Violation | null {

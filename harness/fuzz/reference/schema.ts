@@ -156,7 +156,12 @@ function reply(ctx: Ctx, key: string, v: JValue, path: string, out: { status: nu
   } else {
     if (v.t !== "obj") { ctx.type(v, `${path}.headers`, "object"); return; }
     if (v.members.length > 32) { ctx.schema(`${path}.headers`, "at most 32 headers"); return; }
+    const names = new Set<string>();
     for (const [k, hv] of v.members) {
+      // Header names are case-insensitive: one header may appear once.
+      const lower = k.bytes.toString("latin1").toLowerCase();
+      if (names.has(lower)) ctx.schema(`${path}.headers`, `duplicate header "${k.v}"`);
+      names.add(lower);
       if (!validHeaderNameRef(k.bytes)) ctx.schema(`${path}.headers`, `invalid header name "${k.v}"`);
       else if (hv.t !== "str") ctx.type(hv, `${path}.headers.${k.v}`, "string");
       else if (!validHeaderValueRef(hv.bytes)) ctx.schema(`${path}.headers.${k.v}`, "invalid header value");
