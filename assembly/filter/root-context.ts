@@ -52,6 +52,7 @@ export class EdgewatchRoot extends RootContextBase {
     // Push: build the rule set before touching any state.
     let pushed: RuleSet | null = null;
     let pushedDigest: u64 = 0;
+    let cachedParse = false;
     if (cfg.rulesNode >= 0) {
       const doc = cfg.doc!;
       if (cfg.rulesBytes > settings.maxRulesBytes) {
@@ -63,6 +64,7 @@ export class EdgewatchRoot extends RootContextBase {
       // others load that snapshot (a copy and one linear pass) instead of re-parsing the JSON.
       const text = doc.base + <usize>doc.start(cfg.rulesNode);
       pushed = loadPushCache(pushedDigest, text, cfg.rulesBytes);
+      cachedParse = pushed !== null;
       if (pushed === null) {
         const res: RulesBuild = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
         if (!res.ok) return this.reject(res.reason, res.message);
@@ -87,7 +89,8 @@ export class EdgewatchRoot extends RootContextBase {
       setRulesGauges(set.version, set.cidrCount);
       this.swap(set);
       logInfo("edgewatch: rules version " + set.version.toString() + " applied from plugin configuration (" +
-        set.cidrCount.toString() + " CIDRs, " + set.rules.length.toString() + " rules, " + set.tableBytes().toString() + " table bytes)");
+        set.cidrCount.toString() + " CIDRs, " + set.rules.length.toString() + " rules, " + set.tableBytes().toString() + " table bytes" +
+        (cachedParse ? ", loaded from the proxy's parse of the same text" : "") + ")");
     } else if (!this.pulls) {
       // Neither pushed rules nor a rules service: no access rules (not a cold start: nothing will arrive).
       setRulesGauges(0, 0);
