@@ -1,3 +1,4 @@
+// @ts-nocheck — AssemblyScript source (compiled by asc via test/rules/unit-module.ts), not TypeScript.
 // AssemblyScript unit-test (and bench) entry for the rules code: compiled by test/rules/unit-module.ts
 // with the filter's own compiler settings, instantiated with stub host imports. Data goes in through
 // `scratch(n)` (a pinned buffer) and comes back through `outPtr()/outLen()` (UTF-8 text).
