@@ -49,7 +49,7 @@ export function deserializePairs(buf: ArrayBuffer | null): HeaderPair[] {
   if (size < 4) return out;
   const base = changetype<usize>(buf);
   const n = <usize>load<u32>(base);
-  if (4 + n * 8 > size) return out;
+  if (<usize>4 + n * 8 > size) return out;
   let data = base + 4 + n * 8;
   const end = base + size;
   for (let i: usize = 0; i < n; i++) {
