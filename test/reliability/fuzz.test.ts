@@ -17,12 +17,12 @@ import { FAMILY_FACTORIES, type FamilyRunner, type Violation } from "../../harne
 const SEED = Number(process.env.EDGEWATCH_FUZZ_SEED ?? 20260801);
 
 const RUNS: Record<string, number> = {
-  "rules-push": 150,
-  "rules-pull": 120,
-  "plugin-config": 120,
-  "trace-headers": 2000,
-  xff: 2000,
-  "header-values": 1000,
+  "rules-push": 100,
+  "rules-pull": 80,
+  "plugin-config": 100,
+  "trace-headers": 1500,
+  xff: 1500,
+  "header-values": 800,
 };
 
 function describeViolations(v: Violation[]): string {

@@ -148,9 +148,9 @@ describe("fuzzed rule documents through the embedded proxy under traffic", () =>
     await s?.close();
   });
 
-  it("push (updatePluginConfiguration): 24 documents", async () => {
+  it("push (updatePluginConfiguration): 20 documents", async () => {
     let accepted = 0;
-    for (const [i, c] of docCases(SEED, 24).entries()) {
+    for (const [i, c] of docCases(SEED, 20).entries()) {
       const m = mutateDoc(c.doc, c.kind === "invalid-utf8" ? "byte-flip" : c.kind, c.seed, { binary: false, maxRulesBytes: MAX_RULES_BYTES });
       const text = m.bytes.toString("utf8");
       const cfg = JSON.stringify(PLUGIN(false)).slice(0, -1) + `,"rules":${text}}`;
@@ -162,13 +162,13 @@ describe("fuzzed rule documents through the embedded proxy under traffic", () =>
     expect(accepted).toBeGreaterThan(3);
   }, 90_000);
 
-  it("pull (rules service, verbatim bytes): 24 documents", async () => {
+  it("pull (rules service, verbatim bytes): 20 documents", async () => {
     await s.proxy.updatePluginConfiguration(JSON.stringify(PLUGIN(true)));
     s.rules.publish({ access: [{ id: "seed", cidrs: ["198.51.100.0/24"] }] });
     await waitUntil(async () => (await probe()).includes("198.51.100.7:403/seed"), 5000, "first pulled document");
     let accepted = 0;
     let known = s.rules.version;
-    for (const [i, c] of docCases(SEED + 1, 24).entries()) {
+    for (const [i, c] of docCases(SEED + 1, 20).entries()) {
       const doc = structuredClone(c.doc) as J;
       removeMember(doc, "version");
       setMember(doc, "version", known + 1 + (i % 3));
