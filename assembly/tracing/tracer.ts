@@ -12,9 +12,16 @@
 // 00-<trace-id>-<OUR span id>-<flags>, flags = sampled bit of our decision + the random bit (kept
 // from the parent, set for traces we start). tracestate: when we sampled by probability,
 // ot=th:<T> is written first (rv and other ot sub-keys kept); when the propagated context is not
-// sampled any th is removed; an invalid tracestate, or any tracestate without a valid traceparent,
-// is removed (W3C: a restarted trace has no vendor state). An invalid traceparent is treated as
-// absent: a new trace id and span id come from the host's randomness.
+// sampled any th is removed, and a th that does not parse is always erased; an invalid tracestate,
+// or any tracestate without a valid traceparent, is removed (W3C: a restarted trace has no vendor
+// state). An invalid traceparent is treated as absent: a new trace id and span id come from the
+// host's randomness.
+// Several tracestate header lines form one list (W3C: combined in order, as with ","). Envoy's
+// get_header_map_value returns only the first line, so when that line is present and valid (an
+// invalid first line already invalidates the whole list) all lines are read joined: the property
+// request.headers.tracestate (Envoy's CEL headers map joins repeated headers with ","; one header
+// lookup, whatever the size of the map), or the header pairs on a host without that property. A
+// list that spans several lines is parsed as one and propagated as one line.
 // Tail rules (on_log): a request not kept at the head is still exported when it answered 5xx
 // (sampling.always_keep_5xx) or took at least sampling.slow_threshold_ms ("error" / "slow").
 // The flag already propagated upstream stays as decided at the head: downstream services will not
@@ -27,12 +34,18 @@ import { SampleReason } from "./span-store";
 import { randomNonZero64, random64 } from "./random";
 import { TrustedSources } from "./trusted-sources";
 import { getHeaderBytes, replaceHeaderRaw, removeHeaderRaw } from "../host/headers";
-import { MapType } from "../abi/status";
+import { MapType, WasmResult } from "../abi/status";
+import { proxy_get_header_map_pairs } from "../abi/imports";
+import { OUT_PTR, OUT_SIZE, clearOut, takeOut } from "../host/memory";
+import { getPropertyBytes } from "../host/properties";
+import { __pin, __unpin } from "rt/itcms";
 
 // @ts-ignore: decorator
 @lazy const K_TRACEPARENT: ArrayBuffer = String.UTF8.encode("traceparent");
 // @ts-ignore: decorator
 @lazy const K_TRACESTATE: ArrayBuffer = String.UTF8.encode("tracestate");
+// @ts-ignore: decorator
+@lazy const P_TRACESTATE: ArrayBuffer = String.UTF8.encode("request\0headers\0tracestate");
 
 const TP_OUT: usize = memory.data(64);
 const TS_OUT: usize = memory.data(MAX_TRACESTATE_OUT + 320);
@@ -110,12 +123,26 @@ export class Tracer {
     const valid = tpBuf !== null && parseTraceparent(changetype<usize>(tpBuf), tpBuf.byteLength, tp);
     let tsBuf: ArrayBuffer | null = null;
     let tsValid = false;
+    /** tracestate came in several header lines (tsBuf holds them joined). */
+    let multiLine = false;
     if (valid) {
       st.traceHi = tp.traceHi;
       st.traceLo = tp.traceLo;
       st.parentId = tp.parentId;
       tsBuf = getHeaderBytes(MapType.RequestHeaders, K_TRACESTATE);
-      if (tsBuf !== null) tsValid = parseTracestate(changetype<usize>(tsBuf), tsBuf.byteLength, this.ts);
+      if (tsBuf !== null) {
+        tsValid = parseTracestate(changetype<usize>(tsBuf), tsBuf.byteLength, this.ts);
+        // Only the first line came back. A valid one may be continued by further lines (which can
+        // add members or invalidate the list); an invalid one invalidates the list whatever follows.
+        if (tsValid) {
+          const all = joinedTracestateLines(tsBuf.byteLength);
+          if (all !== null) {
+            tsBuf = all;
+            multiLine = true;
+            tsValid = parseTracestate(changetype<usize>(all), all.byteLength, this.ts);
+          }
+        }
+      }
     } else {
       st.traceHi = random64();
       st.traceLo = randomNonZero64();
@@ -149,7 +176,10 @@ export class Tracer {
     if (tsValid) {
       n = buildTracestate(this.ts, mode, threshold, TS_OUT);
       if (n < 0) {
-        if (!propagate) st.tracestate = tsBuf; // forwarded unchanged
+        // Forwarded unchanged; a list over several lines goes as one line, so that the span
+        // (spanTracestate reads the first line back at on_log) records all of it.
+        if (!propagate) st.tracestate = tsBuf;
+        else if (multiLine) replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, changetype<usize>(tsBuf), tsBuf!.byteLength);
         return;
       }
     } else {
@@ -174,6 +204,83 @@ export class Tracer {
     if (this.trustParent == 1) return false;
     return this.trusted.containsClient(client);
   }
+}
+
+/** ASCII case-insensitive "tracestate" (Envoy lower-cases header names; cheap to be lenient). */
+function isTracestateKey(p: usize, len: usize): bool {
+  if (len != 10) return false;
+  const k = changetype<usize>(K_TRACESTATE);
+  for (let i: usize = 0; i < 10; i++) {
+    if ((<u32>load<u8>(p + i) | 0x20) != <u32>load<u8>(k + i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Every tracestate line of the request headers joined with "," (W3C: one list, in order), or null
+ * when there is only one line (the first line, `firstLen` bytes, already read, is the whole list).
+ * Envoy answers request.headers.tracestate with the lines joined by "," (HeaderUtility::
+ * getAllOfHeaderAsString): longer than the first line ⇔ several lines. Since the header exists, a
+ * failed property read means a host without it: fall back to the header pairs.
+ */
+function joinedTracestateLines(firstLen: i32): ArrayBuffer | null {
+  const joined = getPropertyBytes(P_TRACESTATE);
+  if (joined !== null) return joined.byteLength > firstLen ? joined : null;
+  return joinedTracestatePairs();
+}
+
+/**
+ * Same from the header pairs (one get_header_map_pairs call, which serializes the whole map): walks
+ * the pairs in place (u32 count, count × (u32 key_len, u32 value_len), then key NUL value NUL per
+ * pair), allocates only for a list that spans several lines; empty lines add no member.
+ */
+function joinedTracestatePairs(): ArrayBuffer | null {
+  clearOut();
+  if (proxy_get_header_map_pairs(MapType.RequestHeaders, OUT_PTR, OUT_SIZE) != WasmResult.Ok) return null;
+  const buf = takeOut();
+  const size = <usize>buf.byteLength;
+  if (size < 4) return null;
+  const base = changetype<usize>(buf);
+  const n = <usize>load<u32>(base);
+  if (n > 1024 || <usize>4 + n * 8 > size) return null;
+  const end = base + size;
+  // Pass 1: how many lines (empty ones included: a first line "" may be followed by members),
+  // how many non-empty ones, how many bytes.
+  let lines: i32 = 0;
+  let filled: i32 = 0;
+  let total: usize = 0;
+  let data = base + 4 + n * 8;
+  for (let i: usize = 0; i < n; i++) {
+    const kl = <usize>load<u32>(base + 4 + i * 8);
+    const vl = <usize>load<u32>(base + 8 + i * 8);
+    if (kl > size || vl > size || data + kl + vl + 2 > end) return null;
+    if (isTracestateKey(data, kl)) {
+      lines++;
+      if (vl > 0) { filled++; total += vl; }
+    }
+    data += kl + vl + 2;
+  }
+  if (lines < 2) return null;
+  // Pass 2: copy the non-empty values, "," between them (an empty line adds no member). `buf` is
+  // only reached through `base` from here: pinned so that the allocation cannot collect it.
+  __pin(base);
+  const out = new ArrayBuffer(<i32>(total + <usize>(filled > 0 ? filled - 1 : 0)));
+  let w = changetype<usize>(out);
+  data = base + 4 + n * 8;
+  let first = true;
+  for (let i: usize = 0; i < n; i++) {
+    const kl = <usize>load<u32>(base + 4 + i * 8);
+    const vl = <usize>load<u32>(base + 8 + i * 8);
+    if (vl > 0 && isTracestateKey(data, kl)) {
+      if (!first) { store<u8>(w, 0x2c); w++; }
+      first = false;
+      memory.copy(w, data + kl + 1, vl);
+      w += vl;
+    }
+    data += kl + vl + 2;
+  }
+  __unpin(base);
+  return out;
 }
 
 /** Tail decision at on_log for a request the head did not keep. */

@@ -35,6 +35,10 @@ export class TraceState {
   th: u64 = u64.MAX_VALUE;
   /** Parsed `rv` (u64 max when absent or invalid). */
   rv: u64 = u64.MAX_VALUE;
+  /** The `ot` value has a `th` sub-key, whether or not it parses (hasTh: it parsed). */
+  thSeen: bool = false;
+  /** A `th` sub-key does not parse (empty, more than 14 digits, not lowercase hex). */
+  thBad: bool = false;
 
   reset(): void {
     this.valid = false;
@@ -44,6 +48,8 @@ export class TraceState {
     this.otValid = false;
     this.th = u64.MAX_VALUE;
     this.rv = u64.MAX_VALUE;
+    this.thSeen = false;
+    this.thBad = false;
   }
 
   get hasTh(): bool { return this.th != u64.MAX_VALUE; }
@@ -162,7 +168,20 @@ export function parseTracestate(ptr: usize, len: i32, out: TraceState): bool {
   return true;
 }
 
-/** Parse the `ot` value: sub-members `key:value` separated by ";" (key lcalpha *(lcalpha/digit), value *(ALPHA/DIGIT/"."/"_"/"-")). */
+/** The `ot` value breaks the sub-key grammar: the member is dropped, nothing of it is used. */
+function rejectOt(ts: TraceState): void {
+  ts.otValid = false;
+  ts.th = u64.MAX_VALUE;
+  ts.rv = u64.MAX_VALUE;
+  ts.thSeen = false;
+  ts.thBad = false;
+}
+
+/**
+ * Parse the `ot` value: sub-members `key:value` separated by ";" (key lcalpha *(lcalpha/digit),
+ * value *(ALPHA/DIGIT/"."/"_"/"-")). A `th` whose value is not a threshold (e.g. "th:", 15 hex
+ * digits) keeps the member valid but is recorded (thSeen, thBad): it must be erased on output.
+ */
 function parseOt(ts: TraceState): void {
   const p = ts.base + <usize>ts.valOff(ts.otIndex);
   const len = ts.valLen(ts.otIndex);
@@ -173,36 +192,43 @@ function parseOt(ts: TraceState): void {
     // sub-member [i, j)
     let colon = i;
     while (colon < j && load<u8>(p + <usize>colon) != 0x3a) colon++;
-    if (colon == j || colon == i) { ts.otValid = false; ts.th = u64.MAX_VALUE; ts.rv = u64.MAX_VALUE; return; }
-    if (!isLcAlpha(<u32>load<u8>(p + <usize>i))) { ts.otValid = false; ts.th = u64.MAX_VALUE; ts.rv = u64.MAX_VALUE; return; }
+    if (colon == j || colon == i) { rejectOt(ts); return; }
+    if (!isLcAlpha(<u32>load<u8>(p + <usize>i))) { rejectOt(ts); return; }
     for (let k = i + 1; k < colon; k++) {
       const c = <u32>load<u8>(p + <usize>k);
-      if (!(isLcAlpha(c) || isDigit(c))) { ts.otValid = false; ts.th = u64.MAX_VALUE; ts.rv = u64.MAX_VALUE; return; }
+      if (!(isLcAlpha(c) || isDigit(c))) { rejectOt(ts); return; }
     }
     for (let k = colon + 1; k < j; k++) {
       const c = <u32>load<u8>(p + <usize>k);
       const ok = isLcAlpha(c) || isDigit(c) || (c - 0x41 < 26) || c == 0x2e || c == 0x5f || c == 0x2d;
-      if (!ok) { ts.otValid = false; ts.th = u64.MAX_VALUE; ts.rv = u64.MAX_VALUE; return; }
+      if (!ok) { rejectOt(ts); return; }
     }
     const klen = colon - i;
     if (klen == 2) {
       const k0 = load<u8>(p + <usize>i);
       const k1 = load<u8>(p + <usize>i + 1);
-      if (k0 == 0x74 && k1 == 0x68) ts.th = parseThreshold(p + <usize>colon + 1, j - colon - 1);
-      else if (k0 == 0x72 && k1 == 0x76) ts.rv = parseRandomness(p + <usize>colon + 1, j - colon - 1);
+      if (k0 == 0x74 && k1 == 0x68) {
+        ts.thSeen = true;
+        ts.th = parseThreshold(p + <usize>colon + 1, j - colon - 1);
+        if (ts.th == u64.MAX_VALUE) ts.thBad = true;
+      } else if (k0 == 0x72 && k1 == 0x76) ts.rv = parseRandomness(p + <usize>colon + 1, j - colon - 1);
     }
     i = j + 1;
   }
   ts.otValid = true;
 }
 
-/** What to do with the `th` sub-key when rebuilding tracestate. */
+/**
+ * What to do with the `th` sub-key when rebuilding tracestate. In every mode a `th` that does not
+ * parse is erased (OpenTelemetry "TraceState: Probability Sampling": an invalid th is erased, it
+ * must not reach consistent samplers downstream).
+ */
 export namespace ThMode {
-  /** Leave `ot` as it is. */
+  /** Leave `ot` as it is (an unparsable th is still erased). */
   export const Keep: i32 = 0;
   /** Write th:<threshold> (we sampled by probability). */
   export const Set: i32 = 1;
-  /** Remove th (the propagated context is not sampled: a th would be inconsistent). */
+  /** Remove any th, parsed or not (the propagated context is not sampled: a th would be inconsistent). */
   export const Remove: i32 = 2;
 }
 
@@ -213,9 +239,10 @@ export namespace ThMode {
  */
 export function buildTracestate(ts: TraceState, mode: i32, threshold: u64, out: usize): i32 {
   const otInvalid = ts.otIndex >= 0 && !ts.otValid;
-  let changed = otInvalid; // an `ot` member that breaks OpenTelemetry's grammar is dropped
+  // An `ot` member that breaks OpenTelemetry's grammar is dropped; an unparsable th is erased.
+  let changed = otInvalid || ts.thBad;
   if (mode == ThMode.Set) changed = changed || !(ts.hasTh && ts.th == threshold);
-  else if (mode == ThMode.Remove) changed = changed || ts.hasTh;
+  else if (mode == ThMode.Remove) changed = changed || ts.thSeen;
   if (!changed) return -1;
 
   let w = out;
@@ -230,7 +257,8 @@ export function buildTracestate(ts: TraceState, mode: i32, threshold: u64, out: 
     w += <usize>writeThreshold(w, threshold);
   }
   if (ts.otIndex >= 0 && ts.otValid) {
-    // Copy the other sub-members (all but th), in their order.
+    // Copy the other sub-members (all but th), in their order. Keep mode only gets here when the
+    // th is unparsable (a valid th in Keep mode returned -1 above), so dropping every th is right.
     const p = ts.base + <usize>ts.valOff(ts.otIndex);
     const len = ts.valLen(ts.otIndex);
     let i: i32 = 0;

@@ -170,6 +170,17 @@ export class FilterDriver {
           self.writeOut(b, rp, rs);
           return 0;
         }
+        if (path.startsWith("request\0headers\0")) {
+          // Envoy's CEL headers map: the lines of a repeated header joined with "," (getAllOfHeaderAsString).
+          const m = self.reqHeaders;
+          if (m === null) return 1;
+          const k = path.slice(16).toLowerCase();
+          let v: string | undefined;
+          for (const [hk, hv] of m) if (hk === k) v = v === undefined ? hv : v + "," + hv;
+          if (v === undefined) return 1;
+          self.writeOut(self.enc(v), rp, rs);
+          return 0;
+        }
         return 1;
       },
       proxy_get_buffer_bytes(type: number, start: number, len: number, rp: number, rs: number) {

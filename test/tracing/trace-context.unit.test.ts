@@ -92,6 +92,25 @@ describe("tracestate", () => {
     expect(x.tsBuild(0, 0n)).toBe(-1);
   });
 
+  it("erases a th that does not parse, in every mode", () => {
+    for (const bad of ["th:", "th:123456789abcdef", "th:XY"]) {
+      // not sampled: removed even though it never parsed
+      parseTs(`ot=${bad};rv:00f067aa0ba902,rojo=1`);
+      expect(m.readOutput(x.tsBuild(2, 0n)), bad).toBe("ot=rv:00f067aa0ba902,rojo=1");
+      parseTs(`ot=${bad},rojo=1`);
+      expect(m.readOutput(x.tsBuild(2, 0n)), bad).toBe("rojo=1");
+      // parent kept as is: the rest of ot stays, the invalid th goes
+      parseTs(`rojo=1,ot=${bad};rv:00f067aa0ba902`);
+      expect(m.readOutput(x.tsBuild(0, 0n)), bad).toBe("ot=rv:00f067aa0ba902,rojo=1");
+      // sampled by probability: replaced by ours
+      parseTs(`ot=${bad},rojo=1`);
+      expect(m.readOutput(x.tsBuild(1, 0n)), bad).toBe("ot=th:0,rojo=1");
+    }
+    // a valid th under Keep: nothing to rewrite
+    parseTs("ot=th:8,rojo=1");
+    expect(x.tsBuild(0, 0n)).toBe(-1);
+  });
+
   it("drops an ot member that breaks OpenTelemetry's grammar", () => {
     parseTs("ot=th:zz;;bad,rojo=1");
     expect(x.tsOtValid()).toBe(0);
