@@ -9,6 +9,7 @@
  * chooses the client address by sending `x-forwarded-for: <addr>`.
  */
 import { resolve } from "node:path";
+import { pinWorkerProbes } from "../support/worker-probes.js";
 import { Client } from "undici";
 import type { ProxyConfig } from "../../harness/config/proxy-config.js";
 import { startUpstreamServer, type UpstreamServer } from "../../harness/fixtures/upstream-server.js";
@@ -110,21 +111,7 @@ export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<Rul
   }
   const url = proxy.listenerUrl;
   const pool = new Client(url, { pipelining: 1, keepAliveTimeout: 30_000 });
-  // Probes: open one connection at a time and see which worker served it.
-  const probes: Client[] = new Array(workers);
-  const spare: Client[] = [];
-  const streamsOf = () => proxy.host.workers.map((w) => w.streamsCreated);
-  for (let attempts = 0; probes.filter(Boolean).length < workers && attempts < workers * 4; attempts++) {
-    const c = new Client(url, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
-    const before = streamsOf();
-    const r = await c.request({ path: "/probe-setup", method: "GET" });
-    await r.body.text();
-    const after = streamsOf();
-    const w = after.findIndex((n, i) => n > before[i]);
-    if (w >= 0 && probes[w] === undefined) probes[w] = c;
-    else spare.push(c);
-  }
-  for (const c of spare) await c.close();
+  const probes = await pinWorkerProbes(proxy, workers);
   if (probes.filter(Boolean).length !== workers) throw new Error("could not pin a probe connection to every worker");
 
   async function get(path: string, headers: Record<string, string | string[]> = {}, client: Client = pool): Promise<Answer> {

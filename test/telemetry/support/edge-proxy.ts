@@ -5,6 +5,7 @@
  * and helpers to read /stats/prometheus.
  */
 import { resolve } from "node:path";
+import { pinWorkerProbes } from "../../support/worker-probes.js";
 import { Client, request } from "undici";
 import type { ProxyConfig, RouteConfig } from "../../../harness/config/proxy-config.js";
 import { startUpstreamServer, type UpstreamServer } from "../../../harness/fixtures/upstream-server.js";
@@ -98,20 +99,7 @@ export async function startEdgeProxy(opts: EdgeProxyOptions = {}): Promise<EdgeP
   }
   const url = proxy.listenerUrl;
   const pool = new Client(url, { pipelining: 1, connections: 64, keepAliveTimeout: 30_000 } as any);
-  const probes: Client[] = new Array(workers);
-  const spare: Client[] = [];
-  const streamsOf = () => proxy.host.workers.map((w) => w.streamsCreated);
-  for (let attempts = 0; probes.filter(Boolean).length < workers && attempts < workers * 4; attempts++) {
-    const c = new Client(url, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
-    const before = streamsOf();
-    const r = await c.request({ path: "/probe-setup", method: "GET" });
-    await r.body.text();
-    const after = streamsOf();
-    const w = after.findIndex((n, i) => n > before[i]);
-    if (w >= 0 && probes[w] === undefined) probes[w] = c;
-    else spare.push(c);
-  }
-  for (const c of spare) await c.close();
+  const probes = await pinWorkerProbes(proxy, workers);
 
   async function get(path: string, headers: Record<string, string> = {}, client?: Client): Promise<Answer> {
     const r = client
