@@ -386,7 +386,16 @@ export async function rulesPullFamily(opts: RulesFamilyOptions = {}): Promise<Fa
     await host.serve(first);
     current = validateRulesDocument(first).value!;
     probes = probesFor(current, 1);
-    baseline = observe(host, probes);
+    // A VM that registered its notification queue after the publish catches up on its next tick:
+    // take the baseline only once every worker enforces the seed rules (bounded wait).
+    const deadline = performance.now() + 3000;
+    let e = compareEnforcement(host, current, false, probes);
+    while (e.problems.length > 0 && performance.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 20));
+      e = compareEnforcement(host, current, false, probes);
+    }
+    if (e.problems.length > 0) throw new Error(`seed rules not enforced on every worker: ${e.problems.slice(0, 3).join("; ")}`);
+    baseline = e.obs;
   }
   await bootstrap();
   const kinds = opts.mutations ?? DOC_MUTATIONS;
