@@ -60,8 +60,13 @@ const M = {
   routesOverflow: "edgewatch_routes_overflow_total",
 } as const;
 
-/** Envoy's own request counters, used to tell "no traffic" from "the filter sees nothing". */
+/**
+ * Envoy's own request counters, used to tell "no traffic" from "the filter sees nothing". Envoy's
+ * default tag extractors put the HCM stat prefix in a label; the admin listener's own HCM
+ * (prefix "admin") counts doctor's scrapes, so it is left out.
+ */
 const ENVOY_DOWNSTREAM = ["envoy_http_downstream_rq_total", "envoy_http_downstream_rq_completed"];
+const notAdminHcm = (l: Record<string, string>) => l.envoy_http_conn_manager_prefix !== "admin";
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
@@ -228,7 +233,8 @@ export function evaluate(input: DoctorInput): CheckResult[] {
   const seenDelta = w.delta(M.seen);
   const reqDelta = w.delta(M.requests);
   const envoyName = ENVOY_DOWNSTREAM.find((n) => first.has(n) && last.has(n));
-  const envoyDelta = envoyName ? w.delta(envoyName) : undefined;
+  const envoyDelta = envoyName ? w.delta(envoyName, notAdminHcm) : undefined;
+  const envoyText = envoyName && envoyDelta !== undefined ? `; Envoy ${envoyName} +${fmt(envoyDelta)}` : "; no Envoy downstream counter";
   const probesAnswered = input.probes?.answered ?? 0;
   const trafficKnown = (envoyDelta ?? 0) > 0 || probesAnswered > 0;
   if (seenDelta === undefined) {
@@ -246,7 +252,7 @@ export function evaluate(input: DoctorInput): CheckResult[] {
       add(
         "requests counted",
         "PASS",
-        `${M.seen} +${fmt(seenDelta)}${rps}, ${M.requests} +${fmt(reqDelta ?? 0)} over ${seconds(w.spanMs)}`,
+        `${M.seen} +${fmt(seenDelta)}${rps}, ${M.requests} +${fmt(reqDelta ?? 0)} over ${seconds(w.spanMs)}${envoyText}`,
       );
     }
   } else if (trafficKnown) {

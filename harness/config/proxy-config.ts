@@ -58,6 +58,12 @@ export interface StatsConfig {
   flushOnAdmin: boolean;
   histogramBucketSettings: HistogramBucketSetting[];
   statsTags: StatsTag[];
+  /**
+   * stats_config.use_all_default_tags: Envoy's built-in tag extractors (envoy.cluster_name,
+   * envoy.http_conn_manager_prefix, envoy.response_code, …) run before statsTags. Envoy's default
+   * (and ours when unset) is true.
+   */
+  useAllDefaultTags?: boolean;
 }
 
 export interface ProxyConfig {

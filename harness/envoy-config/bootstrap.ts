@@ -174,8 +174,9 @@ function renderStringMatcher(m: StatsConfig["histogramBucketSettings"][number]["
 /** Bootstrap.stats_config (envoy.config.metrics.v3.StatsConfig). */
 export function renderStatsConfig(stats: StatsConfig): Json {
   return {
-    // Keep Envoy's built-in extractors (cluster_name, response_code, ...) for native stats.
-    use_all_default_tags: true,
+    // Envoy's built-in extractors (cluster_name, response_code, ...) for native stats; the embedded
+    // host applies the same list (harness/stats/envoy-default-tags.ts).
+    use_all_default_tags: stats.useAllDefaultTags ?? true,
     stats_tags: stats.statsTags.map((t) => ({ tag_name: t.tagName, regex: t.regex })),
     histogram_bucket_settings: stats.histogramBucketSettings.map((h) => ({
       match: renderStringMatcher(h.match),

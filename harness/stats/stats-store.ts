@@ -213,7 +213,7 @@ export class StatsStore implements StatsStoreApi {
     opts: { customNamespaces?: readonly string[] } = {},
   ) {
     if (!(cfg.flushIntervalMs >= 1)) throw new Error(`stats flushIntervalMs must be >= 1 (got ${cfg.flushIntervalMs})`);
-    this.tagExtractor = new TagExtractor(cfg.statsTags ?? []);
+    this.tagExtractor = new TagExtractor(cfg.statsTags ?? [], { useAllDefaultTags: cfg.useAllDefaultTags ?? true });
     this.bucketRules = (cfg.histogramBucketSettings ?? []).map((s) => ({
       matches: stringMatcher(s.match),
       buckets: validateBuckets(s.buckets),

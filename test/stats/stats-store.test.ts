@@ -162,7 +162,8 @@ describe("Prometheus text rendering", () => {
       .split("\n")
       .filter((l) => l.startsWith("# TYPE"));
     expect(types).toEqual([
-      "# TYPE envoy_cluster_c1_upstream_rq_total counter",
+      // Envoy's default extractors: cluster.c1.upstream_rq_total → cluster.upstream_rq_total{envoy_cluster_name="c1"}.
+      "# TYPE envoy_cluster_upstream_rq_total counter",
       "# TYPE edgewatch_requests_total counter",
       "# TYPE edgewatch_ticks_total counter",
       "# TYPE edgewatch_vm_memory_bytes gauge",

@@ -75,3 +75,50 @@ describe("Envoy extractor details", () => {
     expect(() => new TagExtractor([{ tagName: "a", regex: "(" }])).toThrow(/invalid regex/);
   });
 });
+
+// Envoy's built-in extractors (use_all_default_tags, on by default). Expected names and tags are what
+// Envoy's own tag_extractor_impl_test / real /stats/prometheus output show for these stats.
+describe("Envoy's default tag extractors", () => {
+  const ex = new TagExtractor([], { useAllDefaultTags: true });
+  const cases: Array<[string, string, Array<[string, string]>]> = [
+    ["http.edgewatch_ingress.downstream_rq_total", "http.downstream_rq_total", [["envoy.http_conn_manager_prefix", "edgewatch_ingress"]]],
+    // No-prefix extractors (response_code_class) come before the "http." ones: label order as in Envoy.
+    ["http.ingress_http.downstream_rq_2xx", "http.downstream_rq_xx", [["envoy.response_code_class", "2"], ["envoy.http_conn_manager_prefix", "ingress_http"]]],
+    ["cluster.app.upstream_rq_503", "cluster.upstream_rq", [["envoy.response_code", "503"], ["envoy.cluster_name", "app"]]],
+    ["cluster.app.upstream_cx_total", "cluster.upstream_cx_total", [["envoy.cluster_name", "app"]]],
+    ["listener.127.0.0.1_10000.downstream_cx_total", "listener.downstream_cx_total", [["envoy.listener_address", "127.0.0.1_10000"]]],
+    ["listener.[__1]_10000.downstream_cx_total", "listener.downstream_cx_total", [["envoy.listener_address", "[__1]_10000"]]],
+    ["listener.0.0.0.0_10000.worker_1.downstream_cx_total", "listener.worker_downstream_cx_total", [["envoy.worker_id", "1"], ["envoy.listener_address", "0.0.0.0_10000"]]],
+    ["listener.127.0.0.1_10000.http.ingress_http.downstream_rq_2xx", "listener.http.downstream_rq_xx", [["envoy.response_code_class", "2"], ["envoy.http_conn_manager_prefix", "ingress_http"], ["envoy.listener_address", "127.0.0.1_10000"]]],
+    ["listener_manager.worker_0.dispatcher.loop_duration_us", "listener_manager.worker_dispatcher.loop_duration_us", [["envoy.worker_id", "0"]]],
+    ["vhost.backend.vcluster.other.upstream_rq_200", "vhost.vcluster.upstream_rq", [["envoy.response_code", "200"], ["envoy.virtual_cluster", "other"], ["envoy.virtual_host", "backend"]]],
+    // The admin listener keeps its name (negative match).
+    ["listener.admin.downstream_cx_total", "listener.admin.downstream_cx_total", []],
+    // Names no built-in extractor knows stay as they are.
+    ["extension_config_discovery.http_filter.edgewatch.config_fail", "extension_config_discovery.http_filter.edgewatch.config_fail", []],
+    ["wasm.envoy.wasm.runtime.v8.created", "wasm.envoy.wasm.runtime.v8.created", []],
+    ["wasmcustom.edgewatch.rules_reload_total", "wasmcustom.edgewatch.rules_reload_total", []],
+  ];
+  it.each(cases)("%s → %s", (name, extracted, tags) => {
+    const r = ex.extract(name);
+    expect(r.tagExtractedName).toBe(extracted);
+    expect(r.tags.map((t) => [t.name, t.value])).toEqual(tags);
+  });
+
+  it("renders Envoy's Prometheus names", () => {
+    expect(prometheusMetricName(ex.extract("http.edgewatch_ingress.downstream_rq_total").tagExtractedName)).toBe("envoy_http_downstream_rq_total");
+  });
+
+  it("runs before the configured stats_tags, which still extract the filter's labels", () => {
+    const both = new TagExtractor(istio(["route", "code"]), { useAllDefaultTags: true });
+    const r = both.extract("wasmcustom.edgewatch.route=.=api;.;code=.=200;.;requests_total");
+    expect(r.tagExtractedName).toBe("wasmcustom.edgewatch.requests_total");
+    expect(r.tags).toEqual([{ name: "route", value: "api" }, { name: "code", value: "200" }]);
+  });
+
+  it("an empty regex names the built-in extractors of that tag; without defaults nothing is extracted", () => {
+    const only = new TagExtractor([{ tagName: "envoy.cluster_name", regex: "" }]);
+    expect(only.extract("cluster.app.upstream_rq_503").tags).toEqual([{ name: "envoy.cluster_name", value: "app" }]);
+    expect(new TagExtractor([]).extract("http.x.downstream_rq_total").tags).toEqual([]);
+  });
+});
