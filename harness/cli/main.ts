@@ -15,6 +15,7 @@ import { registerBench } from "./commands/bench.js";
 import { registerCheck } from "./commands/check.js";
 import { registerServe } from "./commands/serve.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerPackage } from "./commands/package.js";
 
 function packageVersion(): string {
   try {
@@ -46,7 +47,8 @@ Examples:
   edgewatch rules push rules.json --to http://127.0.0.1:8082
   edgewatch bench --quick --compare old.json
   edgewatch check --target envoy
-  edgewatch doctor --admin http://127.0.0.1:9901`,
+  edgewatch doctor --admin http://127.0.0.1:9901
+  edgewatch package --out dist/image`,
     );
   registerServe(program);
   registerRules(program);
@@ -55,6 +57,7 @@ Examples:
   registerDoctor(program);
   registerReport(program);
   registerDemo(program);
+  registerPackage(program);
   return program;
 }
 

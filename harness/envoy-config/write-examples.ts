@@ -105,7 +105,29 @@ function istioCluster(port: number, host: string): string {
   return `outbound|${port}||${host}`;
 }
 
-function istioWasmPluginYaml(cfg: ProxyConfig): string {
+/** Repository the shipped WasmPlugin names (a placeholder to replace with your registry). */
+export const PLACEHOLDER_IMAGE = "ghcr.io/your-org/edgewatch";
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
+
+/** An image pinned by `edgewatch package`: its oci:// reference and its manifest digest (hex). */
+export interface WasmPluginPin {
+  url: string;
+  sha256: string;
+}
+
+/**
+ * The Istio WasmPlugin manifest. Without `pin` (the shipped envoy/istio/wasmplugin.yaml) the url is
+ * the placeholder repository tagged with package.json's version and there is no sha256; with `pin`
+ * (`edgewatch package` writes DIR/wasmplugin.yaml) the url and spec.sha256 name the built image.
+ */
+export function renderWasmPluginYaml(pin?: WasmPluginPin, cfg: ProxyConfig = exampleProxyConfig()): string {
+  return istioWasmPluginYaml(cfg, pin);
+}
+
+function istioWasmPluginYaml(cfg: ProxyConfig, pin?: WasmPluginPin): string {
   const pluginConfig = JSON.parse(cfg.plugin.configuration) as {
     rules_service?: { cluster?: string; authority?: string };
     tracing?: { collector?: { cluster?: string; authority?: string } };
@@ -123,7 +145,8 @@ function istioWasmPluginYaml(cfg: ProxyConfig): string {
     metadata: { name: cfg.plugin.name, namespace: "istio-ingress" },
     spec: {
       selector: { matchLabels: { istio: "ingressgateway" } },
-      url: "oci://ghcr.io/your-org/edgewatch:0.1.0",
+      url: pin?.url ?? `oci://${PLACEHOLDER_IMAGE}:${packageVersion()}`,
+      ...(pin ? { sha256: pin.sha256 } : {}),
       imagePullPolicy: "IfNotPresent",
       pluginName: cfg.plugin.rootId,
       phase: "AUTHN",
@@ -141,8 +164,15 @@ function istioWasmPluginYaml(cfg: ProxyConfig): string {
       "configuration = JSON of pluginConfig, runtime envoy.wasm.runtime.v8.",
     ].join("\n"),
     comments: {
-      "spec.url":
-        "Placeholder: push build/edgewatch.wasm as an OCI image (e.g. with `oras push`) and put its\nreference here, or use file:///var/local/edgewatch/edgewatch.wasm with the module mounted into\nthe proxy. Add sha256: <digest> to pin the module.",
+      "spec.url": pin
+        ? "The image written by `edgewatch package` (DIR/oci, the Wasm artifact variant). Push it\nunchanged: skopeo copy --preserve-digests oci:DIR/oci docker://<this reference>."
+        : "Placeholder: `npx edgewatch package --out DIR` builds the image (DIR/oci, or the compat\nvariant in DIR/compat), push it with skopeo copy --preserve-digests oci:DIR/oci docker://<ref>\nand put the reference here; DIR/wasmplugin.yaml is this manifest with url and sha256 filled in.\nFor an oci:// url, spec.sha256 is the image's manifest digest (hex, no sha256: prefix): Istio\ncompares it with the digest of the manifest it pulls. For file:// or https:// (the bare module,\ne.g. file:///var/local/edgewatch/edgewatch.wasm mounted into the proxy) it is the module's sha256.",
+      ...(pin
+        ? {
+            "spec.sha256":
+              "The image's manifest digest (not the module's sha256): Istio's agent compares it with the\ndigest of the manifest it pulls and refuses a mismatch.",
+          }
+        : {}),
       "spec.pluginName": "= root_id; must match the root context the filter registers.",
       "spec.phase":
         "AUTHN: insert before Istio's authentication filters. edgewatch's IP rules are the cheapest\nreject and must see every request; in STATS (after authz) requests that Istio's authn/authz\nfilters reject would never reach it, so they would be missing from requests_total and from\nthe deny decisions.",
