@@ -5,7 +5,8 @@
  *   npx tsx harness/envoy-config/write-examples.ts          # rewrite the files
  *   npx tsx harness/envoy-config/write-examples.ts --check  # exit 1 if any file differs
  *
- * envoy/Dockerfile is hand-written (it pins the image) and is not generated.
+ * envoy/Dockerfile is hand-written (it pins the image) and is not generated; the Prometheus rules
+ * (envoy/prometheus/) are hand-written and tested with promtool.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -13,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ProxyConfig } from "../config/proxy-config.js";
 import { renderBootstrap, renderEcdsBootstrap, renderEcdsResource, toYaml, envoyCommandArgs } from "./bootstrap.js";
 import { EDGEWATCH_HISTOGRAM_BUCKETS_MS, EDGEWATCH_STAT_PREFIX, EDGEWATCH_TAG_NAMES, exampleProxyConfig } from "./defaults.js";
+import { renderGrafanaDashboard } from "./grafana-dashboard.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const WASM_PATH_IN_CONTAINER = "/etc/envoy/edgewatch.wasm";
@@ -232,6 +234,7 @@ export function renderExampleFiles(cfg: ProxyConfig = exampleProxyConfig()): Rec
     "envoy/ecds/edgewatch-filter.yaml": ecdsResourceYaml(cfg),
     "envoy/istio/wasmplugin.yaml": istioWasmPluginYaml(cfg),
     "envoy/istio/histogram-buckets.yaml": istioHistogramBucketsYaml(),
+    "envoy/grafana/edgewatch.json": `${JSON.stringify(renderGrafanaDashboard(), null, 2)}\n`,
   };
 }
 
