@@ -4,6 +4,15 @@
  * follow Envoy's v3 API names so the mapping stays obvious.
  */
 
+/**
+ * Stat prefixes every target uses for the one listener (Envoy Listener.stat_prefix and the HCM's
+ * stat_prefix), so native stats have the same names on the embedded host and on Envoy whatever the
+ * bind address or port: `listener.edgewatch_ingress.worker_<N>.downstream_cx_total` (per worker,
+ * Envoy's per-handler listener stats), `http.edgewatch_ingress.downstream_rq_total`.
+ */
+export const LISTENER_STAT_PREFIX = "edgewatch_ingress";
+export const HCM_STAT_PREFIX = "edgewatch_ingress";
+
 /** A route in the single virtual host. `name` is what `xds.route_name` returns. */
 export interface RouteConfig {
   name: string;

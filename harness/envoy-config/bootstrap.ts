@@ -10,7 +10,9 @@
 import * as net from "node:net";
 import * as path from "node:path";
 import YAML, { isMap, isScalar, isSeq, type Document, type Node as YamlNode } from "yaml";
-import type { ProxyConfig, StatsConfig } from "../config/proxy-config.js";
+import { HCM_STAT_PREFIX, LISTENER_STAT_PREFIX, type ProxyConfig, type StatsConfig } from "../config/proxy-config.js";
+
+export { HCM_STAT_PREFIX, LISTENER_STAT_PREFIX };
 
 export const TYPE_URL = {
   hcm: "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
@@ -25,8 +27,6 @@ export const HCM_FILTER_NAME = "envoy.filters.network.http_connection_manager";
 export const ROUTER_FILTER_NAME = "envoy.filters.http.router";
 export const LISTENER_NAME = "edgewatch_ingress";
 export const ROUTE_CONFIG_NAME = "edgewatch_routes";
-/** HCM stat_prefix: native HTTP stats appear as http.edgewatch_ingress.* */
-export const HCM_STAT_PREFIX = "edgewatch_ingress";
 const DEFAULT_ROUTE_TIMEOUT_MS = 15000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
@@ -223,6 +223,10 @@ export function renderBootstrap(cfg: ProxyConfig, opts: BootstrapOptions = {}): 
     listeners: [
       {
         name: LISTENER_NAME,
+        // listener.<stat_prefix>.* instead of listener.<address>_<port>.*: the same stat names in a
+        // container (0.0.0.0) and on a local Envoy, e.g. the per-worker
+        // listener.edgewatch_ingress.worker_<N>.downstream_cx_total the worker probes read.
+        stat_prefix: LISTENER_STAT_PREFIX,
         address: { socket_address: { address: bind ?? cfg.listener.address, port_value: listenerPort } },
         filter_chains: [{ filters: [{ name: HCM_FILTER_NAME, typed_config: hcm }] }],
       },

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { ProxyConfig, RouteConfig } from "../config/proxy-config.js";
+import { HCM_STAT_PREFIX, LISTENER_STAT_PREFIX, type ProxyConfig, type RouteConfig } from "../config/proxy-config.js";
 import type { BodyBuffer } from "../host/body-buffer.js";
 import { HeaderMap } from "../host/header-map.js";
 import { upstreamFailureBody } from "../host/http-callout.js";
@@ -19,8 +19,7 @@ import { buildRequestHeaders, normalizeIp, type HcmOptions } from "./request-hea
 import { DEFAULT_ROUTE_TIMEOUT_MS, RouteTable, VIRTUAL_HOST_NAME } from "./route-table.js";
 import { UpstreamRequest, type UpstreamEvents } from "./upstream-request.js";
 
-/** HCM stat_prefix used by the Envoy renderer (harness/envoy-config/bootstrap.ts). */
-export const HCM_STAT_PREFIX = "edgewatch_ingress";
+export { HCM_STAT_PREFIX };
 
 /** Headers Envoy's HCM removes from responses after the filters (mutateResponseHeaders). */
 const RESPONSE_HOP_BY_HOP = new Set(["connection", "transfer-encoding", "keep-alive", "proxy-connection", "upgrade"]);
@@ -28,6 +27,20 @@ const RESPONSE_HOP_BY_HOP = new Set(["connection", "transfer-encoding", "keep-al
 interface ConnState {
   id: number;
   worker: WasmVm | null;
+}
+
+/**
+ * Envoy's listener stats for the one listener (listener.<stat_prefix>.*, source/server/
+ * active_listener_base.h ALL_LISTENER_STATS) and its per-handler stats: each worker's connection
+ * handler adds its dispatcher name (`worker_<N>.`) to the listener scope
+ * (ALL_PER_HANDLER_LISTENER_STATS: downstream_cx_total, downstream_cx_active). A connection is
+ * counted once, on the worker that accepted it, and stays on that worker for its life.
+ */
+interface ListenerStats {
+  cxTotal: CounterStat;
+  cxActive: GaugeStat;
+  cxDestroy: CounterStat;
+  perWorker: Array<{ cxTotal: CounterStat; cxActive: GaugeStat }>;
 }
 
 export interface ProxyServerOptions {
@@ -56,6 +69,9 @@ export class ProxyServer {
   private readonly sockets = new Set<Socket>();
   readonly liveStreams = new Set<HttpStream>();
   private readonly httpStats: HttpStats;
+  private readonly listenerStats: ListenerStats;
+  /** Round-robin over the worker threads (Envoy: the kernel balances connections across workers). */
+  private nextWorkerIndex = 0;
 
   constructor(readonly config: ProxyConfig, readonly opts: ProxyServerOptions) {
     this.routes = new RouteTable(config.routes);
@@ -66,12 +82,36 @@ export class ProxyServer {
       rqActive: s.gauge(`${p}.downstream_rq_active`),
       rqByClass: [1, 2, 3, 4, 5].map((c) => s.counter(`${p}.downstream_rq_${c}xx`)),
     };
+    const l = `listener.${LISTENER_STAT_PREFIX}`;
+    const workers = Math.max(1, config.workers);
+    this.listenerStats = {
+      cxTotal: s.counter(`${l}.downstream_cx_total`),
+      cxActive: s.gauge(`${l}.downstream_cx_active`),
+      cxDestroy: s.counter(`${l}.downstream_cx_destroy`),
+      perWorker: Array.from({ length: workers }, (_, i) => ({
+        cxTotal: s.counter(`${l}.worker_${i}.downstream_cx_total`),
+        cxActive: s.gauge(`${l}.worker_${i}.downstream_cx_active`),
+      })),
+    };
     this.server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => this.onRequest(req, res));
     this.server.on("connection", (socket: Socket) => {
       const host = opts.host;
-      this.conns.set(socket, { id: ++connectionSerial, worker: host && opts.workerAssignment === "connection" ? host.nextWorker() : null });
+      const index = this.nextWorkerIndex;
+      this.nextWorkerIndex = (index + 1) % workers;
+      const perWorker = this.listenerStats.perWorker[index]!;
+      this.listenerStats.cxTotal.add(1n);
+      this.listenerStats.cxActive.add(1n);
+      perWorker.cxTotal.add(1n);
+      perWorker.cxActive.add(1n);
+      const worker = host && opts.workerAssignment === "connection" ? (host.workers[index % host.workers.length] ?? null) : null;
+      this.conns.set(socket, { id: ++connectionSerial, worker });
       this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
+      socket.on("close", () => {
+        this.sockets.delete(socket);
+        this.listenerStats.cxDestroy.add(1n);
+        this.listenerStats.cxActive.add(-1n);
+        perWorker.cxActive.add(-1n);
+      });
     });
   }
 

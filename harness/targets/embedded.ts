@@ -1,9 +1,14 @@
 /**
  * The `embedded` target: the in-process proxy-wasm host (harness/proxy/embedded-proxy.ts).
  * Imported lazily, so this file compiles and the other targets work while that module is missing.
+ *
+ * Like the Envoy targets it keeps the proxy's log (Envoy-style lines, the filter's proxy_log output
+ * included) for logs(), and reports a refused plugin configuration as a ConfigRejectedError.
  */
 import type { ProxyConfig } from "../config/proxy-config.js";
-import type { StartedTarget, Target, TargetAvailability } from "./target.js";
+import type { HostLogger, LogEntry } from "../host/logger.js";
+import { LogBuffer } from "./log-buffer.js";
+import { ConfigRejectedError, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
 /** What harness/proxy/embedded-proxy.ts exports (its contract). */
 export interface EmbeddedProxyHandle {
@@ -12,10 +17,11 @@ export interface EmbeddedProxyHandle {
   updatePluginConfiguration(configuration: string): Promise<void>;
   close(): Promise<void>;
 }
-type StartEmbeddedProxy = (config: ProxyConfig) => Promise<EmbeddedProxyHandle>;
+type StartEmbeddedProxy = (config: ProxyConfig, opts: { logger: HostLogger }) => Promise<EmbeddedProxyHandle>;
 
-// A variable specifier keeps tsc from resolving a module that may not exist yet.
+// Variable specifiers keep tsc from resolving modules that may not exist yet.
 const EMBEDDED_PROXY_MODULE = "../proxy/embedded-proxy.js";
+const LOGGER_MODULE = "../host/logger.js";
 
 async function loadStartEmbeddedProxy(): Promise<StartEmbeddedProxy> {
   const mod = (await import(/* @vite-ignore */ EMBEDDED_PROXY_MODULE)) as { startEmbeddedProxy?: unknown };
@@ -23,6 +29,11 @@ async function loadStartEmbeddedProxy(): Promise<StartEmbeddedProxy> {
     throw new Error("harness/proxy/embedded-proxy.ts does not export startEmbeddedProxy()");
   }
   return mod.startEmbeddedProxy as StartEmbeddedProxy;
+}
+
+/** One Envoy-like log line: `[time][level][component] message`. */
+export function formatLogEntry(e: LogEntry): string {
+  return `[${new Date(e.time).toISOString()}][${e.level}][${e.component}]${e.vm ? ` [${e.vm}]` : ""} ${e.message}`;
 }
 
 export const embeddedTarget: Target = {
@@ -37,11 +48,27 @@ export const embeddedTarget: Target = {
   },
   async start(cfg: ProxyConfig): Promise<StartedTarget> {
     const startEmbeddedProxy = await loadStartEmbeddedProxy();
-    const proxy = await startEmbeddedProxy(cfg);
+    const { HostLogger } = (await import(/* @vite-ignore */ LOGGER_MODULE)) as typeof import("../host/logger.js");
+    // Envoy's log goes to its own output, never to the test's stderr; the filter logs at wasm:debug
+    // like the Envoy targets run it (-l info --component-log-level wasm:debug).
+    const buffer = new LogBuffer(5000);
+    const logger = new HostLogger({ level: "info", componentLogLevel: "wasm:debug", stderrLevel: "off", capacity: 2000, sink: (e) => buffer.push(`${formatLogEntry(e)}\n`) });
+    const proxy = await startEmbeddedProxy(cfg, { logger });
     return {
+      target: "embedded",
       listenerUrl: proxy.listenerUrl,
       adminUrl: proxy.adminUrl,
-      updatePluginConfiguration: (configuration) => proxy.updatePluginConfiguration(configuration),
+      async updatePluginConfiguration(configuration) {
+        try {
+          await proxy.updatePluginConfiguration(configuration);
+        } catch (e) {
+          if ((e as { code?: string }).code === "PLUGIN_CONFIG_REJECTED") {
+            throw new ConfigRejectedError("embedded", `${(e as Error).message}.\nLast log lines:\n${buffer.tail(20)}`, { cause: e });
+          }
+          throw e;
+        }
+      },
+      logs: () => buffer.text(),
       stop: () => proxy.close(),
     };
   },

@@ -4,9 +4,11 @@
  * Admin endpoints: https://www.envoyproxy.io/docs/envoy/latest/operations/admin
  */
 
+import { ConfigRejectedError, type TargetName } from "./target.js";
+
 export class EnvoyAdminError extends Error {
   constructor(
-    readonly code: "EDGEWATCH_ENVOY_NOT_READY" | "EDGEWATCH_ECDS_REJECTED" | "EDGEWATCH_ECDS_TIMEOUT" | "EDGEWATCH_ENVOY_ADMIN",
+    readonly code: "EDGEWATCH_ENVOY_NOT_READY" | "EDGEWATCH_ECDS_TIMEOUT" | "EDGEWATCH_ENVOY_ADMIN",
     message: string,
   ) {
     super(message);
@@ -65,16 +67,24 @@ export async function readEcdsCounters(adminUrl: string, filterName: string): Pr
 }
 
 /**
- * Resolve once config_reload has grown past `before` (the push applied); reject if config_fail grew
- * (Envoy rejected it and keeps the previous config) or nothing happened within timeoutMs.
+ * Resolve once config_reload has grown past `before` (the push applied); reject with a
+ * ConfigRejectedError if config_fail grew (Envoy rejected it and keeps the previous config), or with
+ * EDGEWATCH_ECDS_TIMEOUT if nothing happened within timeoutMs. Polls admin, never sleeps blindly.
  */
-export async function awaitEcdsApplied(adminUrl: string, filterName: string, before: EcdsCounters, timeoutMs = 10_000, logTail: () => string = () => ""): Promise<void> {
+export async function awaitEcdsApplied(
+  adminUrl: string,
+  filterName: string,
+  before: EcdsCounters,
+  timeoutMs = 10_000,
+  logTail: () => string = () => "",
+  target: TargetName = "envoy",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const now = await readEcdsCounters(adminUrl, filterName);
     if (now.reload > before.reload) return;
     if (now.fail > before.fail) {
-      throw new EnvoyAdminError("EDGEWATCH_ECDS_REJECTED", `Envoy rejected the ECDS update for ${filterName} (config_fail ${before.fail} → ${now.fail}); the previous config stays active.${tail(logTail())}`);
+      throw new ConfigRejectedError(target, `Envoy rejected the ECDS update for ${filterName} (config_fail ${before.fail} → ${now.fail}); the previous config stays active.${tail(logTail())}`);
     }
     await sleep(50);
   }

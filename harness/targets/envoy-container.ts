@@ -171,6 +171,7 @@ export const envoyContainerTarget: Target = {
   async start(cfg: ProxyConfig): Promise<StartedTarget> {
     const container = await new EnvoyContainer(cfg).start();
     return {
+      target: "envoy",
       listenerUrl: container.listenerUrl,
       adminUrl: container.adminUrl,
       updatePluginConfiguration: (configuration) => container.updatePluginConfiguration(configuration),

@@ -68,6 +68,7 @@ process.once("exit", () => {
 });
 
 class LocalEnvoy implements StartedTarget {
+  readonly target = "envoy-local" as const;
   private version = 1;
   private configuration: string;
 
@@ -95,7 +96,7 @@ class LocalEnvoy implements StartedTarget {
     const tmp = path.join(path.dirname(this.ecdsPath), `.${path.basename(this.ecdsPath)}.${versionInfo}`);
     await fs.promises.writeFile(tmp, toYaml(resource));
     await fs.promises.rename(tmp, this.ecdsPath);
-    await awaitEcdsApplied(this.adminUrl, this.cfg.plugin.name, before, 10_000, () => this.logBuffer.tail(20));
+    await awaitEcdsApplied(this.adminUrl, this.cfg.plugin.name, before, 10_000, () => this.logBuffer.tail(20), "envoy-local");
     this.configuration = configuration;
   }
 

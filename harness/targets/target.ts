@@ -24,14 +24,19 @@ export interface Target {
 }
 
 export interface StartedTarget {
+  /** Which target runs this proxy. */
+  readonly target: TargetName;
   /** Base URL of the HTTP listener, e.g. http://127.0.0.1:10000 (no trailing slash). */
   readonly listenerUrl: string;
   /** Base URL of the admin interface (/ready, /stats, /stats/prometheus). */
   readonly adminUrl: string;
   /**
    * Replace the plugin configuration (PluginConfig.configuration) the way ECDS does: new streams
-   * get a new root context configured with it. Resolves once applied; rejects if it was refused
-   * (the previous configuration then stays active).
+   * get a new root context configured with it. Resolves once applied (embedded: every worker VM
+   * runs it; Envoy: extension_config_discovery.http_filter.<name>.config_reload grew, the workers
+   * pick it up for new streams right after). Rejects with a ConfigRejectedError when the proxy
+   * refused it (the previous configuration then stays active). An unchanged configuration is a
+   * no-op on every target.
    */
   updatePluginConfiguration(configuration: string): Promise<void>;
   /** Recent proxy output (Envoy's log incl. the filter's proxy_log lines), for failure messages. */
@@ -48,5 +53,22 @@ export class TargetUnavailableError extends Error {
   ) {
     super(`target ${target} is required (EDGEWATCH_REQUIRE_TARGET) but unavailable: ${reason}`);
     this.name = "TargetUnavailableError";
+  }
+}
+
+/**
+ * A plugin configuration the proxy refused (the filter's on_configure returned false, or Envoy
+ * counted config_fail). The previous configuration stays active. One class and code for every
+ * target, so a scenario asserts the rejection the same way on the embedded host and on Envoy.
+ */
+export class ConfigRejectedError extends Error {
+  readonly code = "EDGEWATCH_CONFIG_REJECTED";
+  constructor(
+    readonly target: TargetName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ConfigRejectedError";
   }
 }

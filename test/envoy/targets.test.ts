@@ -154,7 +154,7 @@ describe("Envoy admin client", () => {
     const before = await readEcdsCounters(admin.url, "edgewatch");
     admin.counters[fail] = 1;
     await expect(awaitEcdsApplied(admin.url, "edgewatch", before, 3000, () => "wasm log: on_configure failed")).rejects.toMatchObject({
-      code: "EDGEWATCH_ECDS_REJECTED",
+      code: "EDGEWATCH_CONFIG_REJECTED",
       message: expect.stringContaining("on_configure failed"),
     });
   });
@@ -229,7 +229,7 @@ describe("envoy-local target against a stand-in envoy binary (test/envoy/fixture
       // Unchanged configuration: Envoy skips it (same hash), so the harness does not wait for a reload.
       await started.updatePluginConfiguration(JSON.stringify({ telemetry: { method_label: true } }));
       expect(await readStat(started.adminUrl, reload)).toBe(2);
-      await expect(started.updatePluginConfiguration("REJECT")).rejects.toMatchObject({ code: "EDGEWATCH_ECDS_REJECTED" });
+      await expect(started.updatePluginConfiguration("REJECT")).rejects.toMatchObject({ code: "EDGEWATCH_CONFIG_REJECTED" });
       expect(started.logs?.()).toContain("starting main dispatch loop (concurrency 3)");
     } finally {
       await started.stop();
