@@ -20,8 +20,12 @@ import type { TrafficCounter } from "./http-client.js";
 
 /** Counter the embedded host adds on a trap (Envoy has none before envoyproxy/envoy#40882). */
 export const EMBEDDED_VM_FAILED_STAT = "wasm.edgewatch.vm_failed";
-/** The line Envoy (and the embedded host) log when a VM traps. */
-export const VM_FAILURE_LOG = /Function: proxy_on_\w+ failed|Wasm VM failed/;
+/**
+ * The line Envoy (and the embedded host) log when a VM traps at run time (cpp-host:
+ * fail(RuntimeError, "Function: <export> failed: <message>")). Not "Wasm VM failed" alone: Envoy logs
+ * that for a configuration the plugin refused too (a canary VM), which is a rejection, not a failure.
+ */
+export const VM_FAILURE_LOG = /Function: \w+ failed: /;
 
 export interface HealthReport {
   sent: number;

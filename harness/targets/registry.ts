@@ -5,7 +5,8 @@
  *   EDGEWATCH_REQUIRE_TARGET=envoy        an unavailable listed target FAILS instead of skipping
  *                                         (comma-separated; implies it is selected)
  *
- * describeTargets() registers a vitest block per target. A target this machine cannot run is
+ * describeTargets() registers a vitest block per selected target. A target left out by
+ * EDGEWATCH_TARGETS is not registered at all; a selected target this machine cannot run is
  * registered with describe.skip, and one line says why, once per target per test run (not once
  * per test, nor once per test file):
  *   [edgewatch] skipping envoy target: no container runtime found (Docker/Podman socket): …
@@ -104,10 +105,11 @@ export function skipLine(name: TargetName, reason: string): string {
 }
 
 /**
- * Register `body` once per target, inside describe(title). Unselected or unavailable targets are
- * registered with describe.skip (so the skipped tests stay visible in the report) and announced by
- * one skip line per target per run; a required target that cannot run gets a single failing test
- * carrying the reason.
+ * Register `body` once per target, inside describe(title). Targets left out by EDGEWATCH_TARGETS
+ * are not registered (a run chose them away); selected targets that cannot run here are registered
+ * with describe.skip (so the skipped tests stay visible in the report) and announced by one skip
+ * line per target per run; a required target that cannot run gets a single failing test carrying
+ * the reason.
  */
 export function describeTargets(title: string, body: (target: Target) => void, opts: { targets?: TargetName[] } = {}): void {
   const candidates = opts.targets ?? [...TARGET_NAMES];
@@ -120,6 +122,7 @@ export function describeTargets(title: string, body: (target: Target) => void, o
       if (plan.mode === "run") {
         describe(`[${plan.name}]`, () => body(target));
       } else if (plan.mode === "skip") {
+        if (!selected.includes(plan.name)) continue;
         announceSkipOnce(plan.name, plan.reason);
         describe.skip(`[${plan.name}] (skipped: ${plan.reason})`, () => body(target));
       } else {
