@@ -67,7 +67,7 @@ describe("edgewatch package → OCI images checked with skopeo", () => {
     expect(digests.pinModule).toBe(sha256(module));
     expect(digests.pinOci).toBe(digests.oci);
     expect(digests.pinCompat).toBe(digests.compat);
-    expect(stdout).toMatch(/WasmPlugin\.spec\.sha256:/);
+    expect(stdout).toMatch(/^WasmPlugin\.spec\.sha256 \(hex, no sha256: prefix\):$/m);
     expect(stdout).toContain(`skopeo copy --preserve-digests oci:`);
   });
 
