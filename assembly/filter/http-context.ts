@@ -7,7 +7,7 @@
 //   rules_service.cold_start; deny → the rule's local reply, stream ends locally, Pause);
 //   trace: parse, decide, and write traceparent/tracestate to the request before Continue.
 // on_response_headers (also for our own local replies): status, and request→response latency into
-//   route_latency_ms for answers that did not come from our own rules.
+//   route_latency_us (whole microseconds) for answers that did not come from our own rules.
 // on_log: stream duration, requests_total{route,code,source[,method]}, the tail-sampling rules
 //   (5xx / slow), and the server span handed to the exporter.
 import { HttpContextBase, RootContextBase } from "../abi/contexts";
@@ -123,7 +123,7 @@ export class EdgewatchHttp extends HttpContextBase {
     if (s !== null) this.status = parseStatus(changetype<usize>(s), s.byteLength);
     if (!this.local) {
       const root = changetype<EdgewatchRoot>(this.root);
-      root.observability.telemetry.recordLatency(this.route, (this.responseNs - this.startNs) / 1_000_000);
+      root.observability.telemetry.recordLatency(this.route, (this.responseNs - this.startNs) / 1_000);
     }
     return Action.Continue;
   }
@@ -135,13 +135,13 @@ export class EdgewatchHttp extends HttpContextBase {
     const tel = obs.telemetry;
     const now = nowNanos();
     if (this.status == 0) this.status = <i32>getPropertyI64(RESPONSE_CODE_PATH, 0);
-    const durationMs = (now - this.startNs) / 1_000_000;
-    tel.recordDuration(this.route, durationMs);
+    const durationUs = (now - this.startNs) / 1_000;
+    tel.recordDuration(this.route, durationUs);
     tel.countRequest(this.route, this.status, this.local, this.method < 0 ? METHOD_GET : this.method);
 
     const st = this.trace;
     if (st === null) return;
-    const reason = tailReason(st, this.status, durationMs, this.keep5xx, this.slowMs);
+    const reason = tailReason(st, this.status, durationUs, this.keep5xx, this.slowMs);
     if (reason == SampleReason.None) return;
     obs.countKept(reason);
     if (!obs.exporter.enabled) return;

@@ -3,15 +3,18 @@
 //   edgewatch.requests_seen_total                                   counter  every request reaching the filter
 //   edgewatch.routes_overflow_total                                 counter  requests whose route went to "other"
 //   edgewatch.rules_cold_start_total                                counter  requests decided before the first rules
-//   edgewatch.route=.=<route>;.;route_latency_ms                    histogram request headers → response headers,
+//   edgewatch.route=.=<route>;.;route_latency_us                    histogram request headers → response headers,
 //                                                                             upstream answers only (not our own denials)
-//   edgewatch.route=.=<route>;.;stream_duration_ms                  histogram request headers → end of stream (on_log)
+//   edgewatch.route=.=<route>;.;stream_duration_us                  histogram request headers → end of stream (on_log)
 //   edgewatch.route=.=<route>;.;code=.=<code>;.;source=.=<src>;.;[method=.=<m>;.;]requests_total   counter
 //
 // Labels are Istio-style name segments that the shipped stats_tags regexes extract
 // (harness/envoy-config/defaults.ts): /stats/prometheus shows edgewatch_requests_total{route,code,source[,method]}.
-// Histogram values are whole milliseconds, truncated (a sample v means v ≤ latency < v+1 ms): Envoy
-// histograms take integers, and the shipped buckets are in ms. Sub-millisecond requests record 0.
+// Histogram values are whole MICROSECONDS, truncated (a sample v means v ≤ latency < v+1 µs): Envoy
+// histograms take integers, so microseconds keep sub-millisecond answers visible. Envoy bins a sample
+// with two significant digits (circllhist) and counts a bin toward a bucket only when the whole bin
+// lies at or below the bound; with integer µs bounds of at most two significant digits (the shipped
+// ones, harness/envoy-config/defaults.ts) no latency is then counted in a bucket below it.
 //
 // Metric ids are cached per VM: one define_metric per (route), per (route, code, source, method)
 // the first time it is seen; afterwards the request path only increments/records by id.
@@ -130,14 +133,14 @@ export class Telemetry {
     return methodIndex(changetype<usize>(m), m.byteLength);
   }
 
-  recordLatency(route: i32, ms: u64): void {
+  recordLatency(route: i32, us: u64): void {
     if (!this.enabled) return;
-    recordMetric(this.latencyId(route), ms);
+    recordMetric(this.latencyId(route), us);
   }
 
-  recordDuration(route: i32, ms: u64): void {
+  recordDuration(route: i32, us: u64): void {
     if (!this.enabled) return;
-    recordMetric(this.durationId(route), ms);
+    recordMetric(this.durationId(route), us);
   }
 
   /** requests_total{route, code|class, source, [method]} += 1. */
@@ -163,7 +166,7 @@ export class Telemetry {
     while (this.latencyIds.length <= route) this.latencyIds.push(0);
     let id = unchecked(this.latencyIds[route]);
     if (id == 0) {
-      id = defineHistogram(PREFIX + "route=.=" + this.routes.label(route) + ";.;route_latency_ms");
+      id = defineHistogram(PREFIX + "route=.=" + this.routes.label(route) + ";.;route_latency_us");
       this.latencyIds[route] = id;
     }
     return id;
@@ -173,7 +176,7 @@ export class Telemetry {
     while (this.durationIds.length <= route) this.durationIds.push(0);
     let id = unchecked(this.durationIds[route]);
     if (id == 0) {
-      id = defineHistogram(PREFIX + "route=.=" + this.routes.label(route) + ";.;stream_duration_ms");
+      id = defineHistogram(PREFIX + "route=.=" + this.routes.label(route) + ";.;stream_duration_us");
       this.durationIds[route] = id;
     }
     return id;

@@ -284,10 +284,10 @@ function joinedTracestatePairs(): ArrayBuffer | null {
 }
 
 /** Tail decision at on_log for a request the head did not keep. */
-export function tailReason(st: StreamTrace, status: i32, durationMs: u64, keep5xx: bool, slowMs: i64): u8 {
+export function tailReason(st: StreamTrace, status: i32, durationUs: u64, keep5xx: bool, slowMs: i64): u8 {
   if (st.headSampled) return st.reason;
   if (keep5xx && status >= 500) return SampleReason.Error;
-  if (slowMs > 0 && durationMs >= <u64>slowMs) return SampleReason.Slow;
+  if (slowMs > 0 && durationUs >= <u64>slowMs * 1000) return SampleReason.Slow;
   return SampleReason.None;
 }
 

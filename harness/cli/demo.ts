@@ -340,10 +340,12 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
     // --- 4: results ----------------------------------------------------------------------------------
     const { text, snap } = await scrape(proxy.adminUrl);
-    const lat = snap.histograms("edgewatch_route_latency_ms");
+    // The filter records whole microseconds; printed in ms.
+    const lat = snap.histograms("edgewatch_route_latency_us");
     const merged = mergeHistograms(lat);
-    const p50 = histogramQuantile(0.5, merged);
-    const p99 = histogramQuantile(0.99, merged);
+    const usToMs = (v: number | undefined) => (v === undefined ? undefined : v / 1000);
+    const p50 = usToMs(histogramQuantile(0.5, merged));
+    const p99 = usToMs(histogramQuantile(0.99, merged));
     const counted = snap.sum("edgewatch_requests_total") ?? 0;
     const totalClient = r1.completed + r2.completed;
     const statuses: Record<string, number> = {};
@@ -353,13 +355,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     out(`      requests        ${totalClient} sent by the demo (+ reload probes); the proxy counted ${counted} (edgewatch_requests_total)`);
     out(`      status          ${fmtStatuses(statuses)}`);
     if (p50 !== undefined && p99 !== undefined) {
-      out(`      latency         p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms  (proxy histogram edgewatch_route_latency_ms, all routes; bucket-interpolated)`);
+      out(`      latency         p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms  (proxy histogram edgewatch_route_latency_us, all routes; bucket-interpolated)`);
     } else {
-      fail("edgewatch_route_latency_ms has no samples in /stats/prometheus");
+      fail("edgewatch_route_latency_us has no samples in /stats/prometheus");
     }
     for (const h of lat.sort((a, b) => (a.labels.route ?? "").localeCompare(b.labels.route ?? ""))) {
-      const q50 = histogramQuantile(0.5, h.buckets);
-      const q99 = histogramQuantile(0.99, h.buckets);
+      const q50 = usToMs(histogramQuantile(0.5, h.buckets));
+      const q99 = usToMs(histogramQuantile(0.99, h.buckets));
       if (q50 === undefined) continue;
       out(`        route ${(h.labels.route ?? "?").padEnd(8)} n=${String(h.count ?? 0).padStart(5)}  p50 ${q50.toFixed(2)} ms  p99 ${q99!.toFixed(2)} ms`);
     }
@@ -375,7 +377,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       .filter((l) => l.startsWith("edgewatch_") && !/_bucket\{/.test(l))
       .slice(0, 24);
     for (const l of sample) out(`        ${l}`);
-    const bucketLines = text.split("\n").filter((l) => l.startsWith('edgewatch_route_latency_ms_bucket{route="api"'));
+    const bucketLines = text.split("\n").filter((l) => l.startsWith('edgewatch_route_latency_us_bucket{route="api"'));
     for (const l of bucketLines.slice(0, 6)) out(`        ${l}`);
     if (bucketLines.length > 6) out("        …");
     out();

@@ -45,7 +45,7 @@ export interface DoctorInput {
 const M = {
   seen: "edgewatch_requests_seen_total",
   requests: "edgewatch_requests_total",
-  latency: "edgewatch_route_latency_ms",
+  latency: "edgewatch_route_latency_us",
   ticks: "edgewatch_ticks_total",
   heartbeat: "edgewatch_heartbeat_seconds",
   memory: "edgewatch_vm_memory_bytes",
@@ -321,7 +321,7 @@ export function evaluate(input: DoctorInput): CheckResult[] {
         "latency resolution",
         "WARN",
         `${stuck.length} route(s) with every sample in one bucket${overflow.length ? `, ${overflow.length} with every sample above the largest bound` : ""}: ${which.join(" ")} — p50 and p99 collapse to one bucket bound`,
-        "set stats_config.histogram_bucket_settings for prefix 'wasmcustom.edgewatch' with bounds around your latencies (e.g. 1,2,5,10,25,50,100,250,500,1000 ms)",
+        "set stats_config.histogram_bucket_settings for prefix 'wasmcustom.edgewatch.' with bounds around your latencies, in microseconds with at most two significant digits (e.g. 100,250,500,1000,2500,5000,10000,25000,50000,100000 = 0.1–100 ms)",
       );
     } else {
       add("latency resolution", "PASS", `${lat.length} route histogram(s) spread over more than one bucket`);

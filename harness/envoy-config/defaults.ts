@@ -19,15 +19,27 @@ export const EDGEWATCH_TAG_NAMES = ["route", "code", "source", "rule", "action",
 export type EdgewatchTagName = (typeof EDGEWATCH_TAG_NAMES)[number];
 
 /**
- * Histogram buckets (ms) for every `wasmcustom.edgewatch.` histogram (route_latency_ms,
- * stream_duration_ms): sub-millisecond local replies up to the 60 s ceiling of a long upstream call.
- * Envoy's default list stops being useful below 0.5 ms and wastes five buckets above 60 s.
- * Envoy counts a value equal to a bound in the next bucket (envoy#36549); keep bounds off round
- * values the filter is likely to record exactly if that matters to a test.
+ * Histogram buckets in MICROSECONDS for every `wasmcustom.edgewatch.` histogram (route_latency_us,
+ * stream_duration_us; the filter records whole µs): 50 µs (a local reply, a fast edge answer) up to
+ * the 60 s ceiling of a long upstream call.
+ *
+ * Every bound is an integer with at most two significant digits, i.e. the lower edge of a circllhist
+ * bin. Envoy bins each sample with two significant digits and, for Prometheus, counts a bin toward
+ * le=B only when the whole bin lies at or below B (libcircllhist hist_approx_count_below, called by
+ * Envoy's HistogramStatisticsImpl for each bound; emulated in harness/stats/circllhist.ts). With
+ * bounds on bin edges and integer samples a value never lands in a bucket below it, and le=B counts
+ * exactly the requests faster than B µs — except at 500 and 500000, where libcircllhist's upper edge
+ * of the bin below (4.9·10² + 10 = 500.00000000000006) makes Envoy count 490–499 µs (490–499.99 ms)
+ * one bucket up. 500 µs / 500 ms are kept anyway: common SLO thresholds, and the error is one bin,
+ * toward slower.
  */
-export const EDGEWATCH_HISTOGRAM_BUCKETS_MS: readonly number[] = Object.freeze([
-  0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
+export const EDGEWATCH_HISTOGRAM_BUCKETS_US: readonly number[] = Object.freeze([
+  50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+  1_000_000, 2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000,
 ]);
+
+/** The filter's histograms (Prometheus names after tag extraction); unit: microseconds. */
+export const EDGEWATCH_HISTOGRAMS = Object.freeze(["edgewatch_route_latency_us", "edgewatch_stream_duration_us"] as const);
 
 /** Envoy's default stats flush interval; histograms become visible only after a flush. */
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS = 5000;
@@ -42,7 +54,7 @@ export function edgewatchStatsTags(): StatsTag[] {
 }
 
 export function edgewatchHistogramBucketSettings(): HistogramBucketSetting[] {
-  return [{ match: { prefix: EDGEWATCH_STAT_PREFIX }, buckets: [...EDGEWATCH_HISTOGRAM_BUCKETS_MS] }];
+  return [{ match: { prefix: EDGEWATCH_STAT_PREFIX }, buckets: [...EDGEWATCH_HISTOGRAM_BUCKETS_US] }];
 }
 
 /**

@@ -76,17 +76,17 @@ const ROWS: RowSpec[] = [
     title: "Latency",
     panels: [
       {
-        type: "heatmap", title: "Latency heatmap (request → response headers)", w: 12, h: 9, unit: "ms",
-        description: "Requests per Envoy histogram bucket of edgewatch_route_latency_ms (upstream answers only), selected routes together. Buckets come from the bootstrap's histogram_bucket_settings; Envoy counts a value equal to a bound in the next bucket.",
-        targets: [{ expr: `sum by (le) (increase(edgewatch_route_latency_ms_bucket{${SEL_ROUTE}}[$__rate_interval]))`, legendFormat: "{{le}}", format: "heatmap" }],
+        type: "heatmap", title: "Latency heatmap (request → response headers)", w: 12, h: 9, unit: "µs",
+        description: "Requests per Envoy histogram bucket of edgewatch_route_latency_us (whole microseconds, upstream answers only), selected routes together. Buckets (µs) come from the bootstrap's histogram_bucket_settings; a request is never counted in a bucket below its latency.",
+        targets: [{ expr: `sum by (le) (increase(edgewatch_route_latency_us_bucket{${SEL_ROUTE}}[$__rate_interval]))`, legendFormat: "{{le}}", format: "heatmap" }],
       },
       {
-        type: "timeseries", title: "p50 / p99 latency by route (5m)", w: 12, h: 9, unit: "ms",
-        description: "Recording rules route:edgewatch_route_latency_ms:p50_5m and :p99_5m (histogram_quantile over the Envoy buckets, all proxies). Values are interpolated inside a bucket, so read them against the bucket bounds. EdgewatchP99High fires above 1 s.",
-        thresholds: [{ value: null, color: "green" }, { value: 1000, color: "red" }],
+        type: "timeseries", title: "p50 / p99 latency by route (5m)", w: 12, h: 9, unit: "s",
+        description: "Recording rules route:edgewatch_route_latency_seconds:p50_5m and :p99_5m (histogram_quantile over the Envoy µs buckets, all proxies, in seconds). Values are interpolated inside a bucket, so read them against the bucket bounds. EdgewatchP99High fires above 1 s.",
+        thresholds: [{ value: null, color: "green" }, { value: 1, color: "red" }],
         targets: [
-          { expr: `route:edgewatch_route_latency_ms:p50_5m{route=~"$route"}`, legendFormat: "p50 {{route}}" },
-          { expr: `route:edgewatch_route_latency_ms:p99_5m{route=~"$route"}`, legendFormat: "p99 {{route}}" },
+          { expr: `route:edgewatch_route_latency_seconds:p50_5m{route=~"$route"}`, legendFormat: "p50 {{route}}" },
+          { expr: `route:edgewatch_route_latency_seconds:p99_5m{route=~"$route"}`, legendFormat: "p99 {{route}}" },
         ],
       },
     ],

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ProxyConfig } from "../config/proxy-config.js";
 import { renderBootstrap, renderEcdsBootstrap, renderEcdsResource, toYaml, envoyCommandArgs } from "./bootstrap.js";
-import { EDGEWATCH_HISTOGRAM_BUCKETS_MS, EDGEWATCH_STAT_PREFIX, EDGEWATCH_TAG_NAMES, exampleProxyConfig } from "./defaults.js";
+import { EDGEWATCH_HISTOGRAM_BUCKETS_US, EDGEWATCH_STAT_PREFIX, EDGEWATCH_TAG_NAMES, exampleProxyConfig } from "./defaults.js";
 import { renderGrafanaDashboard } from "./grafana-dashboard.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -47,7 +47,7 @@ function staticBootstrapYaml(cfg: ProxyConfig): string {
         "/stats/prometheus shows edgewatch_requests_total{route=\"api\",code=\"200\",source=\"upstream\"}.",
         "The embedded host uses the same list (defaultStatsConfig()).",
       ].join("\n"),
-      "stats_config.histogram_bucket_settings": `Buckets (ms) for the filter's histograms (route_latency_ms, stream_duration_ms):\n${EDGEWATCH_HISTOGRAM_BUCKETS_MS[0]} ms to ${EDGEWATCH_HISTOGRAM_BUCKETS_MS[EDGEWATCH_HISTOGRAM_BUCKETS_MS.length - 1]} ms. The match is on the full name, before tag extraction.`,
+      "stats_config.histogram_bucket_settings": `Buckets in MICROSECONDS for the filter's histograms (route_latency_us, stream_duration_us):\n${EDGEWATCH_HISTOGRAM_BUCKETS_US[0]} µs to ${EDGEWATCH_HISTOGRAM_BUCKETS_US[EDGEWATCH_HISTOGRAM_BUCKETS_US.length - 1] / 1e6} s. Each bound has at most two significant digits (a circllhist\nbin edge), so a value never lands in a bucket below it. The match is on the full name,\nbefore tag extraction.`,
       stats_flush_interval: "Histogram samples become visible in /stats/prometheus only at a flush.",
       "static_resources.listeners.0": "The edge listener. Route names below are what the filter reads as xds.route_name.",
       [`${HCM}.use_remote_address`]: "Edge proxy: the peer address is the client; Envoy appends it to x-forwarded-for\nand sets x-envoy-external-address.",
@@ -187,7 +187,7 @@ function istioWasmPluginYaml(cfg: ProxyConfig, pin?: WasmPluginPin): string {
 }
 
 function istioHistogramBucketsYaml(): string {
-  const bucketsAnnotation = JSON.stringify({ [EDGEWATCH_STAT_PREFIX]: [...EDGEWATCH_HISTOGRAM_BUCKETS_MS] });
+  const bucketsAnnotation = JSON.stringify({ [EDGEWATCH_STAT_PREFIX]: [...EDGEWATCH_HISTOGRAM_BUCKETS_US] });
   const proxyConfig = toYaml({
     proxyStatsMatcher: { inclusionPrefixes: [EDGEWATCH_STAT_PREFIX] },
     extraStatTags: [...EDGEWATCH_TAG_NAMES],
@@ -219,7 +219,7 @@ function istioHistogramBucketsYaml(): string {
     ].join("\n"),
     comments: {
       'spec.template.metadata.annotations["sidecar.istio.io/statsHistogramBuckets"]':
-        "JSON object: stat-name prefix → bucket bounds (ms). Istio renders each entry as\nstats_config.histogram_bucket_settings {match: {prefix}, buckets}. The prefix is matched on the\nfull name, before tag extraction, hence the wasmcustom. part.",
+        "JSON object: stat-name prefix → bucket bounds in microseconds (edgewatch records whole µs). Istio renders each entry as\nstats_config.histogram_bucket_settings {match: {prefix}, buckets}. The prefix is matched on the\nfull name, before tag extraction, hence the wasmcustom. part.",
       'spec.template.metadata.annotations["proxy.istio.io/config"]':
         "proxyStatsMatcher: Istio keeps only listed stats. Its built-in inclusion prefixes already\ncontain `wasm`, which lets wasmcustom.* through; listing the prefix keeps edgewatch's stats\nif that default ever narrows.\nextraStatTags: for each name Istio adds the stats_tags regex `(<name>=\\.=(.*?);\\.;)`, the\nsame regexes defaultStatsConfig() uses.",
     },

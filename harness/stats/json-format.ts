@@ -12,7 +12,7 @@
  *
  * Text, default (summary) mode:
  *   wasmcustom.edgewatch.requests_seen_total: 42
- *   wasmcustom.edgewatch.route=.=api;.;route_latency_ms: P0(12,10) P25(12.25,11) … P100(13,130)
+ *   wasmcustom.edgewatch.route=.=api;.;route_latency_us: P0(12,10) P25(12.25,11) … P100(13,130)
  *   wasmcustom.other_latency: No recorded values
  * where each P<q>(interval,cumulative) pair is the quantile of the samples merged at the last flush and
  * of all samples (fmt `{}` number formatting, `nan` when empty).

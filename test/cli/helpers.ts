@@ -94,7 +94,8 @@ export interface Scenario {
   withEdgewatch?: boolean;
 }
 
-const BOUNDS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+// µs, like the shipped buckets (the filter records whole microseconds).
+const BOUNDS = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000];
 
 /** Envoy-shaped /stats/prometheus text for the edgewatch filter at scrape `i`. */
 export function edgewatchText(i: number, s: Scenario = {}): string {
@@ -135,7 +136,7 @@ export function edgewatchText(i: number, s: Scenario = {}): string {
   // A cumulative histogram over BOUNDS for `count` samples.
   const count = seen;
   const style = s.buckets ?? "complete";
-  lines.push("# TYPE edgewatch_route_latency_ms histogram");
+  lines.push("# TYPE edgewatch_route_latency_us histogram");
   let cum = 0;
   const per = [0, 0.05, 0.3, 0.3, 0.2, 0.1, 0.05, 0, 0, 0, 0, 0, 0];
   BOUNDS.forEach((b, k) => {
@@ -143,11 +144,11 @@ export function edgewatchText(i: number, s: Scenario = {}): string {
     else cum = k === BOUNDS.length - 1 ? count : Math.min(count, cum + Math.round(count * per[k]));
     let v = cum;
     if (style === "not-cumulative" && k === 5) v = Math.max(0, cum - 200);
-    lines.push(`edgewatch_route_latency_ms_bucket{route="api",le="${b}"} ${v}`);
+    lines.push(`edgewatch_route_latency_us_bucket{route="api",le="${b}"} ${v}`);
   });
-  if (style !== "no-inf") lines.push(`edgewatch_route_latency_ms_bucket{route="api",le="+Inf"} ${count}`);
-  lines.push(`edgewatch_route_latency_ms_sum{route="api"} ${count * 9.5}`);
-  lines.push(`edgewatch_route_latency_ms_count{route="api"} ${style === "count-mismatch" ? count + 3 : count}`);
+  if (style !== "no-inf") lines.push(`edgewatch_route_latency_us_bucket{route="api",le="+Inf"} ${count}`);
+  lines.push(`edgewatch_route_latency_us_sum{route="api"} ${count * 9500}`);
+  lines.push(`edgewatch_route_latency_us_count{route="api"} ${style === "count-mismatch" ? count + 3 : count}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { StatsTag } from "../../harness/config/proxy-config.js";
+import { binBound, binKey, binUpper } from "../../harness/stats/circllhist.js";
 import {
   defaultStatsConfig,
-  EDGEWATCH_HISTOGRAM_BUCKETS_MS,
+  EDGEWATCH_HISTOGRAM_BUCKETS_US,
   EDGEWATCH_STAT_PREFIX,
   EDGEWATCH_TAG_NAMES,
   edgewatchStatsTags,
@@ -44,8 +45,8 @@ describe("edgewatch stats tags", () => {
     },
     { stat: "wasmcustom.edgewatch.rule=.=r1;.;action=.=deny;.;decisions_total", prom: "edgewatch_decisions_total", labels: { rule: "r1", action: "deny" } },
     { stat: "wasmcustom.edgewatch.reason=.=bad_cidr;.;rules_reload_failures_total", prom: "edgewatch_rules_reload_failures_total", labels: { reason: "bad_cidr" } },
-    { stat: "wasmcustom.edgewatch.route=.=api;.;route_latency_ms", prom: "edgewatch_route_latency_ms", labels: { route: "api" } },
-    { stat: "wasmcustom.edgewatch.route=.=v2.items-beta;.;stream_duration_ms", prom: "edgewatch_stream_duration_ms", labels: { route: "v2.items-beta" } },
+    { stat: "wasmcustom.edgewatch.route=.=api;.;route_latency_us", prom: "edgewatch_route_latency_us", labels: { route: "api" } },
+    { stat: "wasmcustom.edgewatch.route=.=v2.items-beta;.;stream_duration_us", prom: "edgewatch_stream_duration_us", labels: { route: "v2.items-beta" } },
     { stat: "wasmcustom.edgewatch.rules_entries", prom: "edgewatch_rules_entries", labels: {} },
   ])("$stat → $prom $labels", ({ stat, prom, labels }) => {
     const r = extract(stat, tags);
@@ -68,16 +69,33 @@ describe("edgewatch stats tags", () => {
 });
 
 describe("edgewatch histogram buckets", () => {
-  it("span sub-millisecond replies to the 60 s ceiling, strictly increasing and positive", () => {
-    const b = EDGEWATCH_HISTOGRAM_BUCKETS_MS;
-    expect(b[0]).toBeLessThan(1);
+  it("are microseconds from sub-millisecond replies to the 60 s ceiling, strictly increasing and positive", () => {
+    const b = EDGEWATCH_HISTOGRAM_BUCKETS_US;
+    expect(b[0]).toBeLessThan(1000);
     expect(b[0]).toBeGreaterThan(0);
-    expect(b[b.length - 1]).toBe(60000);
+    expect(b[b.length - 1]).toBe(60_000_000);
     for (let i = 1; i < b.length; i++) expect(b[i]).toBeGreaterThan(b[i - 1]!);
   });
 
+  it("are circllhist bin edges (integers, two significant digits): no value ever lands in a bucket below it", () => {
+    for (const bound of EDGEWATCH_HISTOGRAM_BUCKETS_US) {
+      expect(Number.isInteger(bound), `${bound}`).toBe(true);
+      // the bound is the lower edge of its own bin: a sample ≥ bound sits in a bin that ends above it
+      expect(binBound(binKey(bound)), `${bound} is a bin edge`).toBe(bound);
+      expect(binUpper(binKey(bound)), `${bound}`).toBeGreaterThan(bound);
+    }
+  });
+
+  it("count every value below a bound at that bound, except Envoy's float rounding at 500 and 500000", () => {
+    // libcircllhist computes a bin's upper edge as val/10·10^exp + width: for [490,500) that is
+    // 4.9·100 + 10 = 500.00000000000006 > 500, so Envoy counts 490–499 µs one bucket UP (never down).
+    const upOne = EDGEWATCH_HISTOGRAM_BUCKETS_US.filter((bound) => binUpper(binKey(bound - 1)) > bound);
+    expect(upOne).toEqual([500, 500_000]);
+    for (const bound of upOne) expect(binUpper(binKey(bound - 1)) - bound).toBeLessThan(1e-6);
+  });
+
   it("apply to every wasmcustom.edgewatch. stat by prefix", () => {
-    expect(defaultStatsConfig().histogramBucketSettings).toEqual([{ match: { prefix: "wasmcustom.edgewatch." }, buckets: [...EDGEWATCH_HISTOGRAM_BUCKETS_MS] }]);
+    expect(defaultStatsConfig().histogramBucketSettings).toEqual([{ match: { prefix: "wasmcustom.edgewatch." }, buckets: [...EDGEWATCH_HISTOGRAM_BUCKETS_US] }]);
   });
 });
 
@@ -92,8 +110,8 @@ describe("defaultStatsConfig", () => {
     a.histogramBucketSettings[0]!.buckets.push(99999);
     a.statsTags.pop();
     const b = defaultStatsConfig();
-    expect(b.histogramBucketSettings[0]!.buckets).toEqual([...EDGEWATCH_HISTOGRAM_BUCKETS_MS]);
+    expect(b.histogramBucketSettings[0]!.buckets).toEqual([...EDGEWATCH_HISTOGRAM_BUCKETS_US]);
     expect(b.statsTags).toHaveLength(EDGEWATCH_TAG_NAMES.length);
-    expect(Object.isFrozen(EDGEWATCH_HISTOGRAM_BUCKETS_MS)).toBe(true);
+    expect(Object.isFrozen(EDGEWATCH_HISTOGRAM_BUCKETS_US)).toBe(true);
   });
 });

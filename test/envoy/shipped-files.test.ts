@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { renderStatsConfig, TYPE_URL, WASM_RUNTIME_V8 } from "../../harness/envoy-config/bootstrap.js";
-import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_MS, EDGEWATCH_STAT_PREFIX, EDGEWATCH_TAG_NAMES, exampleProxyConfig } from "../../harness/envoy-config/defaults.js";
+import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US, EDGEWATCH_STAT_PREFIX, EDGEWATCH_TAG_NAMES, exampleProxyConfig } from "../../harness/envoy-config/defaults.js";
 import { validateBootstrap, validateEcdsPair, validateTypedExtensionConfig, ecdsSubscriptions } from "../../harness/envoy-config/validate.js";
 import { ECDS_PATH_IN_CONTAINER, renderExampleFiles, REPO_ROOT, staleExampleFiles, WASM_PATH_IN_CONTAINER } from "../../harness/envoy-config/write-examples.js";
 import { envoyImage, envoyImageVersion, ENVOY_DOCKERFILE, pinnedEnvoyImage } from "../../harness/targets/envoy-image.js";
@@ -121,7 +121,7 @@ describe("Istio examples", () => {
     const dep = readYaml("envoy/istio/histogram-buckets.yaml");
     const ann = dep.spec.template.metadata.annotations;
     const buckets = JSON.parse(ann["sidecar.istio.io/statsHistogramBuckets"]) as Record<string, number[]>;
-    expect(buckets).toEqual({ [EDGEWATCH_STAT_PREFIX]: [...EDGEWATCH_HISTOGRAM_BUCKETS_MS] });
+    expect(buckets).toEqual({ [EDGEWATCH_STAT_PREFIX]: [...EDGEWATCH_HISTOGRAM_BUCKETS_US] });
     const proxyConfig = YAML.parse(ann["proxy.istio.io/config"]) as Json;
     expect(proxyConfig.proxyStatsMatcher.inclusionPrefixes).toContain(EDGEWATCH_STAT_PREFIX);
     expect(proxyConfig.extraStatTags).toEqual([...EDGEWATCH_TAG_NAMES]);

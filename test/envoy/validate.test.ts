@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ProxyConfig } from "../../harness/config/proxy-config.js";
 import { renderBootstrap, renderEcdsBootstrap, renderEcdsResource, renderTypedExtensionConfig, TYPE_URL } from "../../harness/envoy-config/bootstrap.js";
-import { defaultStatsConfig, exampleProxyConfig } from "../../harness/envoy-config/defaults.js";
+import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US, exampleProxyConfig } from "../../harness/envoy-config/defaults.js";
 import {
   assertValidBootstrap,
   EnvoyConfigValidationError,
@@ -235,10 +235,10 @@ describe("schema errors are rejected with the JSON path of the offending field",
     },
     {
       name: "histogram bucket ≤ 0 and duplicate buckets",
-      mutate: (b) => b.stats_config.histogram_bucket_settings[0].buckets.push(0, 1),
+      mutate: (b) => b.stats_config.histogram_bucket_settings[0].buckets.push(0, 50),
       errors: [
-        ["$.stats_config.histogram_bucket_settings[0].buckets[18]", /duplicate item 1/],
-        ["$.stats_config.histogram_bucket_settings[0].buckets[17]", /must be > 0, got 0/],
+        [`$.stats_config.histogram_bucket_settings[0].buckets[${EDGEWATCH_HISTOGRAM_BUCKETS_US.length + 1}]`, /duplicate item 50/],
+        [`$.stats_config.histogram_bucket_settings[0].buckets[${EDGEWATCH_HISTOGRAM_BUCKETS_US.length}]`, /must be > 0, got 0/],
       ],
     },
     {

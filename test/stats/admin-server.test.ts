@@ -23,7 +23,7 @@ describe("admin server", () => {
     stats.counter("wasmcustom.edgewatch.route=.=api;.;code=.=200;.;source=.=upstream;.;requests_total").add(3n);
     stats.counter("wasmcustom.edgewatch.requests_seen_total").add(3n);
     stats.counter("wasmcustom.edgewatch.unused_total");
-    stats.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms").record(42);
+    stats.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_us").record(42);
     admin = await startAdminServer({
       address: "127.0.0.1",
       port: 0,
@@ -66,7 +66,7 @@ describe("admin server", () => {
     expect(r.status).toBe(200);
     expect(r.headers["content-type"]).toBe("text/plain; charset=UTF-8");
     expect(r.body).toContain('edgewatch_requests_total{route="api",code="200",source="upstream"} 3\n');
-    expect(r.body).toContain('edgewatch_route_latency_ms_count{route="api"} 1\n'); // flushOnAdmin
+    expect(r.body).toContain('edgewatch_route_latency_us_count{route="api"} 1\n'); // flushOnAdmin
     expect(r.body).toContain("edgewatch_unused_total{} 0\n");
     const used = await get(`${admin.url}/stats/prometheus?usedonly`);
     expect(used.body).not.toContain("unused_total");
@@ -95,7 +95,7 @@ describe("admin server", () => {
     expect(doc.stats).toContainEqual({ name: "wasmcustom.edgewatch.requests_seen_total", value: 3 });
     expect(doc.stats.at(-1)).toHaveProperty("histograms.supported_quantiles");
     const hb = await get(`${admin.url}/stats?histogram_buckets=cumulative&filter=latency`);
-    expect(hb.body).toMatch(/route_latency_ms: B0\.5\(/);
+    expect(hb.body).toMatch(/route_latency_us: B0\.5\(/);
     expect((await get(`${admin.url}/stats?format=xml`)).status).toBe(400);
     expect((await get(`${admin.url}/stats?histogram_buckets=nope`)).status).toBe(400);
   });

@@ -58,45 +58,45 @@ describe("counters and gauges", () => {
 describe("histograms", () => {
   it("are visible only after a flush; the interval histogram holds the last flush's samples", () => {
     const s = new StatsStore(cfg());
-    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms");
+    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_us");
     h.record(12);
     h.record(30);
     let out = s.renderPrometheus();
-    expect(out).toContain('edgewatch_route_latency_ms_count{route="api"} 0\n');
-    expect(s.renderText()).toContain("route_latency_ms: No recorded values\n");
+    expect(out).toContain('edgewatch_route_latency_us_count{route="api"} 0\n');
+    expect(s.renderText()).toContain("route_latency_us: No recorded values\n");
     expect(s.renderPrometheus({ usedOnly: true })).toBe("");
     s.flush();
     out = s.renderPrometheus();
-    expect(out).toContain('edgewatch_route_latency_ms_bucket{route="api",le="25"} 1\n');
-    expect(out).toContain('edgewatch_route_latency_ms_bucket{route="api",le="+Inf"} 2\n');
-    expect(out).toContain('edgewatch_route_latency_ms_sum{route="api"} 43\n'); // midpoints 12.5 + 30.5
-    expect(out).toContain('edgewatch_route_latency_ms_count{route="api"} 2\n');
+    expect(out).toContain('edgewatch_route_latency_us_bucket{route="api",le="25"} 1\n');
+    expect(out).toContain('edgewatch_route_latency_us_bucket{route="api",le="+Inf"} 2\n');
+    expect(out).toContain('edgewatch_route_latency_us_sum{route="api"} 43\n'); // midpoints 12.5 + 30.5
+    expect(out).toContain('edgewatch_route_latency_us_count{route="api"} 2\n');
     s.flush(); // nothing new: interval empty, cumulative unchanged
-    expect(s.renderText()).toContain("route_latency_ms: P0(nan,12) P25(nan,12.5)");
+    expect(s.renderText()).toContain("route_latency_us: P0(nan,12) P25(nan,12.5)");
     h.record(40);
     s.flush();
-    expect(s.renderText()).toMatch(/route_latency_ms: P0\(40,12\) /);
-    expect(s.renderPrometheus()).toContain('edgewatch_route_latency_ms_count{route="api"} 3\n');
+    expect(s.renderText()).toMatch(/route_latency_us: P0\(40,12\) /);
+    expect(s.renderPrometheus()).toContain('edgewatch_route_latency_us_count{route="api"} 3\n');
   });
 
   it("prints the exact Envoy layout with %.32g bounds and sum", () => {
     const s = new StatsStore(
       cfg({ histogramBucketSettings: [{ match: { prefix: "wasmcustom.edgewatch." }, buckets: [10, 0.25, 2.5, 25] }] }),
     );
-    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms");
+    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_us");
     for (const v of [0.1, 2.5, 24, 25]) h.record(v);
     s.flush();
     expect(s.renderPrometheus()).toBe(
       [
-        "# TYPE edgewatch_route_latency_ms histogram",
-        'edgewatch_route_latency_ms_bucket{route="api",le="0.25"} 1',
-        'edgewatch_route_latency_ms_bucket{route="api",le="2.5"} 1', // 2.5 is in [2.5,2.6)
-        'edgewatch_route_latency_ms_bucket{route="api",le="10"} 2',
-        'edgewatch_route_latency_ms_bucket{route="api",le="25"} 3', // 25 is in [25,26)
-        'edgewatch_route_latency_ms_bucket{route="api",le="+Inf"} 4',
+        "# TYPE edgewatch_route_latency_us histogram",
+        'edgewatch_route_latency_us_bucket{route="api",le="0.25"} 1',
+        'edgewatch_route_latency_us_bucket{route="api",le="2.5"} 1', // 2.5 is in [2.5,2.6)
+        'edgewatch_route_latency_us_bucket{route="api",le="10"} 2',
+        'edgewatch_route_latency_us_bucket{route="api",le="25"} 3', // 25 is in [25,26)
+        'edgewatch_route_latency_us_bucket{route="api",le="+Inf"} 4',
         // Σ midpoints 0.105 + 2.55 + 24.5 + 25.5, printed with %.32g
-        'edgewatch_route_latency_ms_sum{route="api"} 52.65500000000000113686837721616',
-        'edgewatch_route_latency_ms_count{route="api"} 4',
+        'edgewatch_route_latency_us_sum{route="api"} 52.65500000000000113686837721616',
+        'edgewatch_route_latency_us_count{route="api"} 4',
         "",
       ].join("\n"),
     );
@@ -150,7 +150,7 @@ describe("Prometheus text rendering", () => {
 
   it("sorts families by tag-extracted name and members by full name, counters then gauges then histograms", () => {
     const s = new StatsStore(cfg());
-    s.histogram("wasmcustom.edgewatch.route=.=b;.;route_latency_ms");
+    s.histogram("wasmcustom.edgewatch.route=.=b;.;route_latency_us");
     s.gauge("wasmcustom.edgewatch.vm_memory_bytes").set(1n);
     s.counter(REQ("web", "200", "upstream")).add(1n);
     s.counter(REQ("api", "503", "local")).add(1n);
@@ -167,7 +167,7 @@ describe("Prometheus text rendering", () => {
       "# TYPE edgewatch_requests_total counter",
       "# TYPE edgewatch_ticks_total counter",
       "# TYPE edgewatch_vm_memory_bytes gauge",
-      "# TYPE edgewatch_route_latency_ms histogram",
+      "# TYPE edgewatch_route_latency_us histogram",
     ]);
     const req = s
       .renderPrometheus()
@@ -213,9 +213,9 @@ describe("Prometheus text rendering", () => {
     s.counter("wasmcustom.edgewatch.requests_seen_total").add(4n);
     s.gauge("wasmcustom.edgewatch.heartbeat_seconds").set(1_700_000_000n);
     s.counter('wasmcustom.edgewatch.reason=.=bad "json"\\x;.;rules_reload_failures_total').add(1n);
-    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms");
+    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_us");
     for (const v of [0.1, 3, 12, 1000, 99999]) h.record(v);
-    s.histogram("wasmcustom.edgewatch.stream_duration_ms");
+    s.histogram("wasmcustom.edgewatch.stream_duration_us");
     s.flush();
     const out = s.renderPrometheus();
     const r = checkMetrics(out);
@@ -230,7 +230,7 @@ describe("/stats text and JSON", () => {
     const s = new StatsStore(cfg());
     s.counter(REQ("api", "200", "upstream")).add(5n);
     s.gauge("wasmcustom.edgewatch.heartbeat_seconds").set(9n);
-    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms");
+    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_us");
     h.record(1);
     s.histogram("wasmcustom.edgewatch.idle_ms");
     return s;
@@ -245,12 +245,12 @@ describe("/stats text and JSON", () => {
         "wasmcustom.edgewatch.heartbeat_seconds: 9",
         "wasmcustom.edgewatch.route=.=api;.;code=.=200;.;source=.=upstream;.;requests_total: 5",
         "wasmcustom.edgewatch.idle_ms: No recorded values",
-        "wasmcustom.edgewatch.route=.=api;.;route_latency_ms: P0(nan,1) P25(nan,1.025) P50(nan,1.05) P75(nan,1.075) P90(nan,1.09) P95(nan,1.095) P99(nan,1.099) P99.5(nan,1.0995) P99.9(nan,1.0999) P100(nan,1.1)",
+        "wasmcustom.edgewatch.route=.=api;.;route_latency_us: P0(nan,1) P25(nan,1.025) P50(nan,1.05) P75(nan,1.075) P90(nan,1.09) P95(nan,1.095) P99(nan,1.099) P99.5(nan,1.0995) P99.9(nan,1.0999) P100(nan,1.1)",
         "",
       ].join("\n"),
     );
     expect(s.renderText({ histogramBuckets: "cumulative", filter: /latency/ })).toMatch(
-      /^wasmcustom\.edgewatch\.route=\.=api;\.;route_latency_ms: B0\.5\(0,0\) B1\(0,0\) B5\(0,1\) /,
+      /^wasmcustom\.edgewatch\.route=\.=api;\.;route_latency_us: B0\.5\(0,0\) B1\(0,0\) B5\(0,1\) /,
     );
   });
 
@@ -267,7 +267,7 @@ describe("/stats text and JSON", () => {
     expect(hist.histograms.supported_quantiles).toEqual([0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100]);
     expect(hist.histograms.computed_quantiles).toHaveLength(2);
     expect(hist.histograms.computed_quantiles[1]).toMatchObject({
-      name: "wasmcustom.edgewatch.route=.=api;.;route_latency_ms",
+      name: "wasmcustom.edgewatch.route=.=api;.;route_latency_us",
     });
     const values = (hist.histograms.computed_quantiles[1] as { values: unknown[] }).values;
     expect(values[0]).toEqual({ cumulative: 1, interval: null });
@@ -285,7 +285,7 @@ describe("hot path", () => {
     s = new StatsStore(cfg());
     const c = s.counter(REQ("api", "200", "upstream"));
     const g = s.gauge("wasmcustom.edgewatch.heartbeat_seconds");
-    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_ms");
+    const h = s.histogram("wasmcustom.edgewatch.route=.=api;.;route_latency_us");
     const one = 1n;
     const ts = 1_700_000_000n;
     const run = (n: number) => {
@@ -309,7 +309,7 @@ describe("hot path", () => {
     expect(gcs).toBeLessThanOrEqual(1);
     expect(c.value()).toBe(1_100_000n);
     s.flush();
-    expect(s.renderPrometheus()).toContain('edgewatch_route_latency_ms_count{route="api"} 1100000\n');
+    expect(s.renderPrometheus()).toContain('edgewatch_route_latency_us_count{route="api"} 1100000\n');
     expect(ms).toBeLessThan(2000);
   });
 });

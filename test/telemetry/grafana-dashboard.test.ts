@@ -202,11 +202,11 @@ describe("Grafana dashboard: every panel query returns data from a real Promethe
     "Latency heatmap (request → response headers)": ([a]) => {
       const le = byLabel(a, "le");
       expect(le["+Inf"]).toBeGreaterThan(0);
-      expect(le["10"]).toBeLessThan(le["25"]); // the 12 ms requests land in (10, 25]
+      expect(le["10000"]).toBeLessThan(le["25000"]); // the 12 ms requests land in (10000, 25000] µs
     },
     "p50 / p99 latency by route (5m)": ([p50, p99]) => {
-      expect(byLabel(p50, "route").api).toBeGreaterThan(1);
-      expect(byLabel(p99, "route").api).toBeGreaterThan(10);
+      expect(byLabel(p50, "route").api).toBeGreaterThan(0.001); // seconds
+      expect(byLabel(p99, "route").api).toBeGreaterThan(0.01);
       expect(Number.isFinite(byLabel(p99, "route").api)).toBe(true);
     },
     "Local denials by rule": ([a]) => expect(byLabel(a, "rule").scanners).toBeGreaterThan(0),

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkMetrics } from "../stats/support.js";
 import { startEdgeProxy, parsePrometheus, sample, STAT, type EdgeProxy, type PromLine } from "./support/edge-proxy.js";
+import { EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";
 
 const LATENCY_ROUTES = [
   { name: "lat2", match: { prefix: "/lat2/" } },
@@ -56,22 +57,23 @@ describe("telemetry over HTTP", () => {
       }
     }
     const lines = parsePrometheus(await p.prometheus());
-    const bounds = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
-    // [injected ms, largest bound below it, the bound of the bucket that holds it]
-    const cases: Array<[number, number, number]> = [[2, 1, 2.5], [20, 10, 25], [200, 100, 250]];
+    // The shipped bounds, in µs (the filter records whole microseconds).
+    const bounds = [...EDGEWATCH_HISTOGRAM_BUCKETS_US];
+    // [injected ms, largest bound below it (µs), the bound of the bucket that holds it (µs)]
+    const cases: Array<[number, number, number]> = [[2, 1000, 2500], [20, 10_000, 25_000], [200, 100_000, 250_000]];
     for (const [ms, below, holds] of cases) {
       const route = `lat${ms}`;
-      const b = buckets(lines, "edgewatch_route_latency_ms", route);
-      expect(sample(lines, "edgewatch_route_latency_ms_count", { route }), `count ${route}`).toBe(n);
+      const b = buckets(lines, "edgewatch_route_latency_us", route);
+      expect(sample(lines, "edgewatch_route_latency_us_count", { route }), `count ${route}`).toBe(n);
       expect(b.get("+Inf")).toBe(n);
       for (const le of bounds.filter((x) => x <= below)) expect(b.get(String(le)), `le=${le} ${route}`).toBe(0);
       for (const le of bounds.filter((x) => x >= holds)) {
-        const clientBelow = client[ms].filter((t) => t < le).length;
+        const clientBelow = client[ms].filter((t) => t * 1000 < le).length;
         expect(b.get(String(le))!, `le=${le} ${route}`).toBeGreaterThanOrEqual(clientBelow);
       }
-      const d = buckets(lines, "edgewatch_stream_duration_ms", route);
+      const d = buckets(lines, "edgewatch_stream_duration_us", route);
       expect(d.get(String(below))).toBe(0); // stream duration ≥ latency
-      expect(sample(lines, "edgewatch_stream_duration_ms_count", { route })).toBe(n);
+      expect(sample(lines, "edgewatch_stream_duration_us_count", { route })).toBe(n);
     }
   });
 
@@ -90,8 +92,8 @@ describe("telemetry over HTTP", () => {
       "503|upstream": 7, "4xx|local": 6,
     });
     // our own denials stay out of the route's upstream latency histogram
-    expect(sample(lines, "edgewatch_route_latency_ms_count", { route: "mixed" })).toBe(55);
-    expect(sample(lines, "edgewatch_stream_duration_ms_count", { route: "mixed" })).toBe(61);
+    expect(sample(lines, "edgewatch_route_latency_us_count", { route: "mixed" })).toBe(55);
+    expect(sample(lines, "edgewatch_stream_duration_us_count", { route: "mixed" })).toBe(61);
   });
 
   it("exposes the liveness signals: heartbeat, ticks, requests seen, VM memory, rules version", async () => {

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { FilterDriver } from "../../bench/support/filter-driver.js";
 import { REPO_ROOT } from "../tracing/support/as-module.js";
 import { StatsStore } from "../../harness/stats/stats-store.js";
-import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
+import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";
 import { parsePrometheus } from "./support/edge-proxy.js";
 
 const WASM = resolve(REPO_ROOT, "build/edgewatch.wasm");
@@ -114,13 +114,13 @@ describe("route labels", () => {
 });
 
 describe("latency and duration histograms", () => {
-  it("records whole milliseconds per route; our own denials stay out of route latency", () => {
+  it("records whole microseconds per route; our own denials stay out of route latency", () => {
     const d = driver({ tracing: { enabled: false }, rules: rules() });
     d.fixedClockNs = 1_800_000_000_000_000_000n;
     for (const ms of [2, 20, 200]) d.request({ headers: GET(), routeName: "api", latencyMs: ms + 0.6 });
     d.request({ headers: GET(), routeName: "api", sourceAddress: "198.51.100.1:1" });
-    expect(d.samples("edgewatch.route=.=api;.;route_latency_ms")).toEqual([2, 20, 200]);
-    expect(d.samples("edgewatch.route=.=api;.;stream_duration_ms")).toEqual([2, 20, 200, 0]);
+    expect(d.samples("edgewatch.route=.=api;.;route_latency_us")).toEqual([2600, 20600, 200600]);
+    expect(d.samples("edgewatch.route=.=api;.;stream_duration_us")).toEqual([2600, 20600, 200600, 0]);
   });
 });
 
@@ -132,22 +132,22 @@ describe("exact bucket counts (deterministic clock, the shipped buckets, the emb
       configuration: JSON.stringify({ tracing: { enabled: false }, rules: rules() }),
     });
     d.fixedClockNs = 1_800_000_000_000_000_000n;
-    // 10 requests each at 2 / 20 / 200 ms, plus the upstream's jitter of up to 0.9 ms
-    for (const ms of [2, 20, 200]) for (let i = 0; i < 10; i++) d.request({ headers: GET(), routeName: `lat${ms}`, latencyMs: ms + i * 0.09 });
+    // 10 requests each at 2 / 20 / 200 ms, plus the upstream's jitter of up to 0.4 ms (still below 2.5 / 25 / 250 ms)
+    for (const ms of [2, 20, 200]) for (let i = 0; i < 10; i++) d.request({ headers: GET(), routeName: `lat${ms}`, latencyMs: ms + i * 0.045 });
     stats.flush();
     const lines = parsePrometheus(stats.renderPrometheus());
     const b = (route: string) => Object.fromEntries(lines
-      .filter((l) => l.name === "edgewatch_route_latency_ms_bucket" && l.labels.route === route)
+      .filter((l) => l.name === "edgewatch_route_latency_us_bucket" && l.labels.route === route)
       .map((l) => [l.labels.le, l.value]));
-    const bounds = ["0.25", "0.5", "1", "2.5", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000", "30000", "60000", "+Inf"];
+    const bounds = [...EDGEWATCH_HISTOGRAM_BUCKETS_US.map(String), "+Inf"];
     const expectCumulative = (route: string, firstFull: string) => {
       const got = b(route);
       const at = bounds.indexOf(firstFull);
       for (let i = 0; i < bounds.length; i++) expect(got[bounds[i]], `${route} le=${bounds[i]}`).toBe(i < at ? 0 : 10);
     };
-    expectCumulative("lat2", "2.5");
-    expectCumulative("lat20", "25");
-    expectCumulative("lat200", "250");
+    expectCumulative("lat2", "2500");
+    expectCumulative("lat20", "25000");
+    expectCumulative("lat200", "250000");
   });
 });
 
