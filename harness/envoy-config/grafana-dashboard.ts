@@ -9,7 +9,7 @@
  * Queries use the recording rules of envoy/prometheus/edgewatch-rules.yml where one exists (those
  * aggregate over every proxy, so the job/instance variables do not narrow them) and the raw series
  * otherwise. test/telemetry/grafana-dashboard.test.ts evaluates every query against a real
- * Prometheus scraping the embedded proxy.
+ * Prometheus scraping the proxy (harness/stack: embedded, and Envoy where available).
  */
 
 export const DASHBOARD_UID = "edgewatch";

@@ -1,6 +1,7 @@
 /**
  * envoy/grafana/edgewatch.json against real data: a real Prometheus (Debian package) with the
- * shipped recording rules scrapes the embedded proxy running the product filter, after traffic that
+ * shipped recording rules scrapes the proxy's admin /stats/prometheus (the embedded host here; Envoy
+ * too where a container runtime or an envoy binary exists: harness/stack), after traffic that
  * gives every panel something to show — several routes (one beyond routes_cap), 5xx, latencies,
  * denials and dry-run matches, an accepted rules reload and two rejected ones, exported traces and
  * then a collector that refuses them. Every template variable is resolved the way Grafana does
@@ -11,9 +12,14 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOtlpCollector, type OtlpCollector } from "../../harness/fixtures/otlp-collector.js";
 import { startPrometheus, type PrometheusServer, type PromSample } from "../../harness/stats/prometheus-server.js";
-import { eventually, ROOT, sleep, startEdgeProxy, STAT, type EdgeProxy } from "./support/edge-proxy.js";
+import { proxyOptions } from "../../harness/stack/proxy-options.js";
+import { startStack, type Stack } from "../../harness/stack/stack.js";
+import { describeTargets } from "../../harness/targets/registry.js";
+import { ConfigRejectedError } from "../../harness/targets/target.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Target { expr: string; refId: string; legendFormat?: string; datasource?: { uid: string } }
 interface Panel { id: number; type: string; title: string; targets?: Target[]; datasource?: { type: string; uid: string }; gridPos: { x: number; y: number; w: number; h: number } }
@@ -80,26 +86,35 @@ describe("Grafana dashboard envoy/grafana/edgewatch.json is importable as is", (
   });
 });
 
-describe("Grafana dashboard: every panel query returns data from a real Prometheus scraping the proxy", () => {
-  let p: EdgeProxy;
+describeTargets("Grafana dashboard: every panel query returns data from a real Prometheus scraping the proxy", (target) => {
+  let stack: Stack;
   let prom: PrometheusServer;
-  let collector: OtlpCollector;
   const values = new Map<string, string[]>();
 
+  /** Poll the proxy's own counter over admin (what Prometheus will scrape next). */
+  async function untilCounter(name: string, what: string): Promise<void> {
+    const end = Date.now() + 15_000;
+    while (Date.now() < end) {
+      if ((await stack.admin.metric(name)) > 0) return;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting for ${what} (${name})`);
+  }
+
   beforeAll(async () => {
-    collector = await startOtlpCollector();
-    p = await startEdgeProxy({
-      workers: 2, sharedCollector: collector, plugin: plugin(1),
-      routes: [...ROUTES.map((r) => ({ name: r, match: { prefix: `/${r}/` } })), { name: "default", match: { prefix: "/" } }],
-    });
-    prom = await startPrometheus({ targets: [p.proxy.adminUrl], ruleFiles: [RULES], scrapeIntervalSeconds: 1, evaluationIntervalSeconds: 1 });
+    stack = await startStack(target, proxyOptions()
+      .withWorkers(2)
+      .withCollector()
+      .withPlugin(plugin(1))
+      .withRoutes([...ROUTES.map((r) => ({ name: r, match: { prefix: `/${r}/` } })), { name: "default", match: { prefix: "/" } }]));
+    prom = await startPrometheus({ targets: [stack.proxy.adminUrl], ruleFiles: [RULES], scrapeIntervalSeconds: 1, evaluationIntervalSeconds: 1 });
     await prom.waitForTargetsUp(30_000);
 
     let i = 0;
     const traffic = async (ms: number) => {
       const until = Date.now() + ms;
       while (Date.now() < until) {
-        await p.many(40, 4, () => {
+        await stack.client.many(40, 4, () => {
           const n = i++;
           const client = n % 10 === 0 ? "203.0.113.7" : n % 10 === 1 ? "198.51.100.3" : `10.0.${n % 7}.1`;
           return {
@@ -110,19 +125,19 @@ describe("Grafana dashboard: every panel query returns data from a real Promethe
       }
     };
     await traffic(3000);
-    await p.proxy.updatePluginConfiguration(JSON.stringify(plugin(2))); // accepted reload
+    await stack.push(plugin(2)); // accepted reload
     await traffic(2500);
     // Two rejected documents (schema: an unknown field), a few scrapes apart so increase() sees the
     // reason's series move (its first sample alone has no predecessor).
     for (const v of [3, 4]) {
-      await expect(p.proxy.updatePluginConfiguration(JSON.stringify(plugin(v, [{ id: "bad", action: "deny", cidrz: ["10.0.0.0/8"] }])))).rejects.toThrow(/rejected/);
+      await expect(stack.push(plugin(v, [{ id: "bad", action: "deny", cidrz: ["10.0.0.0/8"] }]))).rejects.toBeInstanceOf(ConfigRejectedError);
       await traffic(2500);
     }
-    await eventually(() => Number(p.counter(STAT("trace_spans_exported_total"))) > 0, 10_000, "spans exported");
+    await untilCounter("edgewatch_trace_spans_exported_total", "spans exported");
     // The collector now refuses batches (400): failed exports and dropped spans.
-    collector.setFault("reject");
+    stack.collector!.setFault("reject");
     await traffic(2000);
-    await eventually(() => Number(p.counter(STAT("trace_export_failures_total"))) > 0, 10_000, "a failed export");
+    await untilCounter("edgewatch_trace_export_failures_total", "a failed export");
     await prom.waitForQuery(`edgewatch_trace_export_failures_total > 0`, (r) => r.length > 0, { timeoutMs: 15_000 });
     await sleep(2500); // two more scrapes and rule evaluations
 
@@ -138,8 +153,7 @@ describe("Grafana dashboard: every panel query returns data from a real Promethe
 
   afterAll(async () => {
     await prom?.close();
-    await p?.close();
-    await collector?.close();
+    await stack?.close();
   });
 
   /** Replace $var / ${var} as Grafana would with every variable set to All. */
@@ -174,7 +188,7 @@ describe("Grafana dashboard: every panel query returns data from a real Promethe
 
   it("template variables $job, $instance and $route list values", () => {
     expect(values.get("job")).toEqual(["edgewatch"]);
-    expect(values.get("instance")).toEqual([new URL(p.proxy.adminUrl).host]);
+    expect(values.get("instance")).toEqual([new URL(stack.proxy.adminUrl).host]);
     expect(values.get("route")).toContain("other");
     for (const r of values.get("route")!) expect(ROUTE_LABELS).toContain(r);
   });
