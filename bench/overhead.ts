@@ -422,7 +422,7 @@ async function main(): Promise<number> {
   const sampleRate = Number(arg("--sample-rate") ?? 1);
   const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, quantile } = await import("../harness/cli/load.js");
   const { Progress } = await import("../harness/cli/progress.js");
-  const { textTable } = await import("./report.js");
+  const { textTable } = await import("../harness/bench/report.js");
   const loadKind = arg("--load") ?? ((await wrkAvailable()) ? "wrk" : "undici");
   // Rounds shorter than 2 s under-report the filter side (wasm tier-up, wrk start-up): measured.
   const roundS = Number(arg("--round-seconds") ?? (quick ? 2 : 5));

@@ -1,7 +1,7 @@
 /**
  * Telemetry cost per request, in the product filter (build/edgewatch.wasm), at 1 and 1,000 routes.
  *
- * Method: the filter runs under the call-level driver (bench/support/filter-driver.ts): one VM, every
+ * Method: the filter runs under the call-level driver (harness/driver/filter-driver.ts): one VM, every
  * stream driven on_request_headers → on_response_headers → on_log → on_done → on_delete with
  * cheap JS stubs for the host calls. Two figures per request: *_wasm_ns, the time spent in wasm
  * code (V8 sampling CPU profiler: share of samples in wasm frames × process CPU time), and
@@ -11,17 +11,20 @@
  * tracing off, 10,000 CIDRs in the access rules (no match). Rounds alternate the configurations
  * and the median round is reported.
  *
- * CLI: tsx bench/telemetry.ts [--quick]  → bench/results/telemetry.json + a table on stdout.
+ * CLI: tsx bench/telemetry.ts [--quick] [--out DIR] → telemetry.json in bench/results (bench/results/quick with
+ * --quick) + a table on stdout.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FilterDriver } from "./support/filter-driver.js";
-import { profileSplit } from "./support/wasm-profile.js";
+import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { FilterDriver } from "../harness/driver/filter-driver.js";
+import { profileSplit } from "../harness/driver/wasm-profile.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/edgewatch.wasm");
-const QUICK = process.argv.includes("--quick") || process.env.EDGEWATCH_BENCH_QUICK === "1";
+const ARGS = benchArgs();
+const QUICK = ARGS.quick;
+const RUN = new RunRecord("telemetry", { quick: QUICK, target: ARGS.target });
 const REQUESTS = QUICK ? 20_000 : 100_000;
 const ROUNDS = QUICK ? 3 : 7;
 const CIDRS = 10_000;
@@ -129,20 +132,17 @@ async function main(): Promise<void> {
   const result = {
     bench: "telemetry",
     method:
-      "call-level driver (bench/support/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: time in wasm code " +
+      "call-level driver (harness/driver/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: time in wasm code " +
       "only (V8 sampling profiler, 50 us: share of samples in wasm frames x process CPU time); *_cpu_ns: process CPU time " +
       "per request (filter + JS stubs + driver). telemetry_* = on - off (telemetry.enabled), " +
       "tracing off, 10,000 deny CIDRs (no match); medians of alternating rounds",
     quick: QUICK,
+    provenance: RUN.finish(),
     requests_per_round: REQUESTS,
     rounds: ROUNDS,
-    node: process.version,
-    started_at: new Date().toISOString(),
     cases,
   };
-  const out = join(ROOT, "bench/results/telemetry.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  const out = writeResultFile(ARGS.outDir, "telemetry.json", result);
   console.log("telemetry cost per request (median of rounds; wasm = wasm code only, cpu = process CPU incl. JS host stubs)");
   console.table(cases.map((c) => ({
     case: c.case, routes: c.routes, "telemetry wasm ns": c.telemetry_wasm_ns, "telemetry cpu ns": c.telemetry_cpu_ns,

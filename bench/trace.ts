@@ -2,7 +2,7 @@
  * Trace path cost per request (parse + decide + propagate) and OTLP export throughput, in the
  * product filter (build/edgewatch.wasm), plus the measured head-sampling statistics.
  *
- * Method: the call-level driver (bench/support/filter-driver.ts) runs the filter with JS host-call
+ * Method: the call-level driver (harness/driver/filter-driver.ts) runs the filter with JS host-call
  * stubs. *_wasm_ns is the time in wasm code only (V8 sampling profiler: share of samples in wasm
  * frames × process CPU time); *_cpu_ns is the process CPU time per request, stubs and driver
  * included. CPU time, not wall time: other processes on a shared machine do not inflate them. The trace path's cost is
@@ -10,19 +10,22 @@
  * Export: every request kept (rate 1), batches of 256 acknowledged at once; its cost per span is the
  * difference with the same traffic without a collector cluster (decided, not exported).
  *
- * CLI: tsx bench/trace.ts [--quick] → bench/results/trace.json + tables on stdout.
+ * CLI: tsx bench/trace.ts [--quick] [--out DIR] → trace.json in bench/results (bench/results/quick with --quick)
+ * + tables on stdout.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { FilterDriver } from "./support/filter-driver.js";
-import { profileSplit } from "./support/wasm-profile.js";
+import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { FilterDriver } from "../harness/driver/filter-driver.js";
+import { profileSplit } from "../harness/driver/wasm-profile.js";
 import { loadAsEntry } from "../test/tracing/support/as-module.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = join(ROOT, "build/edgewatch.wasm");
-const QUICK = process.argv.includes("--quick") || process.env.EDGEWATCH_BENCH_QUICK === "1";
+const ARGS = benchArgs();
+const QUICK = ARGS.quick;
+const RUN = new RunRecord("trace", { quick: QUICK, target: ARGS.target });
 const REQUESTS = QUICK ? 20_000 : 100_000;
 const ROUNDS = QUICK ? 3 : 7;
 
@@ -95,7 +98,7 @@ function median(a: number[]): number {
 /** Head-sampling statistics: kept fraction of 20,000 new traces per rate, in σ from the rate. */
 function samplingStats(): Array<Record<string, number>> {
   const out: Array<Record<string, number>> = [];
-  for (const rate of [0.01, 0.1, 0.25, 0.5]) {
+  for (const rate of [0.01, 0.1, 0.2, 0.25, 0.5]) {
     const d = makeDriver({ ...VARIANTS[1], rate, collector: false });
     const n = 20_000;
     let kept = 0;
@@ -196,23 +199,20 @@ async function main(): Promise<void> {
   const result = {
     bench: "trace",
     method:
-      "call-level driver (bench/support/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: wasm code only " +
+      "call-level driver (harness/driver/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: wasm code only " +
       "(V8 sampling profiler, 50 us, x process CPU time); *_cpu_ns: process CPU per request incl. JS stubs and driver. " +
       "trace_* = variant - tracing off; wasm_micro: pure wasm loops timed by process CPU; " +
       "export_* per span = (rate 1 with export) - (rate 1 without collector); medians of alternating rounds",
     quick: QUICK,
+    provenance: RUN.finish(),
     requests_per_round: REQUESTS,
     rounds: ROUNDS,
-    node: process.version,
-    started_at: new Date().toISOString(),
     cases,
     export: [exportCase],
     sampling,
     wasm_micro: micro,
   };
-  const out = join(ROOT, "bench/results/trace.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  const out = writeResultFile(ARGS.outDir, "trace.json", result);
   console.log("trace path per request: parse + decide + propagate (median of rounds)");
   console.table(cases.map((c) => ({
     case: c.case, "trace wasm ns": c.trace_wasm_ns, "trace cpu ns": c.trace_cpu_ns,

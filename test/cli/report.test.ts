@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compareBenches, interpretBench, metricDirection, renderBarChart, writeReport } from "../../bench/report.js";
+import { compareBenches, interpretBench, metricDirection, renderBarChart, writeReport } from "../../harness/bench/report.js";
 import { runEdgewatch } from "./helpers.js";
 
 function overhead(rpsWith: number, wasmUs: number, p99: number) {
@@ -95,12 +95,25 @@ describe("bench report", () => {
     const slower = dirWith({ "overhead.json": overhead(9400, 2, 1000), "reload.json": { cases: reload.cases.map((c) => ({ ...c, p99_ms: c.p99_ms * 1.5 })) } });
     const bad = await runEdgewatch(["report", "--compare", join(baseline, "summary.json"), "--against", slower, "--tolerance", "0.15"]);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/SLOWER\s+reload\/cases \[cidrs=10000 mode=push workers=2\] p99_ms: 6\.50 → 9\.75 \(\+50\.0% worse\)/);
-    expect(bad.stdout).toMatch(/compare: 2 slower, .* → FAIL/);
+    expect(bad.stdout).toMatch(/WORSE\s+reload\/cases \[cidrs=10000 mode=push workers=2\] p99_ms: 6\.50 → 9\.75 \(50\.0% slower\)/);
+    expect(bad.stdout).toMatch(/compare: 2 worse, .* → FAIL/);
+    // The reverse direction reads as an improvement, without a contradicting word.
+    const better = await runEdgewatch(["report", "--compare", slower, "--against", join(baseline, "summary.json"), "--tolerance", "0.15"]);
+    expect(better.code).toBe(0);
+    expect(better.stdout).toMatch(/BETTER\s+reload\/cases \[cidrs=10000 mode=push workers=2\] p99_ms: 9\.75 → 6\.50 \(33\.3% faster\)/);
+    expect(better.stdout).not.toMatch(/worse\)/);
     const ok = await runEdgewatch(["report", "--compare", join(baseline, "summary.json"), "--against", slower, "--tolerance", "0.6"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/→ OK/);
     const missing = await runEdgewatch(["report", "--compare", "/nonexistent/base.json"]);
     expect(missing.code).toBe(2);
+  });
+
+  it("refuses to compare a quick run with a full one", async () => {
+    const full = dirWith({ "overhead.json": { ...overhead(9500, 2, 1000), quick: false } });
+    const quick = dirWith({ "overhead.json": { ...overhead(9500, 2, 1000), provenance: { quick: true } } });
+    const r = await runEdgewatch(["report", "--compare", full, "--against", quick]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to compare a --quick run with a baseline from a full run/);
   });
 });

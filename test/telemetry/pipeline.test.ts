@@ -1,12 +1,12 @@
 /**
  * Edge telemetry of the product filter (build/edgewatch.wasm) driven call by call through a minimal
- * host (bench/support/filter-driver.ts): route labels and their cap, status distribution with local
+ * host (harness/driver/filter-driver.ts): route labels and their cap, status distribution with local
  * replies counted apart, latency/duration samples, metric-id caching, cold start, heartbeat.
  * The same behaviour through the embedded proxy and a real Prometheus is in prometheus.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
-import { FilterDriver } from "../../bench/support/filter-driver.js";
+import { FilterDriver } from "../../harness/driver/filter-driver.js";
 import { REPO_ROOT } from "../tracing/support/as-module.js";
 import { StatsStore } from "../../harness/stats/stats-store.js";
 import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";

@@ -1,13 +1,13 @@
 /**
  * Trace context in the product filter (build/edgewatch.wasm), driven call by call through a minimal
- * host (bench/support/filter-driver.ts): propagation, consistent sampling across VM instances,
+ * host (harness/driver/filter-driver.ts): propagation, consistent sampling across VM instances,
  * head-rate statistics, tail keeps (5xx/slow), malformed headers, and the OTLP exporter's retry,
  * backoff, bounded buffer and accounting. Payloads are decoded with the official OTLP schema.
  */
 import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
 import { randomBytes } from "node:crypto";
-import { FilterDriver } from "../../bench/support/filter-driver.js";
+import { FilterDriver } from "../../harness/driver/filter-driver.js";
 import { REPO_ROOT } from "./support/as-module.js";
 import { INVALID_TRACEPARENTS, INVALID_TRACESTATES, VALID_TRACEPARENT } from "./support/corpus.js";
 import { decodeExportJson, type DecodedSpan } from "./support/otlp-schema.js";

@@ -8,10 +8,11 @@ export function registerBench(program: Command): void {
   program
     .command("bench")
     .description(
-      "run the bench suite (overhead, reload, telemetry, trace), write bench/results/<name>.json, summary.json and REPORT.md (tables + SVG charts), print the tables, and optionally compare with a baseline",
+      "run the bench suite (overhead, reload, telemetry, trace), write <name>.json, summary.json and REPORT.md (tables + SVG charts) into bench/results (full runs) or bench/results/quick (--quick, git-ignored), print the tables, and optionally compare with a baseline",
     )
     .option("--target <name>", `where to run: ${TARGET_NAMES.join(" | ")} (benches that only run embedded are skipped elsewhere)`, parseTarget, "embedded")
-    .option("--quick", "short runs (about two minutes in total on a 2-core machine)")
+    .option("--quick", "short runs (a few minutes in total on a 2-core machine); results go to bench/results/quick, never over the committed full results")
+    .option("--out <dir>", "results directory (default bench/results, or bench/results/quick with --quick)")
     .option("--only <names>", "comma-separated subset: overhead,reload,telemetry,trace", parseList)
     .option("--compare <old>", "baseline to compare with: an old summary.json, a single <name>.json, or a results directory")
     .option("--tolerance <fraction>", "allowed slowdown before --compare fails (0.15 = 15%)", parseFloatOption("--tolerance", 0, 100), 0.15)
@@ -24,11 +25,13 @@ Exit codes: 0 ok, 1 a bench failed or a metric got worse than --tolerance vs --c
 Examples:
   edgewatch bench --quick
   edgewatch bench --only overhead --quick
-  cp bench/results/summary.json /tmp/base.json && edgewatch bench --quick --compare /tmp/base.json --tolerance 0.2`,
+  cp bench/results/quick/summary.json /tmp/base.json && edgewatch bench --quick --compare /tmp/base.json --tolerance 0.2
+A quick run is only compared with a quick baseline, a full run with a full one.`,
     )
-    .action(async (opts: { target: TargetName; quick?: boolean; only?: string[]; compare?: string; tolerance: number }) => {
+    .action(async (opts: { target: TargetName; quick?: boolean; only?: string[]; out?: string; compare?: string; tolerance: number }) => {
       await checkWasm();
-      const { runBenches, selectBenches } = await import("../../../bench/run.js");
+      const { selectBenches } = await import("../../bench/registry.js");
+      const { runBenches } = await import("../../bench/runner.js");
       let selected;
       try {
         selected = selectBenches(opts.only);
@@ -47,13 +50,19 @@ Examples:
         const { existsSync } = await import("node:fs");
         if (!existsSync(opts.compare)) throw usageError(`--compare: ${opts.compare} does not exist`);
       }
-      const r = await runBenches({
-        quick: Boolean(opts.quick),
-        target: opts.target,
-        only: opts.only,
-        compare: opts.compare,
-        tolerance: opts.tolerance,
-      });
+      let r;
+      try {
+        r = await runBenches({
+          quick: Boolean(opts.quick),
+          target: opts.target,
+          only: opts.only,
+          outDir: opts.out,
+          compare: opts.compare,
+          tolerance: opts.tolerance,
+        });
+      } catch (err) {
+        throw usageError((err as Error).message);
+      }
       process.stdout.write(`${r.tables}\n`);
       process.stdout.write(`report: ${r.reportPath}\n`);
       const bad = r.outcomes.filter((o) => o.status === "failed" || o.status === "timeout");

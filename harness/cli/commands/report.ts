@@ -25,7 +25,7 @@ Examples:
   edgewatch report --compare /tmp/base/summary.json --tolerance 0.2`,
     )
     .action(async (opts: { dir: string; compare?: string; against?: string; tolerance: number }) => {
-      const { compare, formatCompare, writeReport } = await import("../../../bench/report.js");
+      const { compare, formatCompare, writeReport } = await import("../../bench/report.js");
       if (opts.compare) {
         const against = opts.against ?? opts.dir;
         for (const p of [opts.compare, against]) if (!existsSync(p)) throw usageError(`${p} does not exist`);

@@ -12,12 +12,12 @@
  * string/boolean fields and a known set of numeric shape fields (cidrs, workers, routes, …); its
  * metrics are numeric fields whose name says which direction is better (`*_ms`, `*_us`, `rps`, …).
  *
- * CLI: `tsx bench/report.ts [--dir bench/results]` writes the report;
- *      `tsx bench/report.ts --compare OLD NEW [--tolerance 0.15]` compares (exit 1 past tolerance).
+ * Command line: `edgewatch report [--dir DIR]` writes the report; `edgewatch report --compare OLD
+ * [--against NEW] [--tolerance 0.15]` compares (exit 1 past the tolerance).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
+import { REPO_ROOT } from "./results.js";
 
 export type Case = Record<string, unknown>;
 
@@ -226,21 +226,28 @@ export function compareBenches(oldSet: BenchFile[], newSet: BenchFile[], toleran
 }
 
 function pct(x: number): string {
-  if (!Number.isFinite(x)) return x > 0 ? "+∞%" : "−∞%";
-  return `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+  if (!Number.isFinite(x)) return "∞%";
+  return `${(Math.abs(x) * 100).toFixed(1)}%`;
+}
+
+/** "lower is better" metrics read as slower/faster; the others (rps, ratio) as worse/better. */
+function changeWord(c: Change): string {
+  const timeLike = metricDirection(c.metric) === "lower" && /(_ms|_us|_ns|_s|_seconds|_per_request|p50|p90|p99|max|mean)/.test(c.metric) && !/bytes|mib|kib/.test(c.metric);
+  if (c.worse > 0) return timeLike ? "slower" : "worse";
+  return timeLike ? "faster" : "better";
 }
 
 export function formatCompare(r: CompareResult): string {
   const lines: string[] = [];
-  const fmtChange = (c: Change, word: string) =>
-    `  ${word.padEnd(7)} ${c.bench}/${c.section} [${c.caseId}] ${c.metric}: ${fmtNum(c.old)} → ${fmtNum(c.new)} (${pct(c.worse)} worse)`;
+  const fmtChange = (c: Change, tag: string) =>
+    `  ${tag.padEnd(6)} ${c.bench}/${c.section} [${c.caseId}] ${c.metric}: ${fmtNum(c.old)} → ${fmtNum(c.new)} (${pct(c.worse)} ${changeWord(c)})`;
   if (r.regressions.length > 0) {
-    lines.push(`Slower than the baseline by more than ${(r.tolerance * 100).toFixed(0)}%:`);
-    for (const c of r.regressions) lines.push(fmtChange(c, "SLOWER"));
+    lines.push(`Worse than the baseline by more than ${(r.tolerance * 100).toFixed(0)}%:`);
+    for (const c of r.regressions) lines.push(fmtChange(c, "WORSE"));
   }
   if (r.improvements.length > 0) {
-    lines.push(`Faster than the baseline by more than ${(r.tolerance * 100).toFixed(0)}%:`);
-    for (const c of r.improvements) lines.push(fmtChange(c, "FASTER"));
+    lines.push(`Better than the baseline by more than ${(r.tolerance * 100).toFixed(0)}%:`);
+    for (const c of r.improvements) lines.push(fmtChange(c, "BETTER"));
   }
   if (r.unmatched.length > 0) {
     lines.push("Not compared:");
@@ -248,14 +255,44 @@ export function formatCompare(r: CompareResult): string {
     if (r.unmatched.length > 20) lines.push(`  … ${r.unmatched.length - 20} more`);
   }
   lines.push(
-    `compare: ${r.regressions.length} slower, ${r.improvements.length} faster, ${r.unchanged} within ±${(r.tolerance * 100).toFixed(0)}% → ${r.ok ? "OK" : "FAIL"}`,
+    `compare: ${r.regressions.length} worse, ${r.improvements.length} better, ${r.unchanged} within ±${(r.tolerance * 100).toFixed(0)}% → ${r.ok ? "OK" : "FAIL"}`,
   );
   return lines.join("\n");
 }
 
+/** Whether a result set came from --quick runs: true, false, or undefined when it does not say. */
+export function quickOf(set: BenchFile[]): boolean | undefined {
+  const flags = set
+    .map((b) => {
+      const p = b.meta.provenance as { quick?: unknown } | undefined;
+      if (p && typeof p.quick === "boolean") return p.quick;
+      return typeof b.meta.quick === "boolean" ? (b.meta.quick as boolean) : undefined;
+    })
+    .filter((x): x is boolean => x !== undefined);
+  if (flags.length === 0) return undefined;
+  return flags.some((f) => f);
+}
+
+/**
+ * A quick run measures fewer, shorter rounds than a full one: comparing the two reports method
+ * changes as regressions. Returns the refusal message, or null when both sides agree (or a side
+ * does not say).
+ */
+export function quickMismatch(baseline: BenchFile[], quickNow: boolean | BenchFile[]): string | null {
+  const a = quickOf(baseline);
+  const b = typeof quickNow === "boolean" ? quickNow : quickOf(quickNow);
+  if (a === undefined || b === undefined || a === b) return null;
+  const name = (q: boolean) => (q ? "a --quick run" : "a full run");
+  return `refusing to compare ${name(b)} with a baseline from ${name(a)}: the two measure different amounts of work; compare quick with quick (bench/results/quick) and full with full (bench/results)`;
+}
+
 /** Compare two paths (file, combined file or directory). */
 export function compare(oldPath: string, newPath: string, tolerance = 0.15): CompareResult {
-  return compareBenches(loadResults(oldPath), loadResults(newPath), tolerance);
+  const oldSet = loadResults(oldPath);
+  const newSet = loadResults(newPath);
+  const mixed = quickMismatch(oldSet, newSet);
+  if (mixed) throw new Error(mixed);
+  return compareBenches(oldSet, newSet, tolerance);
 }
 
 // --- tables -----------------------------------------------------------------------------------------
@@ -561,7 +598,7 @@ export function writeReport(dir: string, opts: { title?: string } = {}): ReportO
 }
 
 function relativeToRepo(dir: string): string {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+  const root = REPO_ROOT;
   const abs = resolve(dir);
   return abs.startsWith(root) ? abs.slice(root.length + 1) || "." : abs;
 }
@@ -622,48 +659,4 @@ export function consoleTables(dir: string, only?: string[]): string {
     }
   }
   return out.join("\n");
-}
-
-// --- CLI ---------------------------------------------------------------------------------------------
-
-async function main(argv: string[]): Promise<number> {
-  const args = argv.slice(2);
-  const opt = (name: string): string | undefined => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const here = dirname(fileURLToPath(import.meta.url));
-  const dir = opt("--dir") ?? join(here, "results");
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(
-      "usage: tsx bench/report.ts [--dir bench/results]\n       tsx bench/report.ts --compare OLD NEW [--tolerance 0.15]\n" +
-        "Exit codes: 0 ok, 1 slower than the tolerance, 2 usage or input error.\n",
-    );
-    return 0;
-  }
-  try {
-    const ci = args.indexOf("--compare");
-    if (ci >= 0) {
-      const oldPath = args[ci + 1];
-      const newPath = args[ci + 2] && !args[ci + 2].startsWith("--") ? args[ci + 2] : dir;
-      const tol = Number(opt("--tolerance") ?? "0.15");
-      if (!oldPath || !Number.isFinite(tol) || tol < 0) {
-        process.stderr.write("usage: tsx bench/report.ts --compare OLD [NEW] [--tolerance 0.15]\n");
-        return 2;
-      }
-      const r = compare(oldPath, newPath, tol);
-      process.stdout.write(`${formatCompare(r)}\n`);
-      return r.ok ? 0 : 1;
-    }
-    const rep = writeReport(dir);
-    process.stdout.write(`wrote ${rep.path} (${rep.benches.join(", ") || "no results"}; ${rep.charts.length} charts)\n`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`report: ${(err as Error).message}\n`);
-    return 2;
-  }
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv).then((code) => process.exit(code));
 }

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
-import type { StatsStoreApi } from "../../harness/stats/types.js";
+import type { StatsStoreApi } from "../stats/types.js";
 
 export interface DriverOptions {
   wasmPath: string;

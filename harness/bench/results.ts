@@ -1,0 +1,180 @@
+/**
+ * Where bench results go and what every results file records about the run that produced it.
+ *
+ *  - Full runs write `bench/results/<name>.json` (committed: README figures come from these files).
+ *  - `--quick` runs write `bench/results/quick/<name>.json` (git-ignored), so a quick run never
+ *    overwrites the committed full results and leaves `git status` clean.
+ *  - `--out DIR` (or EDGEWATCH_BENCH_OUT, which the runner sets for its children) overrides both.
+ *
+ * Provenance (the `provenance` member of every results file): git commit (and whether the tree had
+ * uncommitted changes), sha256 of the .wasm measured, Node and V8 versions, CPU model, cores, the
+ * 1/5/15-minute load average before and after the run, and `noisy` — true when the 1-minute load
+ * average before or after exceeded the core count (other jobs competed for the CPU: wall-clock
+ * figures from such a run are not comparable). The report shows the flag next to every bench.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { arch, cpus, loadavg, platform } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** Committed results of full runs. */
+export const COMMITTED_RESULTS_DIR = join(REPO_ROOT, "bench/results");
+/** Results of --quick runs (git-ignored). */
+export const QUICK_RESULTS_DIR = join(COMMITTED_RESULTS_DIR, "quick");
+/** The filter build a bench measures (EDGEWATCH_WASM overrides it). */
+export const BENCH_WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : join(REPO_ROOT, "build/edgewatch.wasm");
+
+export interface BenchArgs {
+  quick: boolean;
+  target: string;
+  /** Results directory for this run. */
+  outDir: string;
+}
+
+function argValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** The options every bench script shares: --quick, --target, --out (and the runner's env vars). */
+export function benchArgs(argv: string[] = process.argv.slice(2)): BenchArgs {
+  const quick = argv.includes("--quick") || process.env.EDGEWATCH_BENCH_QUICK === "1";
+  const target = argValue(argv, "--target") ?? process.env.EDGEWATCH_TARGET ?? "embedded";
+  const out = argValue(argv, "--out") ?? (process.env.EDGEWATCH_BENCH_OUT || undefined);
+  return { quick, target, outDir: out ? resolve(out) : resultsDir(quick) };
+}
+
+export function resultsDir(quick: boolean): string {
+  return quick ? QUICK_RESULTS_DIR : COMMITTED_RESULTS_DIR;
+}
+
+export interface LoadAverage {
+  "1m": number;
+  "5m": number;
+  "15m": number;
+}
+
+export interface Provenance {
+  bench: string;
+  git_commit: string | null;
+  /** Tracked files differed from the commit when the run started (bench/results excluded). */
+  git_dirty: boolean | null;
+  wasm_path: string;
+  wasm_sha256: string | null;
+  wasm_bytes: number | null;
+  node: string;
+  v8: string;
+  platform: string;
+  cpu_model: string;
+  cores: number;
+  loadavg_before: LoadAverage;
+  loadavg_after: LoadAverage | null;
+  /** The 1-minute load average before or after the run exceeded the core count. */
+  noisy: boolean;
+  noisy_reason: string | null;
+  quick: boolean;
+  target: string;
+  /** Envoy's version (server_info) on Envoy targets; null on the embedded host. */
+  envoy_version: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_s: number | null;
+  command: string;
+}
+
+function load(): LoadAverage {
+  const [a, b, c] = loadavg();
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return { "1m": r(a), "5m": r(b), "15m": r(c) };
+}
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export function wasmDigest(path: string): { sha256: string | null; bytes: number | null } {
+  if (!existsSync(path)) return { sha256: null, bytes: null };
+  const bytes = readFileSync(path);
+  return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
+}
+
+/** Decide `noisy` from the load averages and the core count. */
+export function noisyVerdict(cores: number, before: LoadAverage, after: LoadAverage | null): { noisy: boolean; reason: string | null } {
+  const worst = Math.max(before["1m"], after?.["1m"] ?? 0);
+  if (worst > cores) {
+    return { noisy: true, reason: `1-minute load average ${worst} exceeded the ${cores} cores (before ${before["1m"]}, after ${after?.["1m"] ?? "?"})` };
+  }
+  return { noisy: false, reason: null };
+}
+
+/** Records the run's provenance: call at the start of a bench, `finish()` before writing results. */
+export class RunRecord {
+  readonly provenance: Provenance;
+  private readonly t0 = Date.now();
+
+  constructor(bench: string, opts: { quick: boolean; target?: string; wasmPath?: string; envoyVersion?: string | null }) {
+    const wasmPath = opts.wasmPath ?? BENCH_WASM;
+    const digest = wasmDigest(wasmPath);
+    const status = git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results"]);
+    const cpu = cpus();
+    const before = load();
+    this.provenance = {
+      bench,
+      git_commit: git(["rev-parse", "HEAD"]),
+      git_dirty: status === null ? null : status.length > 0,
+      wasm_path: wasmPath.startsWith(REPO_ROOT) ? wasmPath.slice(REPO_ROOT.length + 1) : wasmPath,
+      wasm_sha256: digest.sha256,
+      wasm_bytes: digest.bytes,
+      node: process.version,
+      v8: process.versions.v8,
+      platform: `${platform()}/${arch()}`,
+      cpu_model: cpu[0]?.model?.trim() ?? "unknown",
+      cores: cpu.length,
+      loadavg_before: before,
+      loadavg_after: null,
+      ...(() => {
+        const v = noisyVerdict(cpu.length, before, null);
+        return { noisy: v.noisy, noisy_reason: v.reason };
+      })(),
+      quick: opts.quick,
+      target: opts.target ?? "embedded",
+      envoy_version: opts.envoyVersion ?? null,
+      started_at: new Date(this.t0).toISOString(),
+      finished_at: null,
+      duration_s: null,
+      command: process.argv.slice(1).map((a) => (a.startsWith(REPO_ROOT) ? a.slice(REPO_ROOT.length + 1) : a)).join(" "),
+    };
+  }
+
+  setEnvoyVersion(v: string | null): void {
+    this.provenance.envoy_version = v;
+  }
+
+  /** Take the closing load average and decide `noisy`; returns the provenance to store. */
+  finish(): Provenance {
+    const p = this.provenance;
+    p.loadavg_after = load();
+    const v = noisyVerdict(p.cores, p.loadavg_before, p.loadavg_after);
+    p.noisy = v.noisy;
+    p.noisy_reason = v.reason;
+    p.finished_at = new Date().toISOString();
+    p.duration_s = Math.round((Date.now() - this.t0) / 100) / 10;
+    return p;
+  }
+}
+
+/** Write `<dir>/<file>` atomically (tmp + rename), creating the directory. Returns the path. */
+export function writeResultFile(dir: string, file: string, body: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, file);
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
+  renameSync(`${out}.tmp`, out);
+  return out;
+}
