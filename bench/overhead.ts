@@ -35,14 +35,11 @@
  *      → bench/results/overhead.json and a table on stdout.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { cpus, loadavg } from "node:os";
-import { mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), "..");
-const RESULTS = join(ROOT, "bench/results");
 const WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : join(ROOT, "build/edgewatch.wasm");
 
 function arg(name: string): string | undefined {
@@ -417,7 +414,10 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<number> {
-  const quick = process.argv.includes("--quick") || process.env.EDGEWATCH_BENCH_QUICK === "1";
+  const { RunRecord, benchArgs, writeResultFile } = await import("../harness/bench/results.js");
+  const args = benchArgs();
+  const quick = args.quick;
+  const run = new RunRecord("overhead", { quick, target: args.target, wasmPath: WASM });
   const connections = Number(arg("--connections") ?? 16);
   const sampleRate = Number(arg("--sample-rate") ?? 1);
   const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, quantile } = await import("../harness/cli/load.js");
@@ -439,7 +439,6 @@ async function main(): Promise<number> {
     return { cidrs: c, workers: w, routes, tracing: c >= 10_000 };
   });
   const progress = new Progress("overhead", { intervalMs: 5000 });
-  const loadavgStart = loadavg()[0];
   const script = wrkRoutesScript({ routes });
   const timedRequests = Number(arg("--timed-requests") ?? (quick ? 2000 : 20_000));
   const { Client } = await import("undici");
@@ -610,22 +609,16 @@ async function main(): Promise<number> {
     bench: "overhead",
     generated_at: new Date().toISOString(),
     quick,
+    provenance: run.finish(),
     load_generator: loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`,
     round_seconds: roundS,
     pairs,
-    cpus: cpus().length,
-    cpu_model: cpus()[0]?.model ?? "",
-    loadavg_start: Number(loadavgStart.toFixed(2)),
-    loadavg_end: Number(loadavg()[0].toFixed(2)),
-    node: process.version,
     cases,
     memory,
   };
-  mkdirSync(RESULTS, { recursive: true });
-  const out = join(RESULTS, "overhead.json");
-  writeFileSync(`${out}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
-  renameSync(`${out}.tmp`, out);
-  process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${result.loadavg_start} → ${result.loadavg_end})\n`);
+  const out = writeResultFile(args.outDir, "overhead.json", result);
+  const prov = result.provenance;
+  process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${prov.loadavg_before["1m"]} → ${prov.loadavg_after?.["1m"]}${prov.noisy ? ", NOISY" : ""})\n`);
   process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "c1_p99_us", "cpu_us_per_request", "wasm_us_per_request", "wasm_code_us_per_request", "host_calls_us_per_request", "guest_calls_per_request"])}\n\n`);
   process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
   process.stdout.write(`wrote ${out}\n`);

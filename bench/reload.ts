@@ -21,9 +21,8 @@
  * Note: the embedded host runs every VM on ONE JavaScript thread, so push work that Envoy does in
  * parallel (one on_configure per worker thread) is serialised here; the figures include that.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { resolve } from "node:path";
+import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
 import { startRulesProxy, rulesServiceConfig, XFF_ONE_HOP, type RulesProxy } from "../test/rules/support.js";
 import { RulesUnit } from "../test/rules/unit-module.js";
 
@@ -287,9 +286,13 @@ function table(rows: CaseResult[]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const common = benchArgs();
+  args.quick = common.quick;
+  const run = new RunRecord("reload", { quick: args.quick, target: common.target });
   probeGapMs = args.probeGapMs;
-  const outDir = resolve(import.meta.dirname, "results");
-  mkdirSync(outDir, { recursive: true });
+  const outDir = common.outDir;
+  const method = "latency = publish → the slowest worker's first response enforcing the new rules (pinned probe per worker); " +
+    "cpu_* = process CPU over the same interval (all VMs share one JS thread on the embedded host)";
   console.log(`reload bench: modes ${args.modes.join(",")}, cidrs ${args.cidrs.join(",")}, workers ${args.workers.join(",")}, ` +
     `${args.reloads} reloads (${args.reloads100k} at 100k), probe gap ${args.probeGapMs} ms${args.quick ? " [quick]" : ""}; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(2)}`);
   const results: CaseResult[] = [];
@@ -300,12 +303,14 @@ async function main(): Promise<void> {
         const r = await runCase(mode, cidrs, workers, reloads);
         results.push(r);
         console.log(`  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms; CPU p50 ${r.cpu_p50_ms.toFixed(2)} ms (${r.reloads} reloads${r.fetches !== undefined ? `, ${r.fetches} fetches` : ""}, load ${r.loadavg_1m})`);
-        writeFileSync(resolve(outDir, "reload.json"), JSON.stringify(results, null, 2) + "\n");
+        writeResultFile(outDir, "reload.json", { bench: "reload", quick: args.quick, method, provenance: run.provenance, cases: results });
       }
     }
   }
   const m = await micro(args.quick ? 5 : 20);
-  writeFileSync(resolve(outDir, "reload-micro.json"), JSON.stringify({ generated: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg_1m: loadavg()[0], ...m }, null, 2) + "\n");
+  const provenance = run.finish();
+  writeResultFile(outDir, "reload.json", { bench: "reload", quick: args.quick, method, provenance, cases: results });
+  writeResultFile(outDir, "reload-micro.json", { bench: "reload-micro", quick: args.quick, provenance, ...m });
   console.log("\n" + table(results));
   console.log(`\n100,000 CIDRs (inside wasm, warm): parse+index p50 ${m.parse_index_ms_wall_p50} ms wall (min ${m.parse_index_ms_wall_min}), ${m.parse_index_ms_cpu_p50} ms CPU ` +
     `[json ${m.phases_cpu_ms_p50.json} + scan ${m.phases_cpu_ms_p50.scan} + sort/index ${m.phases_cpu_ms_p50.build} ms CPU]; ` +
