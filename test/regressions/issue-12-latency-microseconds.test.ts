@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
-import { FilterDriver } from "../../bench/support/filter-driver.js";
+import { FilterDriver } from "../../harness/driver/filter-driver.js";
 import { StatsStore } from "../../harness/stats/stats-store.js";
 import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";
 import { REPO_ROOT } from "../tracing/support/as-module.js";
