@@ -5,8 +5,11 @@
 import { JsonDoc, JsonKind, parseJson } from "../json/parser";
 import {
   FilterSettings, ClientAddressSource, PathRoute, TelemetrySettings, TracingSettings, CollectorSettings,
-  RulesServiceSettings, ClientAddressSettings,
+  RulesServiceSettings, ClientAddressSettings, SigningSettings, BlastRadiusSettings, TrustedKey,
 } from "./settings";
+import { DocSignature, makeSignature, signatureParseError, validKeyId } from "../rules/signing";
+import { base64DecodeString } from "../crypto/base64";
+import { ed25519KeyUsable } from "../crypto/ed25519";
 import { jsonFailure, typeError } from "../rules/document";
 import { Reason } from "../rules/reasons";
 import { parseCidr } from "../rules/cidr";
@@ -22,6 +25,10 @@ export class ConfigResult {
   rulesNode: i32 = -1;
   /** Byte size of the "rules" member text. */
   rulesBytes: i32 = 0;
+  /** Tape index of the "rules_text" string (a signed document as text), -1 when absent. */
+  rulesTextNode: i32 = -1;
+  /** "rules_signature" of the pushed document (null when absent). */
+  signature: DocSignature | null = null;
   reason: string = "";
   message: string = "";
   get ok(): bool { return this.reason.length == 0; }
@@ -252,6 +259,144 @@ function parseRulesService(doc: JsonDoc, n: i32, path: string, r: RulesServiceSe
   }
 }
 
+let signatureError: bool = false;
+
+// Field names that would hold a private key. The plugin configuration is readable by everyone who can
+// read the proxy's configuration (xDS, config_dump, the WasmPlugin object), so a private key there
+// would let them sign rules: such fields are rejected with their own message, never ignored.
+function privateKeyField(doc: JsonDoc, k: i32): bool {
+  return doc.equalsAscii(k, "private_key") || doc.equalsAscii(k, "secret_key") || doc.equalsAscii(k, "signing_key") ||
+    doc.equalsAscii(k, "seed") || doc.equalsAscii(k, "secret") || doc.equalsAscii(k, "private") ||
+    doc.equalsAscii(k, "rules_signing_key") || doc.equalsAscii(k, "rules_private_key") || doc.equalsAscii(k, "sk");
+}
+
+const PRIVATE_KEY_ADVICE = "private keys must never be in a plugin configuration (anyone who can read the proxy configuration could sign rules); configure only public keys and sign with `edgewatch rules sign`";
+
+/** SubjectPublicKeyInfo prefix of an Ed25519 public key (RFC 8410), as `openssl pkey -pubout -outform DER` writes it. */
+const SPKI_PREFIX: StaticArray<u8> = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+/** PKCS#8 prefix of an Ed25519 private key (RFC 8410). */
+const PKCS8_PREFIX: StaticArray<u8> = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+
+function hasPrefix(b: ArrayBuffer, prefix: StaticArray<u8>): bool {
+  if (b.byteLength < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (load<u8>(changetype<usize>(b) + <usize>i) != prefix[i]) return false;
+  return true;
+}
+
+function parsePublicKey(doc: JsonDoc, v: i32, path: string): ArrayBuffer | null {
+  if (doc.kind(v) != JsonKind.String) { setErr(typeError(doc, v, path, "string")); return null; }
+  if (doc.rawLength(v) > 512) { setErr(path + ": longer than 512 bytes"); return null; }
+  const text = doc.stringValue(v);
+  if (text.indexOf("PRIVATE KEY") >= 0) { setErr(path + ": this is a PEM private key; " + PRIVATE_KEY_ADVICE); return null; }
+  const raw = base64DecodeString(text);
+  if (raw === null) { setErr(path + ": expected standard padded base64 of a 32-byte Ed25519 public key"); return null; }
+  let key = raw;
+  if (raw.byteLength == 44 && hasPrefix(raw, SPKI_PREFIX)) key = raw.slice(12);
+  else if (raw.byteLength == 48 && hasPrefix(raw, PKCS8_PREFIX)) { setErr(path + ": this is a PKCS#8 Ed25519 private key; " + PRIVATE_KEY_ADVICE); return null; }
+  else if (raw.byteLength == 64) { setErr(path + ": 64 bytes looks like a private key (seed and public key); " + PRIVATE_KEY_ADVICE); return null; }
+  if (key.byteLength != 32) { setErr(path + ": " + raw.byteLength.toString() + " bytes; an Ed25519 public key is 32 bytes (or 44 as DER SubjectPublicKeyInfo)"); return null; }
+  if (!ed25519KeyUsable(key)) { setErr(path + ": not a usable Ed25519 public key (not a curve point, or of small order)"); return null; }
+  return key;
+}
+
+function parseSigning(doc: JsonDoc, n: i32, path: string, sg: SigningSettings): void {
+  if (!checkObject(doc, n, path)) return;
+  let k = n + 1;
+  const stop = doc.next(n);
+  while (k < stop && err.length == 0) {
+    const v = k + 1;
+    if (doc.equalsAscii(k, "keys")) {
+      if (doc.kind(v) != JsonKind.Array) setErr(typeError(doc, v, path + ".keys", "array"));
+      else if (doc.size(v) < 1 || doc.size(v) > 16) setErr(path + ".keys: 1 to 16 keys");
+      else {
+        const keys = new Array<TrustedKey>(0);
+        let c = v + 1;
+        let i = 0;
+        const cs = doc.next(v);
+        while (c < cs && err.length == 0) {
+          const p = path + ".keys[" + i.toString() + "]";
+          if (checkObject(doc, c, p)) {
+            let id = "";
+            let key: ArrayBuffer | null = null;
+            let m = c + 1;
+            const ms = doc.next(c);
+            while (m < ms && err.length == 0) {
+              const mv = m + 1;
+              if (doc.equalsAscii(m, "key_id")) id = strOf(doc, mv, p + ".key_id", "", 64);
+              else if (doc.equalsAscii(m, "public_key")) key = parsePublicKey(doc, mv, p + ".public_key");
+              else if (privateKeyField(doc, m)) setErr(p + "." + doc.stringValue(m) + ": " + PRIVATE_KEY_ADVICE);
+              else unknown(doc, m, p);
+              m = doc.next(mv);
+            }
+            if (err.length == 0 && !validKeyId(id)) setErr(p + ".key_id: required, [A-Za-z0-9_.-]{1,64}");
+            if (err.length == 0 && key === null) setErr(p + ".public_key: required");
+            for (let j = 0; j < keys.length && err.length == 0; j++) {
+              if (keys[j].id == id) setErr(p + ".key_id: duplicate key id \"" + id + "\"");
+            }
+            if (err.length == 0) keys.push(new TrustedKey(id, key!));
+          }
+          c = doc.next(c);
+          i++;
+        }
+        sg.keys = keys;
+      }
+    } else if (privateKeyField(doc, k)) setErr(path + "." + doc.stringValue(k) + ": " + PRIVATE_KEY_ADVICE);
+    else unknown(doc, k, path);
+    k = doc.next(v);
+  }
+  if (err.length == 0 && sg.keys.length == 0) setErr(path + ".keys: required (1 to 16 keys)");
+}
+
+function parseRulesSignature(doc: JsonDoc, n: i32, path: string): DocSignature | null {
+  if (!checkObject(doc, n, path)) return null;
+  let id = "", sig = "";
+  let hasId = false, hasSig = false;
+  let k = n + 1;
+  const stop = doc.next(n);
+  while (k < stop && err.length == 0) {
+    const v = k + 1;
+    if (doc.equalsAscii(k, "key_id")) { id = strOf(doc, v, path + ".key_id", "", 64); hasId = true; }
+    else if (doc.equalsAscii(k, "sig")) { sig = strOf(doc, v, path + ".sig", "", 256); hasSig = true; }
+    else if (privateKeyField(doc, k)) setErr(path + "." + doc.stringValue(k) + ": " + PRIVATE_KEY_ADVICE);
+    else unknown(doc, k, path);
+    k = doc.next(v);
+  }
+  if (err.length > 0) return null;
+  if (!hasId || !hasSig) { setErr(path + ": \"key_id\" and \"sig\" required"); return null; }
+  const d = makeSignature(id, sig);
+  if (d === null) { setErr(path + ": " + signatureParseError); signatureError = true; }
+  return d;
+}
+
+function parseBlastRadius(doc: JsonDoc, n: i32, path: string, b: BlastRadiusSettings): void {
+  if (!checkObject(doc, n, path)) return;
+  let k = n + 1;
+  const stop = doc.next(n);
+  while (k < stop && err.length == 0) {
+    const v = k + 1;
+    if (doc.equalsAscii(k, "max_deny_fraction")) {
+      const x = doc.kind(v) == JsonKind.Number ? doc.numberValue(v) : -1.0;
+      if (!(x >= 0.0 && x <= 1.0)) setErr(path + ".max_deny_fraction: expected a number 0..1");
+      else b.maxDenyFraction = x;
+    } else if (doc.equalsAscii(k, "min_clients")) b.minClients = intIn(doc, v, path + ".min_clients", 0, 1000000, 20);
+    else if (doc.equalsAscii(k, "sample_size")) b.sampleSize = intIn(doc, v, path + ".sample_size", 16, 16384, 1024);
+    else unknown(doc, k, path);
+    k = doc.next(v);
+  }
+}
+
+/** "PRIVATE KEY" (a PEM private key of any type) in buf[from..to). */
+function containsPemPrivateKey(base: usize, from: i32, to: i32): bool {
+  const pat = "PRIVATE KEY";
+  for (let i = from; i + 11 <= to; i++) {
+    if (load<u8>(base + <usize>i) != 0x50) continue;
+    let j = 1;
+    while (j < 11 && <u32>load<u8>(base + <usize>(i + j)) == <u32>pat.charCodeAt(j)) j++;
+    if (j == 11) return true;
+  }
+  return false;
+}
+
 /** Cross-field checks, run after the rules_cluster shorthand is merged. */
 function checkRulesService(path: string, r: RulesServiceSettings): void {
   if (err.length == 0 && (r.path.length == 0 || r.path.charCodeAt(0) != 0x2f)) setErr(path + ".path: must start with \"/\"");
@@ -266,6 +411,7 @@ export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
   const out = new ConfigResult();
   err = "";
   cidrError = false;
+  signatureError = false;
   if (buf === null) return out;
   const len = buf.byteLength;
   const base = changetype<usize>(buf);
@@ -305,7 +451,13 @@ export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
       else if (doc.equalsAscii(k, "rules")) {
         out.rulesNode = v;
         out.rulesBytes = doc.endOffset(v) - doc.start(v);
-      }
+      } else if (doc.equalsAscii(k, "rules_text")) {
+        if (doc.kind(v) != JsonKind.String) setErr(typeError(doc, v, path + ".rules_text", "string (a rules document as text)"));
+        else out.rulesTextNode = v;
+      } else if (doc.equalsAscii(k, "rules_signature")) out.signature = parseRulesSignature(doc, v, path + ".rules_signature");
+      else if (doc.equalsAscii(k, "rules_signing")) parseSigning(doc, v, path + ".rules_signing", s.signing);
+      else if (doc.equalsAscii(k, "blast_radius")) parseBlastRadius(doc, v, path + ".blast_radius", s.blastRadius);
+      else if (privateKeyField(doc, k)) setErr(path + "." + doc.stringValue(k) + ": " + PRIVATE_KEY_ADVICE);
       // Shorthands the config tooling writes (harness/envoy-config): cluster names only.
       else if (doc.equalsAscii(k, "rules_cluster")) rulesCluster = strOf(doc, v, path + ".rules_cluster", "", 512);
       else if (doc.equalsAscii(k, "collector_cluster")) collectorCluster = strOf(doc, v, path + ".collector_cluster", "", 512);
@@ -321,9 +473,21 @@ export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
       else s.tracing.collector.cluster = collectorCluster;
     }
     checkRulesService(path + ".rules_service", s.rulesService);
+    if (err.length == 0 && out.rulesNode >= 0 && out.rulesTextNode >= 0) setErr(path + ": \"rules\" and \"rules_text\" are exclusive (one document per configuration)");
+    if (err.length == 0 && out.signature !== null && out.rulesTextNode < 0) {
+      setErr(path + ".rules_signature: signs \"rules_text\" (the exact bytes of the document), which is missing");
+      signatureError = true;
+    }
+    // A PEM private key anywhere outside the rules document itself (which has no free-form key fields).
+    if (err.length == 0) {
+      const rn = out.rulesNode >= 0 ? out.rulesNode : out.rulesTextNode;
+      const from = rn >= 0 ? doc.start(rn) : len;
+      const to = rn >= 0 ? doc.endOffset(rn) : len;
+      if (containsPemPrivateKey(base, 0, from) || containsPemPrivateKey(base, to, len)) setErr("plugin configuration contains a PEM private key: " + PRIVATE_KEY_ADVICE);
+    }
   }
   if (err.length > 0) {
-    out.reason = cidrError ? Reason.Cidr : Reason.Schema;
+    out.reason = cidrError ? Reason.Cidr : (signatureError ? Reason.Signature : Reason.Schema);
     out.message = "plugin configuration: " + err;
   }
   return out;

@@ -66,10 +66,28 @@ export class RulesServiceSettings {
   tickMs: i32 = 100;                      // "tick_ms": root tick period while pulling (lease, retries, catch-up)
 }
 
+/** One trusted rules-signing key ("rules_signing.keys[]"). */
+export class TrustedKey {
+  constructor(public id: string, public key: ArrayBuffer) {}   // "key_id", "public_key" (32 raw bytes)
+}
+
+export class SigningSettings {
+  /** "keys": when non-empty, every rules document (pushed or pulled) must carry a valid signature. */
+  keys: TrustedKey[] = [];
+}
+
+export class BlastRadiusSettings {
+  maxDenyFraction: f64 = 0.5;             // "max_deny_fraction": reject documents denying more of the sampled clients
+  minClients: i32 = 20;                   // "min_clients": below this many sampled clients the fraction is not judged
+  sampleSize: i32 = 1024;                 // "sample_size": distinct client addresses kept per proxy
+}
+
 export class FilterSettings {
   clientAddress: ClientAddressSettings = new ClientAddressSettings(); // "client_address"
   telemetry: TelemetrySettings = new TelemetrySettings();             // "telemetry"
   tracing: TracingSettings = new TracingSettings();                   // "tracing"
   rulesService: RulesServiceSettings = new RulesServiceSettings();    // "rules_service"
   maxRulesBytes: i32 = 16 * 1024 * 1024;                              // "max_rules_bytes"
+  signing: SigningSettings = new SigningSettings();                   // "rules_signing"
+  blastRadius: BlastRadiusSettings = new BlastRadiusSettings();       // "blast_radius"
 }

@@ -16,7 +16,11 @@ import { EdgewatchHttp } from "./http-context";
 import { BufferType } from "../abi/status";
 import { getBufferBytes } from "../host/buffers";
 import { parseConfiguration } from "../config/parse";
-import { buildRulesFromNode, RulesBuild } from "../rules/document";
+import { buildRulesFromNode, buildRulesFromBytes, RulesBuild } from "../rules/document";
+import { resolveSigner, checkSignature } from "../rules/signing";
+import { guardRules, DocKey, digest2 } from "./reload/safety";
+import { flushClientSample } from "./client-sample";
+import { defineSafetyMetrics, countSignatureVerified, recordClientSampleSize } from "../rules/safety-metrics";
 import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
@@ -43,34 +47,73 @@ export class EdgewatchRoot extends RootContextBase {
 
   onConfigure(pluginConfigurationSize: u32): bool {
     defineRulesMetrics();
+    defineSafetyMetrics();
     let buf: ArrayBuffer | null = null;
     if (pluginConfigurationSize > 0) buf = getBufferBytes(BufferType.PluginConfiguration, 0, pluginConfigurationSize);
     const cfg = parseConfiguration(buf);
     if (!cfg.ok) return this.reject(cfg.reason, cfg.message);
     const settings = cfg.settings;
 
-    // Push: build the rule set before touching any state.
+    // Push: build the rule set before touching any state. The document is "rules" (an object in the
+    // configuration) or "rules_text" (the document as a string: the form that can be signed; its
+    // decoded bytes are what is verified and parsed).
     let pushed: RuleSet | null = null;
     let pushedDigest: u64 = 0;
     let cachedParse = false;
-    if (cfg.rulesNode >= 0) {
+    if (cfg.rulesNode >= 0 || cfg.rulesTextNode >= 0) {
       const doc = cfg.doc!;
-      if (cfg.rulesBytes > settings.maxRulesBytes) {
-        return this.reject(Reason.Size, "$.rules is " + cfg.rulesBytes.toString() + " bytes, max_rules_bytes is " + settings.maxRulesBytes.toString());
+      let text: usize = 0;
+      let textLen: i32 = 0;
+      let textBuf: ArrayBuffer | null = null;
+      if (cfg.rulesNode >= 0) {
+        text = doc.base + <usize>doc.start(cfg.rulesNode);
+        textLen = cfg.rulesBytes;
+      } else {
+        textBuf = doc.stringBytes(cfg.rulesTextNode);
+        text = changetype<usize>(textBuf);
+        textLen = textBuf.byteLength;
       }
-      pushedDigest = digest(doc.base + <usize>doc.start(cfg.rulesNode), cfg.rulesBytes, 0x65770001);
+      const where = cfg.rulesNode >= 0 ? "$.rules" : "$.rules_text";
+      if (textLen > settings.maxRulesBytes) {
+        return this.reject(Reason.Size, where + " is " + textLen.toString() + " bytes, max_rules_bytes is " + settings.maxRulesBytes.toString());
+      }
+      // Safety step 1 (issue 15): with signing keys, the signer must be known before anything else.
+      const keys = settings.signing.keys;
+      let proof: ArrayBuffer | null = null;
+      if (keys.length > 0) {
+        if (cfg.rulesNode >= 0) {
+          return this.reject(Reason.Signature, "$.rules: rules_signing keys are configured, so the document must be pushed as \"rules_text\" with \"rules_signature\" (`edgewatch rules sign --format plugin`)");
+        }
+        const who = resolveSigner(keys, cfg.signature, "$.rules_text");
+        if (!who.ok) return this.reject(Reason.Signature, who.message);
+        proof = signatureProof(who.key!.key, cfg.signature!.sig);
+      }
+      pushedDigest = digest(text, textLen, 0x65770001);
       // Envoy runs on_configure for the same document in the canary, the main thread and every
       // worker: the first VM validates and parses it and leaves a snapshot in shared data; the
       // others load that snapshot (a copy and one linear pass) instead of re-parsing the JSON.
-      const text = doc.base + <usize>doc.start(cfg.rulesNode);
-      pushed = loadPushCache(pushedDigest, text, cfg.rulesBytes);
+      // A hit also needs the same signer and signature, verified by the VM that stored it.
+      pushed = loadPushCache(pushedDigest, text, textLen, proof);
       cachedParse = pushed !== null;
       if (pushed === null) {
-        const res: RulesBuild = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
+        if (proof !== null) {
+          const chk = checkSignature(keys, cfg.signature, text, textLen, "$.rules_text");
+          if (!chk.ok) return this.reject(Reason.Signature, chk.message);
+        }
+        let res: RulesBuild;
+        if (cfg.rulesNode >= 0) res = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
+        else {
+          res = buildRulesFromBytes(textBuf!, settings.maxRulesBytes, "push");
+          if (!res.ok) res.message = "$.rules_text: " + res.message;
+        }
         if (!res.ok) return this.reject(res.reason, res.message);
         pushed = res.rules;
-        storePushCache(pushedDigest, text, cfg.rulesBytes, pushed!);
       }
+      // Safety step 2: the blast-radius guard, same verdict on every VM of the proxy.
+      const guard = guardRules(pushed!, settings.blastRadius, new DocKey(pushedDigest, digest2(text, textLen), textLen), nowMs(), "push");
+      if (!guard.ok) return this.reject(Reason.BlastRadius, guard.message);
+      if (proof !== null && guard.first) countSignatureVerified();
+      if (!cachedParse) storePushCache(pushedDigest, text, textLen, pushed!, proof);
     }
 
     // Accepted: commit.
@@ -79,6 +122,7 @@ export class EdgewatchRoot extends RootContextBase {
     this.observability.configure(settings);
     if (this.pulls) {
       agent.attach(this.id, settings.rulesService, settings.maxRulesBytes);
+      agent.setSafety(settings.signing, settings.blastRadius);
       agent.catchUp();
     }
     if (this.pulls && agent.current !== null) {
@@ -134,6 +178,9 @@ export class EdgewatchRoot extends RootContextBase {
   }
 
   onTick(): void {
+    // The proxy's client sample for the blast-radius guard: this VM's recent addresses, merged once a tick.
+    const sampled = flushClientSample(this.settings.blastRadius.sampleSize);
+    if (sampled >= 0) recordClientSampleSize(sampled);
     if (this.pulls) agent.onTick(this.id);
     this.observability.onTick();
   }
@@ -165,29 +212,43 @@ export class EdgewatchRoot extends RootContextBase {
   }
 }
 
-// Cache layout: u64 digest, u32 text length, u32 0, the rules text itself, pad to 8, snapshot.
-// A hit needs the digest, the length AND the bytes to match (a digest alone can be forged).
-const CACHE_HEADER: i32 = 16;
+// Cache layout: u64 digest, u32 text length, u32 flags (1: signed), the signer's public key (32
+// bytes) and signature (64 bytes) when signed, the rules text itself, pad to 8, snapshot.
+// A hit needs the digest, the length AND the bytes to match (a digest alone can be forged), and
+// with signing keys configured the same signer and signature (the storing VM verified them).
+const CACHE_HEADER: i32 = 112;
+const PROOF_BYTES: i32 = 96;
 
-function loadPushCache(d: u64, text: usize, len: i32): RuleSet | null {
+/** Public key ‖ signature: what a cache entry records as verified. */
+function signatureProof(key: ArrayBuffer, sig: ArrayBuffer): ArrayBuffer {
+  const b = new ArrayBuffer(PROOF_BYTES);
+  memory.copy(changetype<usize>(b), changetype<usize>(key), 32);
+  memory.copy(changetype<usize>(b) + 32, changetype<usize>(sig), 64);
+  return b;
+}
+
+function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null): RuleSet | null {
   const sv = getSharedData(KEY_PUSH_CACHE);
   const b = sv.value;
   if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
   const p = changetype<usize>(b);
   if (load<u64>(p) != d || load<u32>(p + 8) != <u32>len) return null;
+  if (proof !== null && (load<u32>(p + 12) != 1 || memory.compare(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES) != 0)) return null;
   const snap = (CACHE_HEADER + len + 7) & ~7;
   if (snap > b.byteLength) return null;
   if (memory.compare(p + CACHE_HEADER, text, <usize>len) != 0) return null;
   return decodeSnapshot(b, "push", snap);
 }
 
-function storePushCache(d: u64, text: usize, len: i32, set: RuleSet): void {
+function storePushCache(d: u64, text: usize, len: i32, set: RuleSet, proof: ArrayBuffer | null): void {
   const snap = (CACHE_HEADER + len + 7) & ~7;
   const blob = encodeSnapshot(set, snap);
   const p = changetype<usize>(blob);
   store<u64>(p, d);
   store<u32>(p + 8, <u32>len);
-  store<u32>(p + 12, 0);
+  store<u32>(p + 12, proof !== null ? 1 : 0);
+  if (proof !== null) memory.copy(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES);
+  else memory.fill(p + 16, 0, <usize>PROOF_BYTES);
   memory.copy(p + CACHE_HEADER, text, <usize>len);
   setSharedData(KEY_PUSH_CACHE, blob, 0);
 }

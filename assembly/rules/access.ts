@@ -23,6 +23,7 @@ import { proxy_get_header_map_pairs } from "../abi/imports";
 import { MapType, WasmResult } from "../abi/status";
 import { OUT_PTR, OUT_SIZE, clearOut, takeOut } from "../host/memory";
 import { countDecision } from "./metrics";
+import { offerClient } from "../filter/client-sample";
 
 // @ts-ignore: decorator
 @lazy const SOURCE_ADDRESS: ArrayBuffer = makePath("source\0address");
@@ -217,5 +218,6 @@ export function decideAccess(rules: RuleSet, clientAddress: ClientAddressSetting
     }
     return NO_MATCH;
   }
+  offerClient(); // the blast-radius guard's sample of recent clients (a few compares, no host call)
   return evaluate(rules, true);
 }

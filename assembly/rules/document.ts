@@ -141,6 +141,11 @@ export function buildRulesFromNode(doc: JsonDoc, node: i32, path: string, origin
     } else if (doc.equalsAscii(k, "description")) {
       bit = 32;
       if (doc.kind(v) != JsonKind.String) return fail(Reason.Schema, typeError(doc, v, path + ".description", "string"));
+    } else if (doc.equalsAscii(k, "allow_large_blast_radius")) {
+      bit = 64;
+      const kk = doc.kind(v);
+      if (kk != JsonKind.True && kk != JsonKind.False) return fail(Reason.Schema, typeError(doc, v, path + ".allow_large_blast_radius", "boolean"));
+      set.allowLargeBlastRadius = kk == JsonKind.True;
     } else {
       return fail(Reason.Schema, path + ": unknown field \"" + doc.stringValue(k) + "\"");
     }

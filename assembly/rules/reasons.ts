@@ -12,6 +12,10 @@ export namespace Reason {
   export const Version = "version";
   /** Rules service unreachable, timed out, or answered an unexpected status. */
   export const Fetch = "fetch";
+  /** Signing keys configured, and the document is unsigned, signed by an unknown key, or the signature does not verify. */
+  export const Signature = "signature";
+  /** The document would deny a whole address family or too many of the proxy's recent clients (blast_radius). */
+  export const BlastRadius = "blast_radius";
 }
 
-export const ALL_REASONS: string[] = [Reason.Json, Reason.Schema, Reason.Cidr, Reason.Size, Reason.Version, Reason.Fetch];
+export const ALL_REASONS: string[] = [Reason.Json, Reason.Schema, Reason.Cidr, Reason.Size, Reason.Version, Reason.Fetch, Reason.Signature, Reason.BlastRadius];

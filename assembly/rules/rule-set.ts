@@ -110,6 +110,8 @@ export class RuleSet {
   defaultDeny: Rule = new Rule();
   /** "push" (plugin configuration) or "pull" (rules service). */
   origin: string = "push";
+  /** "allow_large_blast_radius": the author accepts a document the blast-radius guard would reject. */
+  allowLargeBlastRadius: bool = false;
 
   /** Bytes of the CIDR lookup tables (the per-VM memory that scales with the list). */
   tableBytes(): i32 { return this.index.tableBytes(); }

@@ -4,7 +4,8 @@
 // The loader validates every length, range and ordering (the blob lives in shared data, where a VM
 // running another build could have written it): a bad blob yields null, never a trap.
 //
-// Layout (little-endian): "EWR1" u32 magic, u32 format, i64 version, u32 mode, u32 rules,
+// Layout (little-endian): "EWR1" u32 magic, u32 format, i64 version, u32 mode (bit 8:
+// allow_large_blast_radius), u32 rules,
 // u32 n4, u32 n6, u32 cidrs, sampling, default-deny rule, rules…, pad 8,
 // starts4 u32[n4], lens4 u8[n4], vals4 u16[n4], pad 8, hi6 u64[n6], lo6 u64[n6], lens6 u8[n6], vals6 u16[n6].
 import { RuleSet, Rule, SamplingRules, RuleAction, RulesMode, HeaderMatch } from "./rule-set";
@@ -15,6 +16,8 @@ import { validRuleId } from "./document";
 export const SNAPSHOT_MAGIC: u32 = 0x31525745; // "EWR1"
 export const SNAPSHOT_FORMAT: u32 = 1;
 const NULL_LEN: u32 = 0xffffffff;
+/** Flag bit in the mode word: the document said "allow_large_blast_radius": true. */
+const MODE_ALLOW_LARGE_BLAST_RADIUS: u32 = 0x100;
 
 class Writer {
   buf: ArrayBuffer = new ArrayBuffer(1024);
@@ -70,7 +73,7 @@ export function encodeSnapshot(set: RuleSet, prefix: i32 = 0): ArrayBuffer {
   w.u32(SNAPSHOT_MAGIC);
   w.u32(SNAPSHOT_FORMAT);
   w.u64(<u64>set.version);
-  w.u32(<u32>set.mode);
+  w.u32(<u32>set.mode | (set.allowLargeBlastRadius ? MODE_ALLOW_LARGE_BLAST_RADIUS : 0));
   w.u32(<u32>set.rules.length);
   w.u32(<u32>idx.n4);
   w.u32(<u32>idx.n6);
@@ -190,9 +193,11 @@ export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i3
   const set = new RuleSet();
   set.origin = origin;
   set.version = <i64>r.u64();
-  const mode = r.u32();
+  const modeWord = r.u32();
+  const mode = modeWord & ~MODE_ALLOW_LARGE_BLAST_RADIUS;
   if (mode > <u32>RulesMode.Allow) return null;
   set.mode = <i32>mode;
+  set.allowLargeBlastRadius = (modeWord & MODE_ALLOW_LARGE_BLAST_RADIUS) != 0;
   const nr = r.u32();
   const n4 = r.u32();
   const n6 = r.u32();

@@ -18,7 +18,10 @@
 // A VM whose root goes away releases the lease (another VM takes over on its next tick) and
 // leaves the registry.
 import { RuleSet } from "../../rules/rule-set";
-import { RulesServiceSettings } from "../../config/settings";
+import { RulesServiceSettings, SigningSettings, BlastRadiusSettings } from "../../config/settings";
+import { SIGNATURE_HEADER, DocSignature, parseSignatureHeader, signatureParseError, checkSignature } from "../../rules/signing";
+import { guardRules } from "./safety";
+import { countSignatureVerified } from "../../rules/safety-metrics";
 import { buildRulesFromBytes } from "../../rules/document";
 import { encodeSnapshot, decodeSnapshot } from "../../rules/snapshot";
 import { Reason } from "../../rules/reasons";
@@ -64,6 +67,9 @@ export class PullAgent {
   rootId: u32 = 0;
   settings: RulesServiceSettings = new RulesServiceSettings();
   maxRulesBytes: i32 = 16 * 1024 * 1024;
+  /** Issue 15: trusted signing keys and blast-radius limits of the active root's configuration. */
+  signing: SigningSettings = new SigningSettings();
+  blastRadius: BlastRadiusSettings = new BlastRadiusSettings();
 
   /** Pulled rules in force in this VM (null: none yet). */
   current: RuleSet | null = null;
@@ -105,6 +111,11 @@ export class PullAgent {
     // A new root must re-register so queue notifications reach a live context.
     this.registered = false;
     if (changedService) { this.etag = ""; this.nextAttemptMs = 0; this.failures = 0; }
+  }
+
+  setSafety(signing: SigningSettings, blastRadius: BlastRadiusSettings): void {
+    this.signing = signing;
+    this.blastRadius = blastRadius;
   }
 
   /** The root `rootId` is going away; `successor` is another pull root of this VM (0 = none). */
@@ -282,8 +293,30 @@ export class PullAgent {
       this.afterReject(now, etag);
       return;
     }
-    const t0 = monotonicNanos();
     const body = httpCallResponseBody(bodySize);
+    // Safety step 1 (issue 15): with signing keys, the signature over the exact body bytes, before
+    // anything parses them.
+    const keys = this.signing.keys;
+    if (keys.length > 0) {
+      const h = getHeader(MapType.HttpCallResponseHeaders, SIGNATURE_HEADER);
+      let sig: DocSignature | null = null;
+      let chkMessage = "";
+      if (h !== null) {
+        sig = parseSignatureHeader(h);
+        if (sig === null) chkMessage = SIGNATURE_HEADER + " response header: " + signatureParseError;
+      }
+      if (chkMessage.length == 0) {
+        const chk = checkSignature(keys, sig, changetype<usize>(body), body.byteLength, "pulled document (" + SIGNATURE_HEADER + " response header)");
+        if (!chk.ok) chkMessage = chk.message;
+      }
+      if (chkMessage.length > 0) {
+        if (etag.length > 0) this.etag = etag;
+        this.rejected(Reason.Signature, chkMessage);
+        this.afterReject(now, etag);
+        return;
+      }
+    }
+    const t0 = monotonicNanos();
     const res = buildRulesFromBytes(body, this.maxRulesBytes, "pull");
     this.buildNs = monotonicNanos() - t0;
     if (etag.length > 0) this.etag = etag;
@@ -308,6 +341,14 @@ export class PullAgent {
       // Lost the lease while polling: the new fetcher publishes.
       return;
     }
+    // Safety step 2: the blast-radius guard (this fetcher is the proxy's only judge of the document).
+    const guard = guardRules(set, this.blastRadius, null, now, "pull");
+    if (!guard.ok) {
+      this.rejected(Reason.BlastRadius, guard.message);
+      this.afterReject(now, etag);
+      return;
+    }
+    if (keys.length > 0) countSignatureVerified();
     this.failures = 0;
     this.publish(set, etag, now);
     this.repoll(now);
