@@ -122,6 +122,17 @@ export function mergeSample(old: ArrayBuffer | null, capacity: i32, add: usize, 
   return blob;
 }
 
+/** mergeSample with this VM's pending addresses. */
+export function mergePending(old: ArrayBuffer | null, capacity: i32): ArrayBuffer {
+  return mergeSample(old, capacity, PENDING, pendingCount);
+}
+
+/** Forget the pending addresses (after a flush). */
+export function clearPending(): void {
+  pendingCount = 0;
+  offered = 0;
+}
+
 /**
  * Merge this VM's pending addresses into the proxy's sample (root tick). Returns the sample size
  * after the merge, or -1 when there was nothing to merge.
@@ -133,13 +144,12 @@ export function flushClientSample(capacity: i32): i32 {
   for (let attempt = 0; attempt < 4; attempt++) {
     const sv = getSharedData(KEY_CLIENTS);
     if (sv.status != WasmResult.Ok && sv.status != WasmResult.NotFound) break;
-    const blob = mergeSample(sv.status == WasmResult.Ok ? sv.value : null, capacity, PENDING, n);
+    const blob = mergePending(sv.status == WasmResult.Ok ? sv.value : null, capacity);
     // A first writer creates the key unconditionally (cas 0); a lost race only loses a few addresses.
     const r = setSharedData(KEY_CLIENTS, blob, sv.status == WasmResult.Ok ? sv.cas : 0);
     if (r == WasmResult.Ok) { size = sampleCount(blob); break; }
   }
-  pendingCount = 0;
-  offered = 0;
+  clearPending();
   return size;
 }
 

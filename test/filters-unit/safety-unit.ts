@@ -53,3 +53,97 @@ export function b64(len: i32): i32 {
   out = r;
   return r.byteLength;
 }
+
+// ---- rule documents, the blast-radius guard and the client sample ---------------------------
+import { buildRulesFromBytes } from "../../assembly/rules/document";
+import { RuleSet } from "../../assembly/rules/rule-set";
+import { parseClientAddress, ipIsV4, ipV4, ipHi, ipLo } from "../../assembly/rules/cidr";
+import { deniesV4, deniesV6, deniesAllV4, deniesAllV6, measureBlastRadius, exceedsLimits } from "../../assembly/rules/blast-radius";
+import { offerClient, mergePending, clearPending, pendingClients, sampleCount, sampleEntries } from "../../assembly/filter/client-sample";
+import { parseConfiguration } from "../../assembly/config/parse";
+import { parseSignatureHeader, signatureParseError, checkSignature } from "../../assembly/rules/signing";
+
+let current: RuleSet | null = null;
+let sample: ArrayBuffer | null = null;
+
+function setOut(s: string): void { out = String.UTF8.encode(s); }
+
+/** Build a rule document from scratch: 1 ok (current set), 0 rejected (out = reason\tmessage). */
+export function loadRules(len: i32): i32 {
+  const r = buildRulesFromBytes(scratchBuf.slice(0, len), 64 * 1024 * 1024, "push");
+  if (!r.ok) { setOut(r.reason + "\t" + r.message); current = null; return 0; }
+  current = r.rules;
+  return 1;
+}
+
+/** Does the current document deny every request from the address in scratch? -1 bad address. */
+export function denies(len: i32): i32 {
+  if (current === null || !parseClientAddress(changetype<usize>(scratchBuf), len)) return -1;
+  const d = ipIsV4 ? deniesV4(current!, ipV4) : deniesV6(current!, ipHi, ipLo);
+  return d ? 1 : 0;
+}
+
+/** bit 0: every IPv4 address denied; bit 1: every IPv6 address denied. */
+export function wholeSpace(): i32 {
+  if (current === null) return -1;
+  return (deniesAllV4(current!) ? 1 : 0) | (deniesAllV6(current!) ? 2 : 0);
+}
+
+/** Offer the address in scratch to the pending set (as a request would). */
+export function offer(len: i32): i32 {
+  if (!parseClientAddress(changetype<usize>(scratchBuf), len)) return -1;
+  offerClient();
+  return pendingClients();
+}
+
+/** Merge the pending set into the unit's sample blob (as a tick would); returns the sample size. */
+export function flush(capacity: i32): i32 {
+  sample = mergePending(sample, capacity);
+  clearPending();
+  return sampleCount(sample);
+}
+
+export function resetSample(): void { sample = null; clearPending(); }
+
+/** The sample's entries as "hi:lo" hex pairs, oldest first. */
+export function sampleText(): void {
+  const n = sampleCount(sample);
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const p = sampleEntries(sample!) + <usize>(i * 16);
+    s += (i > 0 ? " " : "") + load<u64>(p).toString(16) + ":" + load<u64>(p + 8).toString(16);
+  }
+  setOut(s);
+}
+
+/** Measure the current document against the unit's sample: out = "sampled denied wholeV4 wholeV6 exceeds". */
+export function measure(maxFraction: f64, minClients: i32): i32 {
+  if (current === null) return -1;
+  const n = sampleCount(sample);
+  const m = measureBlastRadius(current!, n > 0 ? sampleEntries(sample!) : 0, n);
+  setOut(m.sampled.toString() + " " + m.denied.toString() + " " + (m.wholeV4 ? "1" : "0") + " " + (m.wholeV6 ? "1" : "0") + " " +
+    (exceedsLimits(m, maxFraction, minClients) ? "1" : "0") + " " + (current!.allowLargeBlastRadius ? "1" : "0"));
+  return 0;
+}
+
+/** Plugin configuration: 1 accepted (out = summary), 0 rejected (out = reason\tmessage). */
+export function config(len: i32): i32 {
+  const r = parseConfiguration(len == 0 ? null : scratchBuf.slice(0, len));
+  if (!r.ok) { setOut(r.reason + "\t" + r.message); return 0; }
+  const s = r.settings;
+  let keys = "";
+  for (let i = 0; i < s.signing.keys.length; i++) keys += (i > 0 ? "," : "") + s.signing.keys[i].id;
+  const sig = r.signature;
+  setOut("{\"keys\":\"" + keys + "\",\"max_deny_fraction\":" + s.blastRadius.maxDenyFraction.toString() + ",\"min_clients\":" +
+    s.blastRadius.minClients.toString() + ",\"sample_size\":" + s.blastRadius.sampleSize.toString() +
+    ",\"rules_text\":" + (r.rulesTextNode >= 0 ? "true" : "false") + ",\"signature_key\":\"" + (sig !== null ? sig.keyId : "") + "\"}");
+  return 1;
+}
+
+/** Parse an x-edgewatch-signature header value: 1 ok (out = key id), 0 (out = error). */
+export function sigHeader(len: i32): i32 {
+  const d = parseSignatureHeader(String.UTF8.decode(scratchBuf.slice(0, len)));
+  if (d === null) { setOut(signatureParseError); return 0; }
+  setOut(d.keyId);
+  return 1;
+}
