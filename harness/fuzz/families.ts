@@ -22,6 +22,7 @@ import { Prng } from "./prng.js";
 import { cidrContains, parseCidrRef, parseClientAddressRef, resolveClientRef, socketAddressText, addrText, type Addr } from "./reference/net.js";
 import { parseJsonRef, type JValue } from "./reference/json.js";
 import { evaluateRef, validatePluginConfiguration, validateRulesDocument, rulesValueSpan, type Reason, type RefRules } from "./reference/schema.js";
+import { wholeSpaceRejectedRef } from "./reference/blast-radius.js";
 import { isValidOutgoingTraceparent, isValidOutgoingTracestate, parseTraceparentRef, parseTracestateRef } from "./reference/w3c.js";
 
 export type ViolationKind =
@@ -133,7 +134,7 @@ function record(stats: FamilyStats, v: Violation, input: Buffer | string): Viola
 // ------------------------------------------------------------------------------------------------
 // Probes: requests whose decision follows from the rules in force.
 
-const REASONS: Reason[] = ["json", "schema", "cidr", "size", "version"];
+const REASONS: Reason[] = ["json", "schema", "cidr", "size", "version", "signature", "blast_radius"];
 
 interface Probe { ip: string; port: number }
 interface ProbeObs { key: string; status: number; rule: string | undefined; local: boolean }
@@ -256,7 +257,8 @@ const PUSH_MAX_RULES_BYTES = 1024 * 1024;
 
 export async function rulesPushFamily(opts: RulesFamilyOptions = {}): Promise<FamilyRunner<{ doc: J; kind: DocMutation; seed: number }>> {
   const maxRulesBytes = opts.maxRulesBytes ?? PUSH_MAX_RULES_BYTES;
-  const prefix = `{"tracing":{"enabled":false},"max_rules_bytes":${maxRulesBytes},"rules":`;
+  // max_deny_fraction 1: the blast-radius guard judges only whole-space denial, which the reference models.
+  const prefix = `{"tracing":{"enabled":false},"blast_radius":{"max_deny_fraction":1},"max_rules_bytes":${maxRulesBytes},"rules":`;
   const initialRules = `{"version":1,"access":[{"id":"seed","cidrs":["198.51.100.0/24","2001:db8:bad::/48"]}]}`;
   let host = await FuzzHost.start({ configuration: prefix + initialRules + "}", workers: opts.workers ?? 1 });
   const stats = newStats("rules-push");
@@ -369,6 +371,7 @@ export async function rulesPullFamily(opts: RulesFamilyOptions = {}): Promise<Fa
   const maxRulesBytes = opts.maxRulesBytes ?? PUSH_MAX_RULES_BYTES;
   const config = JSON.stringify({
     tracing: { enabled: false },
+    blast_radius: { max_deny_fraction: 1 }, // only whole-space denial is judged (the reference models it)
     max_rules_bytes: maxRulesBytes,
     rules_service: { cluster: RULES_CLUSTER, long_poll_ms: 60000, timeout_ms: 120000, tick_ms: 10, lease_ms: 2000, backoff_base_ms: 5, backoff_max_ms: 50 },
   });
@@ -443,9 +446,11 @@ export async function rulesPullFamily(opts: RulesFamilyOptions = {}): Promise<Fa
       }
       if (!served.repolled) v("slow", `the fetcher did not ask again within 3 s of a ${m.bytes.length}-byte document`);
       const version = ref.valid ? ref.value!.version : null;
+      // The fetcher's order: schema, version, then the blast-radius guard (whole-space only here).
+      const guard = ref.valid ? wholeSpaceRejectedRef(ref.value!) : null;
       const d = delta(f0, failureCounts(host), ["fetch"]);
       const ok = host.counter("edgewatch.rules_reload_total") - ok0;
-      if (ref.valid && version! > known) {
+      if (ref.valid && version! > known && guard === null) {
         // must be accepted and enforced everywhere
         if (ok === 1n) { stats.accepted++; bm.accepted++; } else { stats.rejected++; bm.rejected++; }
         if (ok !== 1n) v("valid-rejected", `reference accepts version ${version} (> ${known}) but rules_reload_total moved by ${ok}; failures ${JSON.stringify(d.by, (_k, x) => (typeof x === "bigint" ? Number(x) : x))}`);
@@ -462,13 +467,13 @@ export async function rulesPullFamily(opts: RulesFamilyOptions = {}): Promise<Fa
       } else {
         stats.rejected++;
         bm.rejected++;
-        if (ok !== 0n) v("invalid-accepted", `accepted (rules_reload_total +${ok}), reference says: ${ref.valid ? `version ${version} ≤ ${known} in force` : ref.errors.slice(0, 3).map((e) => `[${e.reason}] ${e.path}: ${e.message}`).join("; ")}`);
+        if (ok !== 0n) v("invalid-accepted", `accepted (rules_reload_total +${ok}), reference says: ${ref.valid ? (version! > known ? `blast radius: ${guard}` : `version ${version} ≤ ${known} in force`) : ref.errors.slice(0, 3).map((e) => `[${e.reason}] ${e.path}: ${e.message}`).join("; ")}`);
         const expectNothing = ref.valid && version === known; // same version: like a 304
         if (expectNothing) {
           if (d.total !== 0n) v("counters", `same version re-served: failure counters moved by ${d.total}`);
         } else {
           if (d.total !== 1n) v("counters", `rejected: failure counters moved by ${d.total} ${JSON.stringify(d.by, (_k, x) => (typeof x === "bigint" ? Number(x) : x))}`);
-          const expect: Reason | null = ref.valid ? "version" : ref.reason;
+          const expect: Reason | null = ref.valid ? (version! > known ? "blast_radius" : "version") : ref.reason;
           if (d.total === 1n && expect && !d.by[expect]) v("wrong-reason", `rejected with ${Object.keys(d.by).join(",")}, expected ${expect}`);
         }
         if (host.gauge("edgewatch.rules_version") !== ver0) v("last-good-lost", `rules_version gauge changed ${ver0} → ${host.gauge("edgewatch.rules_version")}`);
@@ -490,7 +495,7 @@ export async function rulesPullFamily(opts: RulesFamilyOptions = {}): Promise<Fa
 // plugin-config: whole plugin configurations (valid and mutated).
 
 export async function pluginConfigFamily(opts: { budgetMs?: number } = {}): Promise<FamilyRunner<{ bytes: Buffer; mutation: string; mustBeInvalid: boolean; expectReason: Reason | null; seed: number }>> {
-  const initial = JSON.stringify({ tracing: { enabled: false }, rules: { version: 1, access: [{ id: "seed", cidrs: ["198.51.100.0/24"] }] } });
+  const initial = JSON.stringify({ tracing: { enabled: false }, blast_radius: { max_deny_fraction: 1 }, rules: { version: 1, access: [{ id: "seed", cidrs: ["198.51.100.0/24"] }] } });
   let host = await FuzzHost.start({ configuration: initial, workers: 1 });
   const stats = newStats("plugin-config");
   let currentConfig = initial;

@@ -17,6 +17,7 @@ import { arbRulesDoc, mutateDoc, type DocMutation } from "../../harness/fuzz/arb
 import { setMember, removeMember, type J } from "../../harness/fuzz/json-ast.js";
 import { evaluateRef, validateRulesDocument, type RefRules } from "../../harness/fuzz/reference/schema.js";
 import { parseClientAddressRef } from "../../harness/fuzz/reference/net.js";
+import { wholeSpaceRejectedRef } from "../../harness/fuzz/reference/blast-radius.js";
 import { startEdgeStack, waitUntil, type EdgeStack } from "../../harness/fuzz/edge-stack.js";
 
 const SEED = Number(process.env.EDGEWATCH_FUZZ_SEED ?? 20260801);
@@ -117,7 +118,10 @@ async function check(bytes: Buffer, apply: () => Promise<boolean | null>, label:
     expect(await probe(), `${label}: same version re-served, nothing changes`).toEqual(before);
     return { accepted: false };
   }
-  if (ref.valid && newer && applied !== false) {
+  // The blast-radius guard rejects a valid document that denies a whole address family (8 probe
+  // addresses stay below min_clients, so the sampled fraction is never judged here).
+  const guard = ref.valid ? wholeSpaceRejectedRef(ref.value!) : null;
+  if (ref.valid && newer && applied !== false && guard === null) {
     const want = expected(ref.value!);
     let got: string[] = [];
     await waitUntil(async () => { got = await probe(); return got.join() === want.join(); }, 5000, `${label}: valid document enforced on every worker`)
@@ -125,7 +129,7 @@ async function check(bytes: Buffer, apply: () => Promise<boolean | null>, label:
     return { accepted: true, version: ref.value!.version };
   }
   await waitUntil(async () => (await failureTotal()) > f0, 5000, `${label}: rejection counted`)
-    .catch((e) => { throw new Error(`${(e as Error).message}; reference: ${JSON.stringify(ref.errors.slice(0, 2))}; doc ${bytes.toString("utf8").slice(0, 400)}`); });
+    .catch((e) => { throw new Error(`${(e as Error).message}; reference: ${guard ?? JSON.stringify(ref.errors.slice(0, 2))}; doc ${bytes.toString("utf8").slice(0, 400)}`); });
   expect(await probe(), `${label}: last good rules kept`).toEqual(before);
   return { accepted: false };
 }

@@ -16,8 +16,9 @@
  */
 import { integerOf, kindName, parseJsonRef, JsonRefError, type JArr, type JObj, type JStr, type JValue } from "./json.js";
 import { cidrContains, parseCidrRef, type Addr, type Cidr } from "./net.js";
+import { wholeSpaceRejectedRef } from "./blast-radius.js";
 
-export type Reason = "json" | "schema" | "cidr" | "size" | "version";
+export type Reason = "json" | "schema" | "cidr" | "size" | "version" | "signature" | "blast_radius";
 
 export interface RefError { reason: Reason; path: string; message: string }
 
@@ -38,6 +39,8 @@ export interface RefRules {
   defaultStatus: number;
   sampling: { defaultRate: number; routes: Map<string, number>; alwaysKeep5xx: boolean; slowThresholdMs: number };
   cidrCount: number;
+  /** "allow_large_blast_radius" (issue 15). */
+  allowLargeBlastRadius: boolean;
 }
 
 export interface RefResult<T> {
@@ -296,11 +299,17 @@ function rule(ctx: Ctx, v: JValue, path: string, index: number): RefRule | null 
 export function validateRulesNode(ctx: Ctx, doc: JValue, path: string): RefRules | null {
   if (doc.t !== "obj") { ctx.type(doc, path, "object"); return null; }
   const before = ctx.errors.length;
-  const m = members(ctx, doc, path, ["version", "mode", "access", "sampling", "default_reply", "description"]);
+  const m = members(ctx, doc, path, ["version", "mode", "access", "sampling", "default_reply", "description", "allow_large_blast_radius"]);
   const out: RefRules = {
     version: 0, mode: "deny", rules: [], defaultStatus: 403, cidrCount: 0,
     sampling: { defaultRate: 1, routes: new Map(), alwaysKeep5xx: true, slowThresholdMs: 0 },
+    allowLargeBlastRadius: false,
   };
+  const alb = m.get("allow_large_blast_radius");
+  if (alb !== undefined) {
+    if (alb.t !== "bool") ctx.type(alb, `${path}.allow_large_blast_radius`, "boolean");
+    else out.allowLargeBlastRadius = alb.v;
+  }
   const ver = m.get("version");
   if (ver !== undefined) {
     const n = integerOf(ver);
@@ -375,6 +384,8 @@ export function validateRulesDocument(bytes: Buffer, maxRulesBytes = 16 * 1024 *
 // Plugin configuration
 
 export interface RefConfig {
+  /** blast_radius.max_deny_fraction: below 1 the guard also judges the client sample (not modelled). */
+  maxDenyFraction: number;
   clientAddress: { source: "connection" | "envoy_external" | "xff"; xffTrustedHops: number };
   telemetry: { enabled: boolean; routesCap: number; methodLabel: boolean; heartbeatMs: number };
   tracing: { enabled: boolean; trustParent: "always" | "never" | "trusted"; trustedCidrs: Cidr[]; collectorCluster: string };
@@ -423,6 +434,7 @@ export function validatePluginConfiguration(bytes: Buffer): RefResult<RefConfig>
     rulesService: { cluster: "", authority: "rules", path: "/rules", longPollMs: 30000, timeoutMs: 35000, backoffBaseMs: 100, backoffMaxMs: 5000, leaseMs: 2000, tickMs: 100, coldStartDeny: false },
     maxRulesBytes: 16 * 1024 * 1024,
     rules: null,
+    maxDenyFraction: 0.5,
   };
   if (bytes.every((c) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) return finish([], cfg);
   if (bytes.length > MAX_CONFIG_BYTES) {
@@ -431,7 +443,7 @@ export function validatePluginConfiguration(bytes: Buffer): RefResult<RefConfig>
   }
   const doc = parseOrError(ctx, bytes);
   if (doc === null) return finish<RefConfig>(ctx.errors, null);
-  const top = obj(ctx, doc, "$", ["client_address", "telemetry", "tracing", "rules_service", "max_rules_bytes", "rules", "rules_cluster", "collector_cluster"]);
+  const top = obj(ctx, doc, "$", ["client_address", "telemetry", "tracing", "rules_service", "max_rules_bytes", "rules", "rules_cluster", "collector_cluster", "blast_radius"]);
   if (top === null) return finish<RefConfig>(ctx.errors, null);
 
   const ca = top.get("client_address");
@@ -543,6 +555,19 @@ export function validatePluginConfiguration(bytes: Buffer): RefResult<RefConfig>
     const n = intIn(ctx, top.get("max_rules_bytes")!, "$.max_rules_bytes", 1024, MAX_CONFIG_BYTES);
     if (n !== null) cfg.maxRulesBytes = n;
   }
+  const br = top.get("blast_radius");
+  if (br !== undefined) {
+    const m = obj(ctx, br, "$.blast_radius", ["max_deny_fraction", "min_clients", "sample_size"]);
+    if (m) {
+      const f = m.get("max_deny_fraction");
+      if (f !== undefined) {
+        if (f.t !== "num" || !(f.v >= 0 && f.v <= 1)) ctx.schema("$.blast_radius.max_deny_fraction", "expected a number 0..1");
+        else cfg.maxDenyFraction = f.v;
+      }
+      if (m.has("min_clients")) intIn(ctx, m.get("min_clients")!, "$.blast_radius.min_clients", 0, 1_000_000);
+      if (m.has("sample_size")) intIn(ctx, m.get("sample_size")!, "$.blast_radius.sample_size", 16, 16384);
+    }
+  }
   let rulesCluster = "", collectorCluster = "";
   if (top.has("rules_cluster")) rulesCluster = strOf(ctx, top.get("rules_cluster")!, "$.rules_cluster", 512) ?? "";
   if (top.has("collector_cluster")) collectorCluster = strOf(ctx, top.get("collector_cluster")!, "$.collector_cluster", 512) ?? "";
@@ -568,6 +593,14 @@ export function validatePluginConfiguration(bytes: Buffer): RefResult<RefConfig>
     const rawLen = rawLengthOf(bytes, rules);
     if (rawLen > cfg.maxRulesBytes) ctx.err("size", "$.rules", `${rawLen} bytes > max_rules_bytes`);
     else cfg.rules = validateRulesNode(ctx, rules, "$.rules");
+    // The blast-radius guard judges a valid pushed document: a whole address family denied outright
+    // is rejected whatever the client sample (the sampled fraction is not modelled: the fuzz
+    // configurations set max_deny_fraction 1). Pulled documents: the family applies it after the
+    // version check, as the fetcher does.
+    if (cfg.rules !== null) {
+      const whole = wholeSpaceRejectedRef(cfg.rules);
+      if (whole !== null) ctx.err("blast_radius", "$.rules", whole);
+    }
   }
   return finish(ctx.errors, cfg);
 }
