@@ -23,7 +23,22 @@ export function publishUrl(to: string): string {
   return u.toString();
 }
 
-export async function pushRules(to: string, documentText: string, timeoutMs: number, opts: { verbatim?: boolean } = {}): Promise<PushResult> {
+/** The version the service serves now (GET <origin>/status). */
+export async function serviceVersion(to: string, timeoutMs: number): Promise<number> {
+  const u = new URL(publishUrl(to));
+  u.pathname = u.pathname.replace(/\/publish$/, "") + "/status";
+  let res: Response;
+  try {
+    res = await fetch(u, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw envError(`rules service unreachable at ${u}: ${describeFetchError(err)}`, "check --to and that the rules service is running");
+  }
+  const j = (await res.json().catch(() => null)) as { version?: unknown } | null;
+  if (res.status !== 200 || !j || typeof j.version !== "number") throw new CliError(`rules service at ${u} did not report its version (HTTP ${res.status})`, EXIT.CHECK_FAILED);
+  return j.version;
+}
+
+export async function pushRules(to: string, documentText: string, timeoutMs: number, opts: { verbatim?: boolean; signature?: string } = {}): Promise<PushResult> {
   const u = new URL(publishUrl(to));
   if (opts.verbatim) u.searchParams.set("verbatim", "1");
   const url = u.toString();
@@ -31,7 +46,7 @@ export async function pushRules(to: string, documentText: string, timeoutMs: num
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...(opts.signature ? { "x-edgewatch-signature": opts.signature } : {}) },
       body: documentText,
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -7,6 +7,8 @@
  *        → 200 {"version": n, "etag": "..."}; the document is served with "version" set to n
  *   POST /publish?verbatim=1 body served byte for byte (to exercise the filter's rejection path)
  *        → 200 {"version": n, ...}
+ *   POST /publish with an x-edgewatch-signature header (`rules push --sign`): the body is served
+ *        byte for byte (a version rewrite would break the signature) with that header
  *   GET  /status             → {"version", "etag", "fetches", "held_polls"}
  *
  * The publish endpoint listens on its own port (the fixture's port answers only the rules path).
@@ -14,6 +16,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startRulesService, type RulesService } from "../fixtures/rules-service.js";
+import { parseSignatureHeaderValue } from "../signing/rules-signing.js";
 
 export interface RulesServer {
   /** URL the filter fetches (rules_service cluster → this host:port, path). */
@@ -23,6 +26,8 @@ export interface RulesServer {
   /** Base URL of the publish endpoint (for `edgewatch rules push --to`). */
   publishUrl: string;
   service: RulesService;
+  /** Record the key id of a document published in-process with a signature (shown by GET /status). */
+  setSignedBy(keyId: string | null): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +36,7 @@ const MAX_BODY = 64 * 1024 * 1024;
 export async function startRulesServer(opts: { host?: string; port?: number; publishPort?: number; path?: string } = {}): Promise<RulesServer> {
   const host = opts.host ?? "127.0.0.1";
   const service = await startRulesService({ host, port: opts.port ?? 0, path: opts.path ?? "/rules" });
+  let signedBy: string | null = null;
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://x");
     const json = (status: number, body: unknown) => {
@@ -39,7 +45,7 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
       res.end(text);
     };
     if (u.pathname === "/status" && req.method === "GET") {
-      json(200, { version: service.version, etag: service.etag, fetches: service.fetchCount, held_polls: service.heldPolls });
+      json(200, { version: service.version, etag: service.etag, fetches: service.fetchCount, held_polls: service.heldPolls, signed_by: signedBy });
       return;
     }
     if (u.pathname !== "/publish") {
@@ -65,6 +71,19 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
       if (res.writableEnded) return;
       const text = Buffer.concat(chunks).toString("utf8");
       let version: number;
+      const sigHeader = req.headers["x-edgewatch-signature"];
+      if (typeof sigHeader === "string") {
+        const sig = parseSignatureHeaderValue(sigHeader);
+        if (sig === null) {
+          json(400, { error: "x-edgewatch-signature must be key_id=<id>;sig=<base64>" });
+          return;
+        }
+        version = service.publish(text, { signature: sigHeader });
+        signedBy = sig.key_id;
+        json(200, { version, etag: service.etag, bytes: Buffer.byteLength(text), signed_by: sig.key_id });
+        return;
+      }
+      signedBy = null;
       if (u.searchParams.get("verbatim") === "1") {
         version = service.publish(text);
       } else {
@@ -96,6 +115,7 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
     rulesPath: opts.path ?? "/rules",
     publishUrl: `http://${hostPart}:${pport}`,
     service,
+    setSignedBy: (keyId) => { signedBy = keyId; },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

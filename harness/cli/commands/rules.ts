@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { parseDuration, parseHttpUrl, parseIntOption } from "../args.js";
 import { DEFAULT_WASM, checkWasm } from "../env.js";
 import { EXIT, usageError } from "../exit-codes.js";
+import { registerRulesSigning, loadSigningKey } from "./rules-signing.js";
 // Heavy modules (the embedded host, yaml) load inside the actions so `--help` stays fast.
 
 export function registerRules(program: Command): void {
@@ -40,6 +41,7 @@ Examples:
     });
 
   registerRulesServe(rules);
+  registerRulesSigning(rules);
 
   rules
     .command("push")
@@ -49,6 +51,9 @@ Examples:
     .option("--timeout <time>", "request timeout", parseDuration, 10_000)
     .option("--no-validate", "skip validating the document with the filter before publishing")
     .option("--verbatim", "serve the document byte for byte (no version rewrite); with --no-validate, to test the filter's rejection path")
+    .option("--sign", "sign the published bytes (Ed25519) with the key from --key-file or $EDGEWATCH_SIGNING_KEY; served with an x-edgewatch-signature header")
+    .option("--key-file <file>", "private key (PEM) from `rules keygen`; implies --sign")
+    .option("--key-id <id>", "key id as configured in rules_signing (default: derived from the public key)")
     .option("--wasm <path>", "filter module used for validation", DEFAULT_WASM)
     .addHelpText(
       "after",
@@ -56,13 +61,17 @@ Examples:
 The service must offer the publish endpoint of \`edgewatch rules serve\` (POST /publish → {"version": n});
 a bare origin in --to gets /publish appended. The document is validated with the filter first (as \`rules validate\`), so a bad document never
 reaches the service; --no-validate publishes it anyway (to test the filter's rejection path).
+With --sign (or --key-file), the version is set to the service's next version first (unless
+--verbatim), then the exact bytes are signed and published verbatim with their signature, which
+the service serves as the x-edgewatch-signature header: proxies with rules_signing keys verify it.
 Exit codes: 0 published, 1 invalid document or the service refused it, 2 usage or I/O error,
 3 the service is unreachable.
 
 Example:
   edgewatch rules push rules.json --to http://127.0.0.1:8081`,
     )
-    .action(async (file: string, opts: { to: string; timeout: number; validate: boolean; verbatim?: boolean; wasm: string }) => {
+    .action(async (file: string, opts: { to: string; timeout: number; validate: boolean; verbatim?: boolean; sign?: boolean; keyFile?: string; keyId?: string; wasm: string }) => {
+      const signer = opts.sign || opts.keyFile ? loadSigningKey(opts) : null;
       if (opts.validate) {
         const code = await runValidate(file, { wasm: opts.wasm, quietOk: true });
         if (code !== EXIT.OK) {
@@ -82,6 +91,24 @@ Example:
         if ("error" in r) throw usageError(`${file}: ${r.error}`);
         text = r.text;
       }
+      if (signer !== null) {
+        const { readFileSync } = await import("node:fs");
+        const { serviceVersion } = await import("../rules-push.js");
+        const { signRules, signatureHeaderValue } = await import("../../signing/rules-signing.js");
+        let bytes: Buffer;
+        if (opts.verbatim) bytes = readFileSync(file);
+        else {
+          const doc = JSON.parse(text) as Record<string, unknown>;
+          if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw usageError(`${file}: a rules document must be a JSON object`);
+          doc.version = (await serviceVersion(opts.to, opts.timeout)) + 1;
+          bytes = Buffer.from(JSON.stringify(doc), "utf8");
+        }
+        const sig = signRules(bytes, signer.key, signer.keyId);
+        const res = await pushRules(opts.to, bytes.toString("utf8"), opts.timeout, { verbatim: true, signature: signatureHeaderValue(sig) });
+        process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}, signed by key ${signer.keyId} (${bytes.length} bytes)\n`);
+        process.exitCode = EXIT.OK;
+        return;
+      }
       const res = await pushRules(opts.to, text, opts.timeout, { verbatim: opts.verbatim });
       process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}\n`);
       process.exitCode = EXIT.OK;
@@ -97,6 +124,7 @@ function registerRulesServe(rules: Command): void {
     .option("--publish-port <port>", "port of the publish endpoint (POST /publish, GET /status)", parseIntOption("--publish-port", 0, 65535), 8082)
     .option("--path <path>", "rules path", "/rules")
     .option("--file <file>", "publish this document at start")
+    .option("--signature <file>", "detached signature of --file ({key_id, sig} from `rules sign`): the file is served byte for byte with an x-edgewatch-signature header")
     .addHelpText(
       "after",
       `
@@ -105,7 +133,8 @@ Point the filter at it with a cluster for --host:--port and
 in the plugin configuration; publish with \`edgewatch rules push FILE --to http://HOST:PUBLISH_PORT\`.
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file.`,
     )
-    .action(async (opts: { host: string; port: number; publishPort: number; path: string; file?: string }) => {
+    .action(async (opts: { host: string; port: number; publishPort: number; path: string; file?: string; signature?: string }) => {
+      if (opts.signature && !opts.file) throw usageError("--signature signs --file: give both");
       const { startRulesServer } = await import("../rules-server.js");
       const { readRulesText } = await import("../config-file.js");
       let srv;
@@ -114,7 +143,20 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file
       } catch (err) {
         throw usageError(`cannot listen: ${(err as Error).message}`, "choose other ports (0 picks a free one)");
       }
-      if (opts.file) {
+      if (opts.file && opts.signature) {
+        const { readFileSync } = await import("node:fs");
+        const { readSignatureFile } = await import("./rules-signing.js");
+        const { signatureHeaderValue } = await import("../../signing/rules-signing.js");
+        let sig;
+        try {
+          sig = readSignatureFile(opts.signature);
+        } catch (err) {
+          await srv.close();
+          throw err;
+        }
+        srv.service.publish(readFileSync(opts.file, "utf8"), { signature: signatureHeaderValue(sig) });
+        srv.setSignedBy(sig.key_id);
+      } else if (opts.file) {
         const r = readRulesText(opts.file);
         if ("error" in r) {
           await srv.close();
@@ -159,7 +201,9 @@ export async function runValidate(
     out({ valid: false, reason: "json", message: rules.error });
     return EXIT.CHECK_FAILED;
   }
-  const plugin = opts.config ? loadProxyConfigFile(opts.config).plugin : {};
+  // Signatures are not checked here (the document is validated as a "rules" object): signing keys in
+  // --config would refuse every unsigned object, so they are left out.
+  const { rules_signing: _keys, ...plugin } = opts.config ? loadProxyConfigFile(opts.config).plugin : {};
   const verdict = await validateWithFilter(resolve(opts.wasm), withRules(plugin, rules.text));
   out({ valid: verdict.accepted, reason: verdict.reason, message: verdict.message }, verdict.log);
   return verdict.accepted ? EXIT.OK : EXIT.CHECK_FAILED;
