@@ -22,7 +22,7 @@ import { guardRules, DocKey, digest2 } from "./reload/safety";
 import { flushClientSample } from "./client-sample";
 import { defineSafetyMetrics, countSignatureVerified, recordClientSampleSize } from "../rules/safety-metrics";
 import { Reason } from "../rules/reasons";
-import { countReloadFailure, countReloadSuccess, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
+import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
 import { digest, claimCount, KEY_PUSH_CACHE } from "./reload/shared-state";
 import { getSharedData, setSharedData } from "../host/shared";
@@ -182,7 +182,20 @@ export class EdgewatchRoot extends RootContextBase {
     const sampled = flushClientSample(this.settings.blastRadius.sampleSize);
     if (sampled >= 0) recordClientSampleSize(sampled);
     if (this.pulls) agent.onTick(this.id);
+    else if (this.isNewestRoot()) {
+      // Push (or no rules at all): the rules come with the plugin configuration, which Envoy keeps
+      // current, so they are confirmed current on every tick (rules_last_check_seconds; a pulling
+      // proxy records it on each valid answer of the rules service instead). Only the VM's newest
+      // root does it: an old root still draining may hold a configuration that was replaced.
+      recordRulesCheck(nowMs() / 1000);
+    }
     this.observability.onTick();
+  }
+
+  isNewestRoot(): bool {
+    const list = roots.values();
+    for (let i = 0; i < list.length; i++) if (list[i].id > this.id) return false;
+    return true;
   }
 
   onQueueReady(token: u32): void {

@@ -34,7 +34,7 @@ export interface DoctorInput {
   ready?: { status: number; body: string } | { error: string };
   /** Probe requests sent through the listener during the window (undefined: no probing). */
   probes?: { sent: number; answered: number; errors: string[] };
-  /** Maximum age of the last successful rules load, seconds; 0 disables the age check. */
+  /** Maximum age of the last successful rules check (edgewatch_rules_last_check_seconds), seconds; 0 disables the age check. */
   rulesMaxAgeS: number;
   /** Maximum age of the heartbeat gauge when it is a timestamp, seconds. */
   heartbeatMaxAgeS: number;
@@ -50,7 +50,8 @@ const M = {
   heartbeat: "edgewatch_heartbeat_seconds",
   memory: "edgewatch_vm_memory_bytes",
   rulesVersion: "edgewatch_rules_version",
-  rulesLastSuccess: "edgewatch_rules_last_success_seconds",
+  rulesLastCheck: "edgewatch_rules_last_check_seconds",
+  rulesLastChange: "edgewatch_rules_last_change_seconds",
   reloads: "edgewatch_rules_reload_total",
   reloadFailures: "edgewatch_rules_reload_failures_total",
   coldStart: "edgewatch_rules_cold_start_total",
@@ -382,32 +383,39 @@ export function evaluate(input: DoctorInput): CheckResult[] {
   } else {
     add("rules version", "PASS", `version ${fmt(version)}`);
   }
-  const lastOk = last.max(M.rulesLastSuccess);
-  if (lastOk === undefined) {
-    add("rules freshness", "FAIL", `${M.rulesLastSuccess} missing`, "the filter build has no rules support or the metric was filtered out");
-  } else if (lastOk <= 0) {
+  // Freshness is the age of the last successful CHECK (any valid answer of the rules service, 304
+  // and a long poll that ended with no change included; push: every tick), not of the last change:
+  // rules that simply did not change for an hour are fresh.
+  const lastCheck = last.max(M.rulesLastCheck);
+  const lastChange = last.max(M.rulesLastChange);
+  const changed = lastChange !== undefined && lastChange > 0 && isEpochSeconds(lastChange)
+    ? `; rules last changed ${Math.max(0, nowMs / 1000 - lastChange).toFixed(0)}s ago`
+    : "";
+  if (lastCheck === undefined) {
+    add("rules freshness", "FAIL", `${M.rulesLastCheck} missing`, "the filter build has no rules support, is older than this doctor, or the metric was filtered out");
+  } else if (lastCheck <= 0) {
     add(
       "rules freshness",
       input.rulesMaxAgeS === 0 ? "WARN" : "FAIL",
-      "rules never loaded successfully",
+      "rules never checked successfully: no valid answer from the rules service yet",
       "check the rules document (edgewatch rules validate FILE) and the rules service (edgewatch_rules_reload_failures_total{reason})",
     );
   } else {
-    const age = isEpochSeconds(lastOk) ? nowMs / 1000 - lastOk : undefined;
+    const age = isEpochSeconds(lastCheck) ? nowMs / 1000 - lastCheck : undefined;
     if (age === undefined) {
-      add("rules freshness", "WARN", `${M.rulesLastSuccess} = ${fmt(lastOk)} is not an epoch timestamp`, "the gauge should hold the Unix time of the last successful load");
+      add("rules freshness", "WARN", `${M.rulesLastCheck} = ${fmt(lastCheck)} is not an epoch timestamp`, "the gauge should hold the Unix time of the last successful check");
     } else if (input.rulesMaxAgeS > 0 && age > input.rulesMaxAgeS) {
       add(
         "rules freshness",
         "FAIL",
-        `last successful rules load ${age.toFixed(0)}s ago (max ${input.rulesMaxAgeS}s)`,
-        "the rules service is unreachable or every fetch fails validation (see reload failures); if rules are only pushed in the plugin configuration, pass --rules-max-age 0",
+        `last successful rules check ${age.toFixed(0)}s ago (max ${input.rulesMaxAgeS}s)${changed}`,
+        "the rules service is unreachable, answers errors, or serves a document the filter rejects (see reload failures); the last good rules stay in force",
       );
     } else {
       add(
         "rules freshness",
         "PASS",
-        `last successful rules load ${Math.max(0, age).toFixed(0)}s ago${input.rulesMaxAgeS > 0 ? ` (max ${input.rulesMaxAgeS}s)` : " (age check off)"}`,
+        `last successful rules check ${Math.max(0, age).toFixed(0)}s ago${input.rulesMaxAgeS > 0 ? ` (max ${input.rulesMaxAgeS}s)` : " (age check off)"}${changed}`,
       );
     }
   }

@@ -110,10 +110,10 @@ const ROWS: RowSpec[] = [
         targets: [{ expr: `max by (instance) (edgewatch_rules_version{${SEL}})`, legendFormat: "{{instance}}", instant: true }],
       },
       {
-        type: "stat", title: "Rules freshness (age of last accepted document)", w: 6, h: 6, unit: "s",
-        description: "time() - edgewatch_rules_last_success_seconds per proxy (0 = never, shows as a very large age). EdgewatchRulesStale fires past 15 minutes; push-only setups load rules only when the configuration changes.",
+        type: "stat", title: "Rules freshness (age of last successful check)", w: 6, h: 6, unit: "s",
+        description: "time() - edgewatch_rules_last_check_seconds per proxy: when the rules in force were last confirmed current (any valid answer of the rules service, 304 and unchanged long polls included; push-only setups: every tick). 0 = never, shows as a very large age. EdgewatchRulesStale fires past 15 minutes. When the rules last CHANGED is edgewatch_rules_last_change_seconds (old is fine).",
         thresholds: [{ value: null, color: "green" }, { value: 900, color: "red" }],
-        targets: [{ expr: `time() - max by (instance) (edgewatch_rules_last_success_seconds{${SEL}})`, legendFormat: "{{instance}}", instant: true }],
+        targets: [{ expr: `time() - max by (instance) (edgewatch_rules_last_check_seconds{${SEL}})`, legendFormat: "{{instance}}", instant: true }],
       },
       {
         type: "timeseries", title: "Rule reloads and reload failures", w: 12, h: 6, unit: "short",

@@ -125,6 +125,12 @@ describe.concurrent("doctor checks", () => {
     expect(r.text).toMatch(/export failures \+3/);
   });
 
+  it("rules that did not change for an hour but were checked seconds ago are fresh (freshness = last check)", async () => {
+    const r = await diagnose({ rulesAgeS: 3, rulesChangedAgeS: 3600 });
+    expect(r.v["rules freshness"]).toBe("PASS");
+    expect(r.text).toMatch(/last successful rules check \d+s ago \(max 300s\); rules last changed 360\ds ago/);
+  });
+
   it("rules-max-age 0 turns the freshness check off", async () => {
     const r = await diagnose({ rulesAgeS: 4000 }, { rulesMaxAgeS: 0 });
     expect(r.v["rules freshness"]).toBe("PASS");

@@ -88,7 +88,10 @@ export interface Scenario {
   ticksAdvance?: boolean;
   /** Histogram style. */
   buckets?: "complete" | "no-inf" | "not-cumulative" | "count-mismatch" | "one-bucket";
+  /** Age of the last successful rules check (edgewatch_rules_last_check_seconds). */
   rulesAgeS?: number;
+  /** Age of the last rules change (edgewatch_rules_last_change_seconds); defaults to rulesAgeS. */
+  rulesChangedAgeS?: number;
   reloadFailuresAdvance?: boolean;
   traceFailuresAdvance?: boolean;
   withEdgewatch?: boolean;
@@ -131,7 +134,8 @@ export function edgewatchText(i: number, s: Scenario = {}): string {
   );
   lines.push("# TYPE edgewatch_heartbeat_seconds gauge", `edgewatch_heartbeat_seconds{} ${Math.floor(now)}`);
   lines.push("# TYPE edgewatch_rules_version gauge", `edgewatch_rules_version{} 7`);
-  lines.push("# TYPE edgewatch_rules_last_success_seconds gauge", `edgewatch_rules_last_success_seconds{} ${Math.floor(now - (s.rulesAgeS ?? 5))}`);
+  lines.push("# TYPE edgewatch_rules_last_check_seconds gauge", `edgewatch_rules_last_check_seconds{} ${Math.floor(now - (s.rulesAgeS ?? 5))}`);
+  lines.push("# TYPE edgewatch_rules_last_change_seconds gauge", `edgewatch_rules_last_change_seconds{} ${Math.floor(now - (s.rulesChangedAgeS ?? s.rulesAgeS ?? 5))}`);
   lines.push("# TYPE edgewatch_vm_memory_bytes gauge", `edgewatch_vm_memory_bytes{} 1179648`);
   // A cumulative histogram over BOUNDS for `count` samples.
   const count = seen;

@@ -36,7 +36,8 @@ describe("push reload (plugin configuration)", () => {
       expect(prom.value("edgewatch_rules_version")).toBe(2);
       // Once per document, although every VM (and Envoy's or the host's canary) validated it.
       expect(prom.sum("edgewatch_rules_reload_total")).toBe(before + 1);
-      expect(prom.value("edgewatch_rules_last_success_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
+      expect(prom.value("edgewatch_rules_last_change_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
+      expect(prom.value("edgewatch_rules_last_check_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
     });
 
     it("an identical push is a no-op: nothing reloads, the same rules decide", async () => {

@@ -175,7 +175,8 @@ describe("push reload and rejection of bad documents", () => {
     expect(p.gauge(STAT("rules_version"))).toBe(2n);
     // Counted once per document, although the canary, the main thread and each worker validated it.
     expect(p.counter(STAT("rules_reload_total"))).toBe(reloads + 1n);
-    expect(Number(p.gauge(STAT("rules_last_success_seconds")))).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(Number(p.gauge(STAT("rules_last_change_seconds")))).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(Number(p.gauge(STAT("rules_last_check_seconds")))).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 
   const base = { version: 9, access: [{ id: "new", cidrs: ["203.0.113.0/24"] }] };

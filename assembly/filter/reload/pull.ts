@@ -25,7 +25,7 @@ import { countSignatureVerified } from "../../rules/safety-metrics";
 import { buildRulesFromBytes } from "../../rules/document";
 import { encodeSnapshot, decodeSnapshot } from "../../rules/snapshot";
 import { Reason } from "../../rules/reasons";
-import { countReloadFailure, countReloadSuccess, setRulesGauges } from "../../rules/metrics";
+import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges } from "../../rules/metrics";
 import {
   KEY_RULES, QUEUE_PREFIX, readVersionRecord, writeVersionRecord, acquireLease, releaseLease,
   readRegistry, updateRegistry,
@@ -87,6 +87,8 @@ export class PullAgent {
   failures: i32 = 0;
   /** ETag of the last document seen (applied or rejected), sent as If-None-Match. */
   etag: string = "";
+  /** ETag of the document in force (published by this proxy); a 304 for it confirms the rules are current. */
+  inForceEtag: string = "";
   /** Version to send as ?version= (last published). */
   knownVersion: i64 = -1;
   queueTokens: Map<string, u32> = new Map<string, u32>();
@@ -110,7 +112,7 @@ export class PullAgent {
     this.maxRulesBytes = maxRulesBytes;
     // A new root must re-register so queue notifications reach a live context.
     this.registered = false;
-    if (changedService) { this.etag = ""; this.nextAttemptMs = 0; this.failures = 0; }
+    if (changedService) { this.etag = ""; this.inForceEtag = ""; this.nextAttemptMs = 0; this.failures = 0; }
   }
 
   setSafety(signing: SigningSettings, blastRadius: BlastRadiusSettings): void {
@@ -189,6 +191,7 @@ export class PullAgent {
         this.knownVersion = rec.version;
         if (rec.etag.length > 0) this.etag = rec.etag;
       }
+      if (rec !== null && rec.version >= this.knownVersion) this.inForceEtag = rec.etag;
     }
     if (!this.leader) return;
     // A call Envoy never answered (should not happen: Envoy always calls back) is dropped.
@@ -272,7 +275,10 @@ export class PullAgent {
     const etag = et === null ? "" : et;
     const fast = now - this.inflightSince < 5;
     if (status == "304") {
+      // Not modified (a long poll that ended with no change, or a plain conditional GET): a check
+      // when what we asked about is the document in force, not one we rejected.
       this.failures = 0;
+      if (this.etag == this.inForceEtag) recordRulesCheck(now / 1000);
       // Re-poll at once; a server that does not hold the request gets one poll per tick.
       if (fast) this.nextAttemptMs = now + <u64>this.settings.tickMs;
       else this.repoll(now);
@@ -283,7 +289,9 @@ export class PullAgent {
       return;
     }
     if (etag.length > 0 && etag == this.etag && this.appliedVersion >= 0) {
-      // Same document again (server ignored If-None-Match): nothing to do.
+      // Same document again (server ignored If-None-Match): nothing to do; a check when it is the
+      // document in force (not a rejected one served again).
+      if (etag == this.inForceEtag) recordRulesCheck(now / 1000);
       this.nextAttemptMs = now + <u64>this.settings.tickMs;
       return;
     }
@@ -332,7 +340,9 @@ export class PullAgent {
         this.afterReject(now, etag);
         return;
       }
-      // Same version as published: treat like 304.
+      // Same version as published: treat like 304 (a valid document: the rules in force are current).
+      this.inForceEtag = etag;
+      recordRulesCheck(now / 1000);
       if (fast) this.nextAttemptMs = now + <u64>this.settings.tickMs;
       else this.repoll(now);
       return;
@@ -369,6 +379,7 @@ export class PullAgent {
     setSharedData(KEY_RULES, blob, 0);
     writeVersionRecord(set.version, etag);
     this.knownVersion = set.version;
+    this.inForceEtag = etag;
     countReloadSuccess(now / 1000);
     logInfo("edgewatch: rules version " + set.version.toString() + " published (" + set.cidrCount.toString() + " CIDRs, " +
       set.rules.length.toString() + " rules, snapshot " + blob.byteLength.toString() + " bytes; parse+index " + ms(this.buildNs) +

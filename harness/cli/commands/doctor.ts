@@ -24,7 +24,7 @@ export function registerDoctor(program: Command): void {
     .requiredOption("--admin <url>", "admin URL of the proxy, e.g. http://127.0.0.1:9901", parseHttpUrl("--admin"))
     .addOption(new Option("--duration <time>", "observation window (e.g. 30s, 2m)").argParser(parseDuration).default(30_000, "30s"))
     .option("--scrapes <n>", "number of scrapes spread over the window (≥ 2)", parseIntOption("--scrapes", 2, 100), 3)
-    .option("--rules-max-age <seconds>", "maximum age of the last successful rules load; 0 disables", parseIntOption("--rules-max-age", 0, 10_000_000), 300)
+    .option("--rules-max-age <seconds>", "maximum age of the last successful rules check (edgewatch_rules_last_check_seconds: any valid answer of the rules service, unchanged ones included); 0 disables", parseIntOption("--rules-max-age", 0, 10_000_000), 300)
     .option("--heartbeat-max-age <seconds>", "maximum age of edgewatch_heartbeat_seconds when it is a timestamp", parseIntOption("--heartbeat-max-age", 1, 86_400), 30)
     .option("--probe <url>", "send a request to this listener URL every 250 ms during the window, so 'traffic flows' is known", parseHttpUrl("--probe"))
     .option("--json", "print the results as JSON")
