@@ -155,19 +155,26 @@ export class EdgewatchRoot extends RootContextBase {
   /** Log + count a rejected configuration; Envoy keeps the previous one (and its rules). */
   reject(reason: string, message: string): bool {
     countReloadFailure(reason);
+    // Say what keeps serving only when this VM has a previous root: a canary VM (every rejected
+    // configuration is first tried there) and a first load have none, and Envoy says itself what it
+    // does then (keeps the previous configuration, or fails the filter's creation).
     const old = this.currentVersionText();
-    logWarn("edgewatch: configuration rejected (reason=" + reason + "): " + message + "; keeping " + old);
+    logWarn("edgewatch: configuration rejected (reason=" + reason + "): " + message + (old.length > 0 ? "; keeping " + old : ""));
     return false;
   }
 
+  /** What keeps serving on this VM after a rejection ("" when this VM has no previous root). */
   currentVersionText(): string {
-    // The previous root of this VM (if any) keeps serving.
     const list = roots.values();
     let best: i64 = -1;
+    let others = false;
     for (let i = 0; i < list.length; i++) {
       const r = changetype<EdgewatchRoot>(list[i]);
-      if (r !== this && r.rules !== null && r.rules!.version > best) best = r.rules!.version;
+      if (r === this) continue;
+      others = true;
+      if (r.rules !== null && r.rules!.version > best) best = r.rules!.version;
     }
+    if (!others) return "";
     return best >= 0 ? "rules version " + best.toString() : "the previous configuration";
   }
 

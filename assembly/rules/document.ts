@@ -30,7 +30,7 @@ function fail(reason: string, message: string): RulesBuild {
 
 /** Map a JSON parse failure to a reason + message. */
 export function jsonFailure(doc: JsonDoc, what: string): RulesBuild {
-  return fail(Reason.Json, what + ": " + (doc.errorKind == JsonErrorKind.Depth ? "nesting too deep (max " + JSON_DEFAULT_MAX_DEPTH.toString() + "): " : (doc.errorKind == JsonErrorKind.Utf8 ? "invalid UTF-8: " : "malformed JSON: ")) + doc.errorMessage);
+  return fail(Reason.Json, what + ": " + (doc.errorKind == JsonErrorKind.Depth ? "nesting too deep (max " + JSON_DEFAULT_MAX_DEPTH.toString() + "): " : (doc.errorKind == JsonErrorKind.Utf8 ? "" : "malformed JSON: ")) + doc.errorMessage);
 }
 
 /** A standalone rule document (pull): size check, JSON parse, validation, index build. */

@@ -38,6 +38,18 @@ export interface LoadedConfig {
   /** The plugin configuration as an object (rules are merged into it). */
   plugin: Record<string, unknown>;
   path: string;
+  /** Where the plugin configuration's text came from (to place the filter's errors in it). */
+  pluginSource: PluginSource;
+}
+
+/** The file a plugin configuration was read from, and where it sits in that file's document. */
+export interface PluginSource {
+  /** plugin.configuration_file, or the proxy config itself for an inline configuration. */
+  path: string;
+  /** Path of the configuration inside that document: [] for a configuration_file. */
+  base: Array<string | number>;
+  /** True for a configuration_file (a JSON document of its own). */
+  ownFile: boolean;
 }
 
 function readText(path: string, what: string): string {
@@ -147,13 +159,14 @@ export function buildProxyConfig(raw: Record<string, unknown>, baseDir: string, 
   const pluginRaw = raw.plugin === undefined ? {} : raw.plugin;
   if (!isObj(pluginRaw)) throw usageError(`${path}: plugin must be a mapping`);
   let plugin: Record<string, unknown>;
-  const cfgFile = pluginRaw.configuration_file ?? pluginRaw.configurationFile;
+  let pluginSource: PluginSource;
+  const cfgFile = pluginConfigurationFile(raw, baseDir, path);
   if (cfgFile !== undefined) {
-    if (pluginRaw.configuration !== undefined) throw usageError(`${path}: plugin: give configuration or configuration_file, not both`);
-    const p = resolvePath(baseDir, str(cfgFile, "plugin.configuration_file"));
-    plugin = pluginObject(readText(p, "plugin configuration file"), p);
+    plugin = pluginObject(readText(cfgFile, "plugin configuration file"), cfgFile);
+    pluginSource = { path: cfgFile, base: [], ownFile: true };
   } else {
     plugin = pluginObject(pluginRaw.configuration, `${path}: plugin.configuration`);
+    pluginSource = { path, base: ["plugin", "configuration"], ownFile: false };
   }
   const wasmPath = overrides.wasm
     ? resolve(overrides.wasm)
@@ -189,7 +202,24 @@ export function buildProxyConfig(raw: Record<string, unknown>, baseDir: string, 
     stats,
     xffNumTrustedHops: num(xff, "xffNumTrustedHops", 0, 16),
   };
-  return { config, plugin, path };
+  return { config, plugin, path, pluginSource };
+}
+
+/** The absolute path of plugin.configuration_file (or configurationFile), if the config names one. */
+export function pluginConfigurationFile(raw: Record<string, unknown>, baseDir: string, path: string): string | undefined {
+  const pluginRaw = raw.plugin;
+  if (!isObj(pluginRaw)) return undefined;
+  const cfgFile = pluginRaw.configuration_file ?? pluginRaw.configurationFile;
+  if (cfgFile === undefined) return undefined;
+  if (pluginRaw.configuration !== undefined) throw usageError(`${path}: plugin: give configuration or configuration_file, not both`);
+  return resolvePath(baseDir, str(cfgFile, "plugin.configuration_file"));
+}
+
+/** A proxy config file read and parsed, not yet checked (for `rules validate --config`). */
+export function readProxyConfigDocument(path: string): { abs: string; text: string; raw: unknown } {
+  const abs = resolve(path);
+  const text = readText(abs, "config file");
+  return { abs, text, raw: parseDocument(text, abs) };
 }
 
 function resolvePath(base: string, p: string): string {

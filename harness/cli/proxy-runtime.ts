@@ -12,6 +12,8 @@ export interface RunningProxy {
   listenerUrl: string;
   adminUrl: string;
   updatePluginConfiguration(configuration: string): Promise<void>;
+  /** An update that never reaches the filter (Envoy could not decode it): update_failure + config_fail. */
+  configurationUpdateFailed(reason: string): void;
   close(): Promise<void>;
   /** The host's logger (captured filter log lines), when the proxy exposes it. */
   logger?: HostLogger;
@@ -76,6 +78,7 @@ export async function startProxy(config: ProxyConfig, opts: Record<string, unkno
     listenerUrl: handle.listenerUrl as string,
     adminUrl: handle.adminUrl as string,
     updatePluginConfiguration: (c: string) => (handle.updatePluginConfiguration as (c: string) => Promise<void>)(c),
+    configurationUpdateFailed: (reason: string) => (handle.configurationUpdateFailed as (r: string) => void)(reason),
     close: () => (handle.close as () => Promise<void>)(),
     logger: findLogger(handle),
     raw: handle,

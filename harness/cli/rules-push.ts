@@ -38,7 +38,7 @@ export async function serviceVersion(to: string, timeoutMs: number): Promise<num
   return j.version;
 }
 
-export async function pushRules(to: string, documentText: string, timeoutMs: number, opts: { verbatim?: boolean; signature?: string } = {}): Promise<PushResult> {
+export async function pushRules(to: string, document: string | Uint8Array, timeoutMs: number, opts: { verbatim?: boolean; signature?: string } = {}): Promise<PushResult> {
   const u = new URL(publishUrl(to));
   if (opts.verbatim) u.searchParams.set("verbatim", "1");
   const url = u.toString();
@@ -47,7 +47,7 @@ export async function pushRules(to: string, documentText: string, timeoutMs: num
     res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...(opts.signature ? { "x-edgewatch-signature": opts.signature } : {}) },
-      body: documentText,
+      body: typeof document === "string" ? document : new Blob([new Uint8Array(document)]),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {

@@ -5,7 +5,8 @@
  *
  *   POST /publish            body: a rules document (JSON)
  *        → 200 {"version": n, "etag": "..."}; the document is served with "version" set to n
- *   POST /publish?verbatim=1 body served byte for byte (to exercise the filter's rejection path)
+ *   POST /publish?verbatim=1 body served byte for byte, invalid UTF-8 included (to exercise the
+ *                            filter's rejection path)
  *        → 200 {"version": n, ...}
  *   POST /publish with an x-edgewatch-signature header (`rules push --sign`): the body is served
  *        byte for byte (a version rewrite would break the signature) with that header
@@ -69,7 +70,8 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
     });
     req.on("end", () => {
       if (res.writableEnded) return;
-      const text = Buffer.concat(chunks).toString("utf8");
+      const raw = Buffer.concat(chunks);
+      const text = raw.toString("utf8");
       let version: number;
       const sigHeader = req.headers["x-edgewatch-signature"];
       if (typeof sigHeader === "string") {
@@ -85,7 +87,7 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
       }
       signedBy = null;
       if (u.searchParams.get("verbatim") === "1") {
-        version = service.publish(text);
+        version = service.publish(raw); // byte for byte: invalid UTF-8 reaches the filter as sent
       } else {
         let doc: unknown;
         try {
@@ -100,7 +102,7 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
         }
         version = service.publish(doc);
       }
-      json(200, { version, etag: service.etag, bytes: Buffer.byteLength(text) });
+      json(200, { version, etag: service.etag, bytes: raw.length });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -28,7 +28,7 @@ const REJECT_LINE = /configuration rejected \(reason=([a-z_]+)\): (.*)$/;
  * Load `configuration` into the filter (canary + one worker, as Envoy would) and report the
  * verdict. Throws CliError for environment problems (missing/invalid module).
  */
-export async function validateWithFilter(wasmPath: string, configuration: string): Promise<FilterVerdict> {
+export async function validateWithFilter(wasmPath: string, configuration: string | Uint8Array): Promise<FilterVerdict> {
   const logger = new HostLogger({ level: "info", stderrLevel: "off" });
   const stats = new StatsStore(defaultStatsConfig());
   const plugin: WasmPluginConfig = {
@@ -36,13 +36,14 @@ export async function validateWithFilter(wasmPath: string, configuration: string
     rootId: "edgewatch",
     vmId: "edgewatch-validate",
     wasmPath,
-    configuration,
+    configuration: typeof configuration === "string" ? configuration : "",
     failOpen: false,
   };
   const wasmLines = () => logger.entries({ component: "wasm" }).map((e) => `[${e.level}]${e.vm ? `[${e.vm}]` : ""} ${e.message}`);
   let host: PluginHost | undefined;
   try {
-    host = await PluginHost.load(plugin, { stats, logger, workers: 1 });
+    // Bytes go to the filter as they are (no decoding here), so the CLI and the filter cannot disagree.
+    host = await PluginHost.load(plugin, { stats, logger, workers: 1, configurationBytes: typeof configuration === "string" ? undefined : configuration });
   } catch (err) {
     if (err instanceof HostError && err.code === "PLUGIN_CONFIG_REJECTED") {
       const line = logger.find(REJECT_LINE, "wasm")[0];

@@ -16,7 +16,8 @@ export interface PluginInstance {
   name: string;
   rootId: string;
   vmId: string;
-  configuration: string;
+  /** Text (sent as UTF-8) or raw bytes (PluginHostOptions.configurationBytes). */
+  configuration: string | Uint8Array;
   failOpen: boolean;
 }
 

@@ -46,6 +46,12 @@ export interface PluginHostOptions {
   environment?: Record<string, string>;
   sharedData?: SharedDataStore;
   queues?: SharedQueueStore;
+  /**
+   * Hand the filter these bytes as the plugin configuration instead of config.configuration's
+   * UTF-8 encoding: a file's raw bytes, as `edgewatch rules validate` reads them, reach the filter
+   * unchanged (invalid UTF-8 included, as a pulled document would), so the CLI never decodes first.
+   */
+  configurationBytes?: Uint8Array;
 }
 
 export interface VmStats {
@@ -143,6 +149,7 @@ export class PluginHost {
   private updateChain: Promise<void> = Promise.resolve();
   private readonly configReload: CounterStat;
   private readonly configFail: CounterStat;
+  private readonly subscription: { attempt: CounterStat; success: CounterStat; failure: CounterStat; rejected: CounterStat };
 
   private constructor(
     readonly config: WasmPluginConfig,
@@ -168,6 +175,10 @@ export class PluginHost {
     // Envoy ECDS stats for the filter config.
     this.configReload = stats.counter(`extension_config_discovery.http_filter.${config.name}.config_reload`);
     this.configFail = stats.counter(`extension_config_discovery.http_filter.${config.name}.config_fail`);
+    // The ECDS subscription's own stats share that scope (FilterConfigSubscription passes its scope
+    // to subscriptionFromConfigSource; Config::SubscriptionStats).
+    const sub = (n: string) => stats.counter(`extension_config_discovery.http_filter.${config.name}.${n}`);
+    this.subscription = { attempt: sub("update_attempt"), success: sub("update_success"), failure: sub("update_failure"), rejected: sub("update_rejected") };
     const envoyVersion = opts.envoyVersion ?? DEFAULT_ENVOY_VERSION;
     this.env = {
       logger: this.logger,
@@ -188,7 +199,7 @@ export class PluginHost {
       name: config.name,
       rootId: config.rootId,
       vmId: config.vmId,
-      configuration: config.configuration,
+      configuration: opts.configurationBytes ?? config.configuration,
       failOpen: config.failOpen,
     };
     const created: WasmVm[] = [];
@@ -256,7 +267,7 @@ export class PluginHost {
       vm.deleteRoot(root);
       throw new PluginVmStartRejectedError(plugin.name);
     }
-    const configured = vm.onConfigure(root, Buffer.from(plugin.configuration, "utf8"));
+    const configured = vm.onConfigure(root, configurationBytes(plugin.configuration));
     if (vm.failed) throw new WasmRuntimeError(vm.failMessage);
     if (!configured) {
       vm.deleteRoot(root);
@@ -302,20 +313,41 @@ export class PluginHost {
    * ECDS-style configuration update. Rejects (and keeps the old configuration everywhere) when
    * the canary's on_vm_start/on_configure returns false or traps.
    */
-  updatePluginConfiguration(configuration: string): Promise<void> {
+  updatePluginConfiguration(configuration: string | Uint8Array): Promise<void> {
     const run = this.updateChain.then(() => this.applyConfiguration(configuration));
     this.updateChain = run.catch(() => {});
     return run;
   }
 
-  private applyConfiguration(configuration: string): void {
+  /**
+   * An ECDS update that never reached the filter: the subscription could not read or decode the
+   * resource (Envoy FilesystemSubscriptionImpl::refresh with no decoded message: update_failure,
+   * then FilterConfigSubscription::onConfigUpdateFailed: config_fail). The configuration in force
+   * stays; the filter sees nothing, so none of its counters move.
+   */
+  configurationUpdateFailed(reason: string): void {
     if (this.closed) throw new HostClosedError();
-    // Envoy plugin key cache hit: identical configuration, no callbacks at all.
-    if (configuration === this.plugin.configuration) return;
+    this.subscription.attempt.add(1n);
+    this.subscription.failure.add(1n);
+    this.configFail.add(1n);
+    this.logger.warn("config", `Filesystem config update failure: ${reason}`);
+  }
+
+  private applyConfiguration(configuration: string | Uint8Array): void {
+    if (this.closed) throw new HostClosedError();
+    this.subscription.attempt.add(1n);
+    // Envoy plugin key cache hit: identical configuration, no callbacks at all (the subscription
+    // accepted it; FilterConfigSubscription skips a resource whose hash did not change).
+    if (sameConfiguration(configuration, this.plugin.configuration)) {
+      this.subscription.success.add(1n);
+      return;
+    }
     const next: PluginInstance = { ...this.plugin, configuration };
     try {
       this.runCanary(next, "reconfigure");
     } catch (err) {
+      // The filter factory threw inside onConfigUpdate: update_rejected, then config_fail.
+      this.subscription.rejected.add(1n);
       this.configFail.add(1n);
       throw err;
     }
@@ -334,6 +366,7 @@ export class PluginHost {
       if (old !== null) this.retireRoot(vm, old);
     }
     this.plugin = next;
+    this.subscription.success.add(1n);
     this.configReload.add(1n);
   }
 
@@ -402,4 +435,14 @@ export class PluginHost {
     this.base.close();
     if (this.ownsClusters) await this.clusters.close();
   }
+}
+
+function sameConfiguration(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === "string" && typeof b === "string") return a === b;
+  return configurationBytes(a).equals(configurationBytes(b));
+}
+
+/** The bytes on_configure reads (buffer 7): a string's UTF-8, or raw bytes as given. */
+function configurationBytes(configuration: string | Uint8Array): Buffer {
+  return typeof configuration === "string" ? Buffer.from(configuration, "utf8") : Buffer.from(configuration.buffer, configuration.byteOffset, configuration.byteLength);
 }

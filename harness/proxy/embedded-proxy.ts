@@ -52,7 +52,9 @@ export interface EmbeddedProxy {
   /** In-flight HTTP streams on the listener. */
   liveStreams(): number;
   /** ECDS-style update; rejects with a PluginConfigRejectedError (code PLUGIN_CONFIG_REJECTED) and keeps the old config. */
-  updatePluginConfiguration(configuration: string): Promise<void>;
+  updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
+  /** An update the ECDS subscription could not decode (never reaches the filter): update_failure + config_fail. */
+  configurationUpdateFailed(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -140,9 +142,13 @@ export async function startEmbeddedProxy(config: ProxyConfig, opts: EmbeddedProx
       logger,
       config,
       liveStreams: () => p.liveStreams.size,
-      updatePluginConfiguration: (configuration: string) => {
+      updatePluginConfiguration: (configuration: string | Uint8Array) => {
         if (h === null) return Promise.reject(new Error("embedded proxy runs without the Wasm filter (noFilter)"));
         return h.updatePluginConfiguration(configuration);
+      },
+      configurationUpdateFailed: (reason: string) => {
+        if (h === null) throw new Error("embedded proxy runs without the Wasm filter (noFilter)");
+        h.configurationUpdateFailed(reason);
       },
       close: async () => {
         if (closed) return;

@@ -52,7 +52,7 @@ describe.concurrent("edgewatch rules validate", () => {
   it("an invalid document exits 1 with the filter's reason", async () => {
     const r = await runEdgewatch(["rules", "validate", file("bad.json", JSON.stringify({ version: 1, access: [{ id: "a", action: "deny", cidrs: ["10.0.0.0/33"] }] }))]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^invalid: .*bad\.json: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "10\.0\.0\.0\/33"$/m);
+    expect(r.stdout).toMatch(/^invalid: .*bad\.json:1:59: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "10\.0\.0\.0\/33"$/m);
   });
 
   it("duplicate keys reach the filter verbatim (JSON.parse alone would accept them)", async () => {
@@ -61,13 +61,14 @@ describe.concurrent("edgewatch rules validate", () => {
     expect(v.message).toMatch(/duplicate field "version"/);
   });
 
-  it("malformed JSON is invalid (exit 1); --json gives a machine-readable verdict", async () => {
+  it("malformed JSON is invalid (exit 1); --json gives a machine-readable verdict with the position", async () => {
     const r = await runEdgewatch(["rules", "validate", "--json", file("trunc.json", '{"version": 1')]);
     expect(r.code).toBe(1);
-    const v = JSON.parse(r.stdout) as { valid: boolean; reason: string; message: string };
+    const v = JSON.parse(r.stdout) as { valid: boolean; reason: string; message: string; line: number; column: number };
     expect(v.valid).toBe(false);
     expect(v.reason).toBe("json");
     expect(v.message).toMatch(/malformed JSON/);
+    expect([v.line, v.column]).toEqual([1, 14]);
   });
 
   it("missing file or bad module is a usage error (exit 2); a missing filter build is exit 3", async () => {
@@ -79,9 +80,47 @@ describe.concurrent("edgewatch rules validate", () => {
     expect(notWasm.stderr).toMatch(/not a valid WebAssembly module/);
     const noArg = await runEdgewatch(["rules", "validate"]);
     expect(noArg.code).toBe(2);
-    expect(noArg.stderr).toMatch(/missing required argument 'file'/);
+    expect(noArg.stderr).toMatch(/nothing to validate: give rules files, - for stdin, or --config/);
     const noBuild = await runEdgewatch(["rules", "validate", file("ok2.json", '{"version":1}')], { env: { EDGEWATCH_WASM: join(dir, "build/edgewatch.wasm") } });
     expect(noBuild.code).toBe(3);
     expect(noBuild.stderr).toMatch(/filter build missing: .*\n  hint: run `npm run build`/);
+  });
+
+  it("--config alone validates the whole plugin configuration, placing errors in the YAML it came from", async () => {
+    const cfg = file(
+      "proxy.yaml",
+      [
+        "routes:",
+        "  - { name: api, match: { prefix: / }, cluster: app }",
+        "clusters:",
+        "  - { name: app, address: 127.0.0.1, port: 8080 }",
+        "plugin:",
+        "  configuration:",
+        "    client_address:",
+        "      source: nowhere",
+      ].join("\n"),
+    );
+    const r = await runEdgewatch(["rules", "validate", "--config", cfg]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^invalid: .*proxy\.yaml:8:15: \[schema\] \$\.client_address\.source: expected "connection", "envoy_external" or "xff"$/m);
+  });
+
+  it("--config with a configuration_file: the file's bytes go to the filter, errors point into that file; rules files are checked as its rules", async () => {
+    file("plugin.json", '{\n  "client_address": {"source": "xff"},\n  "rules": {"version": 2, "access": [{"id": "x", "cidrs": ["192.0.2.0/24", "192.0.2.9/99"]}]}\n}\n');
+    const cfg = file(
+      "proxy2.yaml",
+      ["routes: [{ name: api, match: { prefix: / }, cluster: app }]", "clusters: [{ name: app, port: 8080 }]", "plugin: { configuration_file: plugin.json }"].join("\n"),
+    );
+    const whole = await runEdgewatch(["rules", "validate", "--config", cfg]);
+    expect(whole.code).toBe(1);
+    expect(whole.stdout).toMatch(/^invalid: .*proxy2\.yaml \(plugin configuration\): .*plugin\.json:3:76: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[1\]: bad CIDR "192\.0\.2\.9\/99"$/m);
+    const good = file("good-rules.json", '{"version": 5, "access": [{"id": "y", "cidrs": ["198.51.100.0/24"]}]}');
+    const merged = await runEdgewatch(["rules", "validate", "--config", cfg, good]);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/^valid: .*good-rules\.json: rules version 5 applied/m);
+    const broken = file("proxy3.yaml", "routes: [{ name: api, match: { prefix: / }, cluster: nope }]\nclusters: []\n");
+    const structural = await runEdgewatch(["rules", "validate", "--config", broken]);
+    expect(structural.code).toBe(1);
+    expect(structural.stdout).toMatch(/^invalid: .*proxy3\.yaml: \[config\] routes\[0\]\.cluster 'nope' is not a defined cluster$/m);
   });
 });

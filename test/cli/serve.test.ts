@@ -79,7 +79,7 @@ describe("edgewatch serve", () => {
     expect((await get(`${listener}/a`, "203.0.113.5")).status).toBe(200);
 
     writeFileSync(rulesFile, rules(3, "192.0.2.0/33"));
-    await waitFor(/rules rejected: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "192\.0\.2\.0\/33"; keeping the current rules/);
+    await waitFor(/rules rejected by the filter: .*rules\.json:9:9: \[cidr\] \$\.rules\.access\[0\]\.cidrs\[0\]: bad CIDR "192\.0\.2\.0\/33"; rules version 2 stays in force/);
     for (let i = 0; i < 4; i++) expect((await get(`${listener}/a`, "192.0.2.5")).status).toBe(403);
 
     const exited = new Promise<number | null>((r) => child!.on("exit", (code) => r(code)));

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parseDuration, parseHttpUrl, parseIntOption } from "../args.js";
-import { DEFAULT_WASM, checkWasm } from "../env.js";
-import { EXIT, usageError } from "../exit-codes.js";
+import { DEFAULT_WASM } from "../env.js";
+import { EXIT, checkFailed, usageError } from "../exit-codes.js";
+import { escapeTerminal } from "../terminal-text.js";
 import { registerRulesSigning, loadSigningKey } from "./rules-signing.js";
 // Heavy modules (the embedded host, yaml) load inside the actions so `--help` stays fast.
 
@@ -20,24 +20,39 @@ from a rules service): {"version": n, "mode": "deny"|"allow", "access": [...], "
 
   rules
     .command("validate")
-    .description("validate a rules document with the filter itself: the .wasm is loaded on the embedded host with {\"rules\": <FILE>} and its verdict printed")
-    .argument("<file>", "rules document (JSON)")
+    .description(
+      "validate rules documents (or a whole plugin configuration with --config) with the filter itself: the .wasm is loaded on the embedded host with {\"rules\": <FILE>} and its verdict printed",
+    )
+    .argument("[files...]", "rules documents (JSON); - reads one from stdin")
     .option("--wasm <path>", "filter module", DEFAULT_WASM)
-    .option("--config <file>", "proxy config whose plugin configuration the rules are merged into (default: rules alone)")
+    .option(
+      "--config <file>",
+      "proxy config (as for serve): alone, validate its whole plugin configuration; with files, validate each file as the rules of that plugin configuration",
+    )
     .option("-v, --verbose", "print the filter's log lines")
-    .option("--json", "print the verdict as JSON")
+    .option("--json", "print one JSON object per document (JSON Lines)")
     .addHelpText(
       "after",
       `
-Exit codes: 0 valid, 1 invalid (the filter's reason is printed), 2 usage or I/O error (unreadable file,
-bad module), 3 the filter build is missing.
+The file's bytes reach the filter unchanged (no decoding by the CLI): invalid UTF-8, a byte order
+mark (rejected, as the filter rejects it in a pushed or pulled document), duplicate keys. One verdict
+line per document; a rejection is placed in the file it came from:
+  invalid: rules.json:4:23: [cidr] $.rules.access[0].cidrs[1]: bad CIDR "10.0.0.0/33"
+
+Exit codes: 0 every document valid, 1 any document invalid (malformed JSON included: the filter's
+reason is printed), 2 usage or I/O error (unreadable file, bad module; the other files are still
+checked), 3 the filter build is missing.
 
 Examples:
   edgewatch rules validate rules.json
-  edgewatch rules validate rules.json --json`,
+  edgewatch rules validate a.json b.json --json
+  curl -s http://rules.internal/v1/rules | edgewatch rules validate -
+  edgewatch rules validate --config proxy.yaml              # the whole plugin configuration
+  edgewatch rules validate --config proxy.yaml rules.json   # rules.json as that configuration's rules`,
     )
-    .action(async (file: string, opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean }) => {
-      process.exitCode = await runValidate(file, opts);
+    .action(async (files: string[], opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean }) => {
+      const { runValidate } = await import("../rules-validate.js");
+      process.exitCode = await runValidate(files, opts);
     });
 
   registerRulesServe(rules);
@@ -47,7 +62,11 @@ Examples:
     .command("push")
     .description("publish a rules document to a rules service (the rules-service fixture's publish endpoint) and print the new version")
     .argument("<file>", "rules document (JSON)")
-    .requiredOption("--to <url>", "rules service base URL (e.g. http://127.0.0.1:8081) or its full publish URL", parseHttpUrl("--to"))
+    .requiredOption(
+      "--to <url>",
+      "the rules service's publish endpoint: its base URL (`rules serve` prints it; --publish-port, default 8082) or the full POST URL — not the port the filter fetches from",
+      parseHttpUrl("--to"),
+    )
     .option("--timeout <time>", "request timeout", parseDuration, 10_000)
     .option("--no-validate", "skip validating the document with the filter before publishing")
     .option("--verbatim", "serve the document byte for byte (no version rewrite); with --no-validate, to test the filter's rejection path")
@@ -58,58 +77,60 @@ Examples:
     .addHelpText(
       "after",
       `
-The service must offer the publish endpoint of \`edgewatch rules serve\` (POST /publish → {"version": n});
-a bare origin in --to gets /publish appended. The document is validated with the filter first (as \`rules validate\`), so a bad document never
+The service must offer the publish endpoint of \`edgewatch rules serve\` (POST /publish → {"version": n}),
+which listens on its own port (--publish-port, default 8082); the filter fetches from the other one
+(--port, default 8081), which answers only the rules path. A bare origin in --to gets /publish appended.
+The document is validated with the filter first (as \`rules validate\`), so a bad document never
 reaches the service; --no-validate publishes it anyway (to test the filter's rejection path).
 With --sign (or --key-file), the version is set to the service's next version first (unless
 --verbatim), then the exact bytes are signed and published verbatim with their signature, which
 the service serves as the x-edgewatch-signature header: proxies with rules_signing keys verify it.
-Exit codes: 0 published, 1 invalid document or the service refused it, 2 usage or I/O error,
-3 the service is unreachable.
+Exit codes: 0 published, 1 invalid document (malformed JSON included, as for \`rules validate\`) or
+the service refused it, 2 usage or I/O error (bad option, unreadable file), 3 the service is unreachable.
 
 Example:
-  edgewatch rules push rules.json --to http://127.0.0.1:8081`,
+  edgewatch rules serve                      # rules on :8081 (for the filter), publish on :8082
+  edgewatch rules push rules.json --to http://127.0.0.1:8082`,
     )
     .action(async (file: string, opts: { to: string; timeout: number; validate: boolean; verbatim?: boolean; sign?: boolean; keyFile?: string; keyId?: string; wasm: string }) => {
+      if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
       const signer = opts.sign || opts.keyFile ? loadSigningKey(opts) : null;
       if (opts.validate) {
-        const code = await runValidate(file, { wasm: opts.wasm, quietOk: true });
+        const { runValidate } = await import("../rules-validate.js");
+        const code = await runValidate([file], { wasm: opts.wasm, quietOk: true });
         if (code !== EXIT.OK) {
           process.exitCode = code;
           return;
         }
       }
-      const { readRulesText } = await import("../config-file.js");
+      const { readFileSync } = await import("node:fs");
       const { pushRules } = await import("../rules-push.js");
-      if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
-      let text: string;
-      if (opts.verbatim) {
-        const { readFileSync } = await import("node:fs");
-        text = readFileSync(file, "utf8");
-      } else {
-        const r = readRulesText(file);
-        if ("error" in r) throw usageError(`${file}: ${r.error}`);
-        text = r.text;
+      const bytes = readFileSync(file);
+      if (!opts.verbatim) {
+        // The service rewrites "version" in a JSON object, so it needs one (validation already said so).
+        try {
+          JSON.parse(bytes.toString("utf8"));
+        } catch (err) {
+          throw checkFailed(`${escapeTerminal(file)}: not a JSON document (${(err as Error).message}); the service can only publish JSON`, "publish it byte for byte with --verbatim, or fix it (edgewatch rules validate FILE)");
+        }
       }
       if (signer !== null) {
-        const { readFileSync } = await import("node:fs");
         const { serviceVersion } = await import("../rules-push.js");
         const { signRules, signatureHeaderValue } = await import("../../signing/rules-signing.js");
-        let bytes: Buffer;
-        if (opts.verbatim) bytes = readFileSync(file);
-        else {
-          const doc = JSON.parse(text) as Record<string, unknown>;
+        let signed: Buffer = bytes;
+        if (!opts.verbatim) {
+          const doc = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
           if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw usageError(`${file}: a rules document must be a JSON object`);
           doc.version = (await serviceVersion(opts.to, opts.timeout)) + 1;
-          bytes = Buffer.from(JSON.stringify(doc), "utf8");
+          signed = Buffer.from(JSON.stringify(doc), "utf8");
         }
-        const sig = signRules(bytes, signer.key, signer.keyId);
-        const res = await pushRules(opts.to, bytes.toString("utf8"), opts.timeout, { verbatim: true, signature: signatureHeaderValue(sig) });
-        process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}, signed by key ${signer.keyId} (${bytes.length} bytes)\n`);
+        const sig = signRules(signed, signer.key, signer.keyId);
+        const res = await pushRules(opts.to, signed, opts.timeout, { verbatim: true, signature: signatureHeaderValue(sig) });
+        process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}, signed by key ${signer.keyId} (${signed.length} bytes)\n`);
         process.exitCode = EXIT.OK;
         return;
       }
-      const res = await pushRules(opts.to, text, opts.timeout, { verbatim: opts.verbatim });
+      const res = await pushRules(opts.to, bytes, opts.timeout, { verbatim: opts.verbatim });
       process.stdout.write(`published ${file} to ${res.url}: version ${res.version ?? "(not reported)"}\n`);
       process.exitCode = EXIT.OK;
     });
@@ -174,37 +195,4 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file
       await srv.close();
       process.exitCode = EXIT.OK;
     });
-}
-
-export async function runValidate(
-  file: string,
-  opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean; quietOk?: boolean },
-): Promise<number> {
-  if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
-  await checkWasm(resolve(opts.wasm));
-  const { loadProxyConfigFile, readRulesText, withRules } = await import("../config-file.js");
-  const { validateWithFilter } = await import("../validate.js");
-  const rules = readRulesText(file);
-  const out = (verdict: { valid: boolean; reason?: string; message: string }, log: string[] = []) => {
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ file, ...verdict, log }, null, 2)}\n`);
-    } else if (verdict.valid) {
-      if (!opts.quietOk) process.stdout.write(`valid: ${file}: ${verdict.message}\n`);
-    } else {
-      process.stdout.write(`invalid: ${file}: ${verdict.reason ? `[${verdict.reason}] ` : ""}${verdict.message}\n`);
-    }
-    if (opts.verbose && !opts.json) for (const l of log) process.stderr.write(`  filter: ${l}\n`);
-  };
-  if ("error" in rules) {
-    // Not one JSON value: the filter would reject it as malformed JSON too, and splicing it into the
-    // plugin configuration could change the meaning of the surrounding document.
-    out({ valid: false, reason: "json", message: rules.error });
-    return EXIT.CHECK_FAILED;
-  }
-  // Signatures are not checked here (the document is validated as a "rules" object): signing keys in
-  // --config would refuse every unsigned object, so they are left out.
-  const { rules_signing: _keys, ...plugin } = opts.config ? loadProxyConfigFile(opts.config).plugin : {};
-  const verdict = await validateWithFilter(resolve(opts.wasm), withRules(plugin, rules.text));
-  out({ valid: verdict.accepted, reason: verdict.reason, message: verdict.message }, verdict.log);
-  return verdict.accepted ? EXIT.OK : EXIT.CHECK_FAILED;
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { parseIntOption } from "../args.js";
-import { EXIT, usageError } from "../exit-codes.js";
+import { EXIT, checkFailed, usageError } from "../exit-codes.js";
 
 export interface ServeOptions {
   config: string;
@@ -33,16 +33,24 @@ export function registerServe(program: Command): void {
     .addHelpText(
       "after",
       `
-Rules from a file: every change is validated by the filter (the new configuration goes to a canary
-VM first, as Envoy's ECDS does); an invalid document is reported with the filter's reason and the
-previous rules keep serving. Rules from a service: set plugin.configuration.rules_service.cluster to
-a cluster of the config; the filter pulls by itself.
+Rules from a file: the file is this proxy's ECDS resource (the plugin configuration with the file as
+its "rules"). Every change goes to a canary VM first, as Envoy's ECDS does; a document the filter
+rejects is reported with the filter's reason and position, counted by the filter
+(edgewatch_rules_reload_failures_total{reason}) and by the proxy (config_fail, update_rejected), and the
+previous rules keep serving. A file that is not UTF-8 (or cannot be read) never reaches the filter, as
+in Envoy: it is counted in config_fail and update_failure only. Rules from a service: set
+plugin.configuration.rules_service.cluster to a cluster of the config; the filter pulls by itself and
+serve prints each pulled version and each rejected document.
+The CLI's own lines carry an ISO 8601 timestamp; the proxy's log lines (--log-level) are shown as
+"<time> filter[<vm>] <level>: <message>" or "<time> proxy[<vm>] <level>: <message>".
 
-Exit codes: 0 stopped by SIGINT/SIGTERM, 1 the filter rejected the initial configuration,
-2 bad config file / options / port in use, 3 the filter build or the embedded host is missing.
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 the filter rejected the initial configuration (or the rules
+file is not UTF-8), 2 bad config file / options / port in use, 3 the filter build or the embedded host
+is missing.
 
-Example:
-  edgewatch serve --config examples/proxy.yaml --rules rules.json --port 10000 --admin-port 9901`,
+Examples:
+  edgewatch serve --config harness/cli/examples/serve.yaml --rules harness/cli/examples/rules.json
+  edgewatch serve --config proxy.yaml --rules rules.json --port 10000 --admin-port 9901`,
     )
     .action(async (opts: ServeOptions) => {
       process.exitCode = await runServe(opts);
@@ -50,10 +58,15 @@ Example:
 }
 
 export async function runServe(opts: ServeOptions): Promise<number> {
-  const { loadProxyConfigFile, readRulesText, withRules } = await import("../config-file.js");
+  const { loadProxyConfigFile } = await import("../config-file.js");
   const { checkWasm } = await import("../env.js");
   const { HostLogger } = await import("../../host/logger.js");
   const { startProxy, lastRejection } = await import("../proxy-runtime.js");
+  const { firstInvalidUtf8, locateByteOffset } = await import("../document-location.js");
+  const { spliceRules } = await import("../rules-splice.js");
+  const { placeRulesVerdict } = await import("../rules-validate.js");
+  const { cliLine, logView, filterMessage, CANARY_REJECTED, CONFIG_REJECTED } = await import("../log-view.js");
+  const { escapeTerminal } = await import("../terminal-text.js");
   const levels = ["trace", "debug", "info", "warn", "error", "critical", "off"];
   if (!levels.includes(opts.logLevel)) throw usageError(`--log-level must be one of ${levels.join(", ")}`);
 
@@ -64,27 +77,70 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     wasm: opts.wasm,
   });
   await checkWasm(loaded.config.plugin.wasmPath);
-
-  let rulesText: string | undefined;
   const rulesPath = opts.rules ? resolve(opts.rules) : undefined;
+  const shown = rulesPath ? escapeTerminal(opts.rules!) : "";
+
+  /**
+   * The rules file is this proxy's ECDS resource: the plugin configuration with the file's bytes as
+   * its "rules". Envoy carries the configuration as a protobuf string, so bytes that are not UTF-8
+   * never reach the filter (the subscription cannot decode them); everything else is the filter's
+   * to judge.
+   */
+  const notUtf8 = (bytes: Uint8Array): string | undefined => {
+    const bad = firstInvalidUtf8(bytes);
+    if (bad < 0) return undefined;
+    const at = locateByteOffset(bytes, bad);
+    return `${shown}:${at.line}:${at.column}: not valid UTF-8 (an ECDS resource is UTF-8 text)`;
+  };
+  const configurationWith = (bytes: Uint8Array) => spliceRules(loaded.plugin, bytes);
+
+  let rulesBytes: Buffer | undefined;
   if (rulesPath) {
     if (!existsSync(rulesPath)) throw usageError(`rules file not found: ${rulesPath}`);
-    const r = readRulesText(rulesPath);
-    if ("error" in r) throw usageError(`${rulesPath}: ${r.error}`);
-    rulesText = r.text;
-    loaded.config.plugin.configuration = withRules(loaded.plugin, rulesText);
+    rulesBytes = readFileSync(rulesPath);
+    const bad = notUtf8(rulesBytes);
+    if (bad) throw checkFailed(`rules rejected before the filter: ${bad}`, "save the rules file as UTF-8 (edgewatch rules validate FILE)");
+    loaded.config.plugin.configuration = Buffer.from(configurationWith(rulesBytes).configuration).toString("utf8");
   }
 
-  const logger = new HostLogger({ level: "info", stderrLevel: opts.logLevel as "info" });
+  // What serves now, for the "stays in force" part of a rejection.
+  let inForce = rulesPath || loaded.plugin.rules !== undefined ? "the previous rules" : "the previous configuration";
+  let updating = false;
+  const cluster = (loaded.plugin.rules_service as { cluster?: string } | undefined)?.cluster;
+  const handle = (e: import("../../host/logger.js").LogEntry): boolean => {
+    const own = filterMessage(e);
+    if (own !== undefined) {
+      const applied = /^rules version (\d+) applied from plugin configuration/.exec(own);
+      if (applied) inForce = `rules version ${applied[1]}`;
+      // Pull: the fetcher VM publishes a new document to every VM (harness: one line, not one per VM).
+      const pulled = /^rules version (\d+) published \(([^;]*)/.exec(own);
+      if (pulled) {
+        inForce = `rules version ${pulled[1]}`;
+        cliLine(`rules reloaded: version ${pulled[1]} pulled from cluster ${cluster ?? "?"} and published to every worker (${pulled[2]})`);
+        return true;
+      }
+      const rejectedPull = /^pulled rules rejected \(reason=([a-z_]+)\): (.*?)(?:; keeping (.*))?$/.exec(own);
+      if (rejectedPull) {
+        cliLine(`rules rejected by the filter (pulled from cluster ${cluster ?? "?"}): [${rejectedPull[1]}] ${escapeTerminal(rejectedPull[2])}; ${rejectedPull[3] ?? inForce} stays in force`, process.stderr);
+        return true;
+      }
+      // A rejection of an update this command made is reported below, in one line.
+      if (updating && CONFIG_REJECTED.test(own)) return true;
+    } else if (updating && CANARY_REJECTED.test(e.message)) return true;
+    // Updates that never reached the filter: reported below with the file position.
+    else if (e.component === "config" && /^Filesystem config update failure/.test(e.message)) return true;
+    return false;
+  };
+  const logger = new HostLogger({ level: "info", stderrLevel: "off", sink: logView({ level: opts.logLevel as "warn", handle }) });
   const proxy = await startProxy(loaded.config, { logger });
   const cfg = loaded.config;
   process.stdout.write(
     [
-      `edgewatch serve: ${cfg.workers} worker VM(s), filter ${cfg.plugin.wasmPath}`,
+      `edgewatch serve (started ${new Date().toISOString()}): ${cfg.workers} worker VM(s), filter ${cfg.plugin.wasmPath}`,
       `  listener  ${proxy.listenerUrl}`,
       `  admin     ${proxy.adminUrl}  (GET /ready, /stats/prometheus, /stats?format=json)`,
       `  routes    ${cfg.routes.map((r) => `${r.name}:${r.match.prefix ?? r.match.path}→${r.cluster}`).join(", ")}`,
-      rulesPath ? `  rules     ${rulesPath} (watched)` : pullLine(loaded.plugin),
+      rulesPath ? `  rules     ${rulesPath} (watched; ${inForce === "the previous rules" ? "loaded" : inForce})` : pullLine(loaded.plugin),
       "  Ctrl-C to stop",
       "",
     ].join("\n"),
@@ -94,35 +150,48 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let reloading = Promise.resolve();
+  const rejected = (why: string) => cliLine(`rules rejected ${why}; ${inForce} stays in force`, process.stderr);
   const reload = async () => {
     if (!rulesPath) return;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(rulesPath, "utf8").trim();
+      bytes = readFileSync(rulesPath);
     } catch (err) {
-      process.stderr.write(`rules: cannot read ${rulesPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; keeping the current rules\n`);
+      const why = `cannot read ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      proxy.configurationUpdateFailed(why);
+      rejected(`before the filter: ${why} (counted in config_fail, update_failure)`);
       return;
     }
-    if (text === rulesText) return; // an editor touched the file without changing it
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      process.stderr.write(`rules rejected: [json] malformed JSON: ${(err as Error).message}; keeping the current rules\n`);
+    if (rulesBytes && bytes.equals(rulesBytes)) {
+      cliLine(`rules file ${shown} saved without changes; ${inForce} stays in force`);
       return;
     }
+    const bad = notUtf8(bytes);
+    if (bad) {
+      proxy.configurationUpdateFailed(bad);
+      rejected(`before the filter: ${bad} (counted in config_fail, update_failure)`);
+      return;
+    }
+    const d = configurationWith(bytes);
     const since = Date.now();
     const t0 = performance.now();
+    updating = true;
     try {
-      await proxy.updatePluginConfiguration(withRules(loaded.plugin, text));
-      rulesText = text;
+      await proxy.updatePluginConfiguration(Buffer.from(d.configuration).toString("utf8"));
+      rulesBytes = bytes;
       const ms = (performance.now() - t0).toFixed(1);
-      const version = (/"version"\s*:\s*(\d+)/.exec(text) ?? [])[1];
-      process.stdout.write(`rules reloaded: version ${version ?? "?"} applied on every worker in ${ms} ms\n`);
+      const applied = logger.find(/rules version \d+ applied from plugin configuration/, "wasm").filter((e) => e.time >= since)[0];
+      const what = applied ? /rules version (\d+) applied from plugin configuration \(([^)]*)\)/.exec(applied.message) : null;
+      cliLine(`rules reloaded: version ${what?.[1] ?? "?"} applied on every worker in ${ms} ms${what ? ` (${what[2]})` : ""}`);
     } catch (err) {
       const r = lastRejection(proxy.logger, since);
-      process.stderr.write(
-        `rules rejected: ${r ? `[${r.reason}] ${r.message}` : (err as Error).message}; keeping the current rules\n`,
-      );
+      if (r) {
+        const v = placeRulesVerdict({ name: shown }, bytes, d, { reason: r.reason, message: r.message, log: [] });
+        const where = v.line !== undefined ? `${shown}:${v.line}:${v.column}: ` : "";
+        rejected(`by the filter: ${where}[${v.reason}] ${escapeTerminal(v.message)}${v.hint ? ` (${v.hint})` : ""}`);
+      } else rejected(`by the proxy: ${escapeTerminal((err as Error).message)}`);
+    } finally {
+      updating = false;
     }
   };
   if (rulesPath) {
@@ -142,11 +211,11 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     let stopping = false;
     const stop = (sig: NodeJS.Signals) => {
       if (stopping) {
-        process.stderr.write(`edgewatch serve: ${sig} again, exiting now\n`);
+        cliLine(`edgewatch serve: ${sig} again, exiting now`, process.stderr);
         process.exit(EXIT.OK);
       }
       stopping = true;
-      process.stdout.write(`edgewatch serve: ${sig}, shutting down\n`);
+      cliLine(`edgewatch serve: ${sig}, shutting down`);
       resolveStop();
     };
     process.on("SIGINT", stop);
@@ -156,7 +225,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   watcher?.close();
   await reloading;
   await proxy.close();
-  process.stdout.write("edgewatch serve: stopped\n");
+  cliLine("edgewatch serve: stopped");
   return EXIT.OK;
 }
 
