@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadAsEntry, type AsModule } from "./support/as-module.js";
-import { decodeExportJson } from "./support/otlp-schema.js";
+import { decodeExportJson } from "../../harness/fixtures/otlp-schema.js";
 
 let m: AsModule;
 let x: Record<string, any>;

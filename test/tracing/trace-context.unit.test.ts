@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadAsEntry, type AsModule } from "./support/as-module.js";
-import { INVALID_TRACEPARENTS, INVALID_TRACESTATES, VALID_TRACEPARENT } from "./support/corpus.js";
+import { INVALID_TRACEPARENTS, INVALID_TRACESTATES, VALID_TRACEPARENT } from "../conformance/support/trace-corpus.js";
 
 let m: AsModule;
 let x: Record<string, any>;
