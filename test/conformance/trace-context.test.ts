@@ -129,6 +129,19 @@ describe("trace context", () => {
       expect(await sampledOnEach(`${HIGH}-00`)).toEqual([true, true]);
     });
 
+    it("ot=rv in the caller's tracestate replaces the trace id's random bits; th is rewritten when kept, removed when not", async () => {
+      const answers = await ref.stack.probes.onEach({ path: "/api/rv", headers: { traceparent: `${LOW}-00`, tracestate: "ot=rv:ffffffffffffff,rojo=1" } });
+      for (const a of answers) {
+        expect(forwardedTraceparent(a).sampled).toBe(true);
+        expect(upstreamHeader(a, "tracestate")).toBe("ot=th:8;rv:ffffffffffffff,rojo=1");
+      }
+      const low = await ref.stack.probes.onEach({ path: "/api/rv", headers: { traceparent: `${HIGH}-01`, tracestate: "ot=th:0;rv:00000000000001" } });
+      for (const a of low) {
+        expect(forwardedTraceparent(a).sampled).toBe(false);
+        expect(upstreamHeader(a, "tracestate")).toBe("ot=rv:00000000000001");
+      }
+    });
+
     it("always: the caller's flag decides, both ways", async () => {
       await pushed({ trust_parent: "always" }, { traceparent: `${LOW}-01`, sampled: true });
       expect(await sampledOnEach(`${LOW}-01`)).toEqual([true, true]);

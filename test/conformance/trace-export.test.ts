@@ -181,7 +181,7 @@ describe("trace export", () => {
       await s.push({ ...PLUGIN, tracing: { enabled: false } });
       await s.probes.untilEach({ path: "/api/off", headers: { traceparent: VALID_TRACEPARENT } }, (a) => upstreamHeader(a, "traceparent") === VALID_TRACEPARENT, { what: "tracing disabled" });
       const before = await untilDrained(s.admin);
-      const answers = await s.client.many(10, 2, (i) => ({ path: `/api/off/${i}`, headers: i % 2 ? { traceparent: VALID_TRACEPARENT } : {} }));
+      const answers = await s.client.many(10, 2, (i) => ({ path: `/api/off/${i}`, headers: (i % 2 ? { traceparent: VALID_TRACEPARENT } : {}) as Record<string, string> }));
       for (const [i, a] of answers.entries()) expect(upstreamHeader(a, "traceparent")).toBe(i % 2 ? VALID_TRACEPARENT : undefined);
       // kept_total grows in the request's own on_log: no growth, nothing to export.
       expect((await accounting(s.admin)).kept).toBe(before.kept);

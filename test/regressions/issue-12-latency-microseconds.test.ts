@@ -16,7 +16,7 @@ import { FilterDriver } from "../../harness/driver/filter-driver.js";
 import { StatsStore } from "../../harness/stats/stats-store.js";
 import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";
 import { REPO_ROOT } from "../tracing/support/as-module.js";
-import { parsePrometheus } from "../telemetry/support/edge-proxy.js";
+import { parsePrometheusText } from "../../harness/cli/prom-text.js";
 
 const WASM = resolve(REPO_ROOT, "build/edgewatch.wasm");
 const GET: Array<[string, string]> = [[":method", "GET"], [":path", "/x"], [":authority", "edge"]];
@@ -24,13 +24,13 @@ const GET: Array<[string, string]> = [[":method", "GET"], [":path", "/x"], [":au
 // 50.4 > 50, 0.26 > 0.25) and one just below a bound (99.99 < 100).
 const LATENCIES_MS = [0.06, 0.26, 0.4, 0.9, 2.7, 50.4, 99.99, 250.2];
 
-function run(): { lines: ReturnType<typeof parsePrometheus>; d: FilterDriver } {
+function run(): { lines: ReturnType<typeof parsePrometheusText>["samples"]; d: FilterDriver } {
   const stats = new StatsStore(defaultStatsConfig());
   const d = new FilterDriver({ wasmPath: WASM, stats, configuration: JSON.stringify({ tracing: { enabled: false } }) });
   d.fixedClockNs = 1_800_000_000_000_000_000n;
   for (const ms of LATENCIES_MS) d.request({ headers: GET, routeName: "api", latencyMs: ms });
   stats.flush();
-  return { lines: parsePrometheus(stats.renderPrometheus()), d };
+  return { lines: parsePrometheusText(stats.renderPrometheus()).samples, d };
 }
 
 describe("issue-12: latency histograms keep sub-millisecond resolution", () => {
