@@ -118,8 +118,7 @@ describe("trace export", () => {
       // Backoff (base 100 ms doubling, capped at 800 ms, jittered to 50-100 %): after the next failed
       // attempt, the three following ones wait at least 100 + 200 + 400 ms. Retrying on every tick
       // (100 ms) would take 400 ms for four attempts.
-      const f0 = (await accounting(s.admin)).failures;
-      expect(f0).toBeGreaterThan(base.failures);
+      const f0 = await untilMetric(s.admin, "edgewatch_trace_export_failures_total", {}, (v) => v > base.failures, { what: "a failed export attempt" });
       const t0 = Date.now();
       await untilMetric(s.admin, "edgewatch_trace_export_failures_total", {}, (v) => v >= f0 + 4, { what: "four more failed export attempts", timeoutMs: 15_000 });
       expect(Date.now() - t0).toBeGreaterThanOrEqual(650);
