@@ -20,12 +20,13 @@ import { statSync } from "node:fs";
 import type { ProxyConfig } from "../config/proxy-config.js";
 import { defaultStatsConfig } from "../envoy-config/defaults.js";
 import { HostLogger } from "../host/logger.js";
+import { CANARY_REJECTED, logView } from "./log-view.js";
 import { startUpstreamServer, type UpstreamServer } from "../fixtures/upstream-server.js";
 import { withRules } from "./config-file.js";
 import { checkWasm } from "./env.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { quantile, runLoad, type LoadResult, type RequestSpec } from "./load.js";
-import { PromSnapshot, histogramQuantile, mergeHistograms } from "./prom-text.js";
+import { PromSnapshot, histogramQuantile, mergeHistograms, quantileBucket } from "./prom-text.js";
 import { Progress } from "./progress.js";
 import { lastRejection, startProxy, type RunningProxy } from "./proxy-runtime.js";
 import { pushRules } from "./rules-push.js";
@@ -250,7 +251,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       stats: defaultStatsConfig({ flushOnAdmin: true }),
       xffNumTrustedHops: 1,
     };
-    const logger = new HostLogger({ level: "info", stderrLevel: "error" });
+    // Proxy log lines at error are shown (the CLI way, log-view.ts), except the one Envoy writes for the
+    // rejection step 3 provokes on purpose, which the demo explains in its own words.
+    let expectRejection = false;
+    const logger = new HostLogger({
+      level: "info",
+      stderrLevel: "off",
+      sink: logView({ level: "error", handle: (e) => expectRejection && e.component === "wasm" && CANARY_REJECTED.test(e.message) }),
+    });
     proxy = await startProxy(config, { logger });
 
     out("edgewatch demo");
@@ -308,7 +316,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // --- 3: an invalid document ---------------------------------------------------------------------
     out("[3/4] invalid rules version 3 (a /33 prefix)");
     const since = Date.now();
-    const before = (await scrape(proxy.adminUrl)).snap.sum("edgewatch_rules_reload_failures_total") ?? 0;
+    const CONFIG_FAIL = "envoy_extension_config_discovery_http_filter_edgewatch_config_fail";
+    const beforeSnap = (await scrape(proxy.adminUrl)).snap;
+    const before = beforeSnap.sum("edgewatch_rules_reload_failures_total") ?? 0;
+    const configFailBefore = beforeSnap.sum(CONFIG_FAIL) ?? 0;
     let rejection: { reason?: string; message: string } | undefined;
     if (pull) {
       await pushRules(rules!.publishUrl, rulesV3Invalid, 5000, { verbatim: true });
@@ -321,12 +332,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         await new Promise((r) => setTimeout(r, 25));
       }
     } else {
+      expectRejection = true;
       try {
         await proxy.updatePluginConfiguration(withRules(plugin, rulesV3Invalid));
         fail("the filter accepted an invalid rules document");
       } catch (err) {
         if (err instanceof CliError) throw err;
         rejection = lastRejection(proxy.logger, since) ?? { message: (err as Error).message };
+      } finally {
+        expectRejection = false;
       }
     }
     const { snap: afterSnap } = await scrape(proxy.adminUrl);
@@ -336,6 +350,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const holdGood = await probe(proxy.listenerUrl, "192.0.2.77");
     if (holdBad.status !== 403 || holdGood.status !== 200) fail(`after the rejection: ${BAD_NET} got ${holdBad.status}, 192.0.2.77 got ${holdGood.status}`);
     out(`      rejected by the filter: [${rejection?.reason ?? "?"}] ${rejection?.message}`);
+    if (!pull) {
+      const configFail = afterSnap.sum(CONFIG_FAIL) ?? 0;
+      if (configFail !== configFailBefore + 1) fail(`${CONFIG_FAIL} went from ${configFailBefore} to ${configFail}, expected +1`);
+      // Envoy logs a canary rejection at error level ("Wasm VM failed …"): expected here, nothing failed.
+      out("      the canary VM refused it (Envoy logs that as \"Wasm VM failed … unable to configure\" at error level;");
+      out("      the canary is discarded, no serving VM failed) and ECDS counted config_fail");
+    }
     out(`      rules version still 2: 203.0.113.77 → ${holdBad.status} (${holdBad.rule}), 192.0.2.77 → ${holdGood.status}`);
 
     // --- 4: results ----------------------------------------------------------------------------------
@@ -354,8 +375,19 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     out("[4/4] results");
     out(`      requests        ${totalClient} sent by the demo (+ reload probes); the proxy counted ${counted} (edgewatch_requests_total)`);
     out(`      status          ${fmtStatuses(statuses)}`);
+    // A histogram quantile is interpolated inside the bucket that holds it (as Prometheus'
+    // histogram_quantile does): show that bucket, so a proxy p99 above the client's exact p99 does not
+    // read as a contradiction — the true value lies anywhere in the bucket.
+    const inBucket = (q: number, buckets: Parameters<typeof quantileBucket>[1]) => {
+      const b = quantileBucket(q, buckets);
+      if (!b) return "";
+      const f = (us: number) => (us === Infinity ? "+Inf" : String(Number((us / 1000).toFixed(3))));
+      return ` (bucket ${f(b.lower)}–${f(b.upper)} ms)`;
+    };
     if (p50 !== undefined && p99 !== undefined) {
-      out(`      latency         p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms  (proxy histogram edgewatch_route_latency_us, all routes; bucket-interpolated)`);
+      out(`      latency         p50 ${p50.toFixed(2)} ms${inBucket(0.5, merged)}, p99 ${p99.toFixed(2)} ms${inBucket(0.99, merged)}`);
+      out("                      proxy histogram edgewatch_route_latency_us, all routes: request headers → response headers,");
+      out("                      interpolated inside the bucket that holds the quantile (the true value is anywhere in it)");
     } else {
       fail("edgewatch_route_latency_us has no samples in /stats/prometheus");
     }
@@ -363,9 +395,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const q50 = usToMs(histogramQuantile(0.5, h.buckets));
       const q99 = usToMs(histogramQuantile(0.99, h.buckets));
       if (q50 === undefined) continue;
-      out(`        route ${(h.labels.route ?? "?").padEnd(8)} n=${String(h.count ?? 0).padStart(5)}  p50 ${q50.toFixed(2)} ms  p99 ${q99!.toFixed(2)} ms`);
+      out(`        route ${(h.labels.route ?? "?").padEnd(8)} n=${String(h.count ?? 0).padStart(5)}  p50 ${q50.toFixed(2)} ms${inBucket(0.5, h.buckets)}  p99 ${q99!.toFixed(2)} ms${inBucket(0.99, h.buckets)}`);
     }
-    out(`      client view     p50 ${ms(quantile(clientLat, 0.5))}, p99 ${ms(quantile(clientLat, 0.99))} (end to end, measured by the demo)`);
+    out(`      client view     p50 ${ms(quantile(clientLat, 0.5))}, p99 ${ms(quantile(clientLat, 0.99))} (exact, end to end, measured by the demo)`);
     out(`      reload latency  ${reloadMs.toFixed(1)} ms (publish → every worker VM enforcing)`);
     const decisions = snap.series("edgewatch_decisions_total").map((s) => `${s.labels.rule}/${s.labels.action}=${s.value}`);
     if (decisions.length) out(`      decisions       ${decisions.join("  ")}`);

@@ -334,6 +334,23 @@ export function histogramQuantile(q: number, buckets: readonly HistogramBucket[]
   return prevLe;
 }
 
+/**
+ * The bucket a quantile falls in: its lower and upper bound (upper = Infinity above the largest finite
+ * bound). histogramQuantile interpolates inside it; the true value can be anywhere in [lower, upper].
+ */
+export function quantileBucket(q: number, buckets: readonly HistogramBucket[]): { lower: number; upper: number } | undefined {
+  if (buckets.length === 0) return undefined;
+  const total = buckets[buckets.length - 1].count;
+  if (!(total > 0)) return undefined;
+  const rank = q * total;
+  let prevLe = 0;
+  for (const b of buckets) {
+    if (b.count >= rank) return { lower: prevLe, upper: b.le };
+    prevLe = b.le;
+  }
+  return { lower: prevLe, upper: Infinity };
+}
+
 /** Merge several histogram series (e.g. every route) into one cumulative bucket list. */
 export function mergeHistograms(series: readonly HistogramSeries[]): HistogramBucket[] {
   const byLe = new Map<number, number>();

@@ -13,7 +13,14 @@ describe.concurrent("edgewatch demo", () => {
     expect(r.stdout).toMatch(/enforced on every worker [\d.]+ ms after publishing/);
     expect(r.stdout).toMatch(/(\d+) from 203\.0\.113\.0\/24: \1 × 403 with x-edgewatch-rule: deny-bad-client/);
     expect(r.stdout).toMatch(/rejected by the filter: \[cidr\] .*bad CIDR "203\.0\.113\.0\/33"/);
-    expect(r.stdout).toMatch(/latency\s+p50 [\d.]+ ms, p99 [\d.]+ ms\s+\(proxy histogram/);
+    // Histogram quantiles come with the bucket that holds them, and lie inside it.
+    const lat = /latency\s+p50 ([\d.]+) ms \(bucket ([\d.]+)–([\d.]+|\+Inf) ms\), p99 ([\d.]+) ms \(bucket ([\d.]+)–([\d.]+|\+Inf) ms\)/.exec(r.stdout);
+    expect(lat, r.stdout).not.toBeNull();
+    for (const [v, lo, hi] of [[lat![1], lat![2], lat![3]], [lat![4], lat![5], lat![6]]]) {
+      expect(Number(v)).toBeGreaterThanOrEqual(Number(lo));
+      if (hi !== "+Inf") expect(Number(v)).toBeLessThanOrEqual(Number(hi));
+    }
+    expect(r.stdout).toMatch(/interpolated inside the bucket that holds the quantile/);
     expect(r.stdout).toMatch(/^\s+edgewatch_requests_total\{route="api",code="200",source="upstream"\} \d+$/m);
     expect(r.stdout).toMatch(/^demo OK$/m);
   }, 120_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PromSnapshot, histogramQuantile, nonEmptyBuckets, parsePrometheusText } from "../../harness/cli/prom-text.js";
+import { PromSnapshot, histogramQuantile, nonEmptyBuckets, parsePrometheusText, quantileBucket } from "../../harness/cli/prom-text.js";
 
 describe("Prometheus text parser", () => {
   it("reads Envoy's shapes: empty braces, escapes, special values, timestamps, CRLF", () => {
@@ -44,5 +44,9 @@ describe("Prometheus text parser", () => {
     expect(nonEmptyBuckets(h)).toBe(3);
     expect(histogramQuantile(0.5, h.buckets)).toBeCloseTo(1 + (9 * 40) / 80, 6);
     expect(histogramQuantile(0.99, h.buckets)).toBe(10); // in +Inf: the largest finite bound
+    // The bucket each quantile is interpolated in (the demo prints it next to the value).
+    expect(quantileBucket(0.5, h.buckets)).toEqual({ lower: 1, upper: 10 });
+    expect(quantileBucket(0.99, h.buckets)).toEqual({ lower: 10, upper: Infinity });
+    expect(quantileBucket(0.5, [])).toBeUndefined();
   });
 });
