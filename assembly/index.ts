@@ -1,11 +1,13 @@
 // Wiring only: the ABI entry points, the allocator Envoy prefers (`malloc`), the abort handler,
-// and the edgewatch root context factory.
+// the edgewatch root context factory, and the rules-snapshot tool exports.
 import { proxy_log } from "./abi/imports";
 import { setRootContextFactory, RootContextBase } from "./abi/contexts";
 import { EdgewatchRoot } from "./filter/root-context";
 
 export * from "./abi/exports";
 export { malloc } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
+// Tools only (rules snapshots built and checked by the filter's own code; Envoy never calls these).
+export * from "./rules/snapshot-exports";
 
 /** abort(): log at critical through proxy_log (Envoy prints it with the plugin prefix), then trap. */
 // @ts-ignore: decorator

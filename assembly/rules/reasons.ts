@@ -16,6 +16,8 @@ export namespace Reason {
   export const Signature = "signature";
   /** The document would deny a whole address family or too many of the proxy's recent clients (blast_radius). */
   export const BlastRadius = "blast_radius";
+  /** A rules snapshot (binary form) that is truncated, corrupt (checksum), of another format, or malformed. */
+  export const Snapshot = "snapshot";
 }
 
-export const ALL_REASONS: string[] = [Reason.Json, Reason.Schema, Reason.Cidr, Reason.Size, Reason.Version, Reason.Fetch, Reason.Signature, Reason.BlastRadius];
+export const ALL_REASONS: string[] = [Reason.Json, Reason.Schema, Reason.Cidr, Reason.Size, Reason.Version, Reason.Fetch, Reason.Signature, Reason.BlastRadius, Reason.Snapshot];

@@ -1,42 +1,56 @@
-// Compact binary form of a built RuleSet, written once by the fetcher VM to shared data and loaded
-// by every other VM without re-parsing JSON or re-sorting CIDRs: the loader copies the sorted
-// arrays and only recomputes parent links and the first-level table (one linear pass).
-// The loader validates every length, range and ordering (the blob lives in shared data, where a VM
-// running another build could have written it): a bad blob yields null, never a trap.
+// The rules snapshot: the compact binary form of a built RuleSet (format 2, documented in
+// assembly/rules/README.md, "Snapshot format"). Three producers, one format:
+//   - the fetcher VM writes it to shared data for the other VMs of the proxy (pull);
+//   - the first VM to parse a pushed document leaves it in the push cache (push);
+//   - `edgewatch rules snapshot` and the rules service build it by running this code in the .wasm
+//     (export edgewatch_build_snapshot), and the service serves it instead of the JSON document.
+// A loader copies the sorted arrays and recomputes only the parent links and the first-level table
+// (one linear pass): no JSON, no CIDR parsing, no sort.
 //
-// Layout (little-endian): "EWR1" u32 magic, u32 format, i64 version, u32 mode (bit 8:
-// allow_large_blast_radius), u32 rules,
-// u32 n4, u32 n6, u32 cidrs, sampling, default-deny rule, rules…, pad 8,
-// starts4 u32[n4], lens4 u8[n4], vals4 u16[n4], pad 8, hi6 u64[n6], lo6 u64[n6], lens6 u8[n6], vals6 u16[n6].
-import { RuleSet, Rule, SamplingRules, RuleAction, RulesMode, HeaderMatch } from "./rule-set";
+// Layout, little-endian. Header (64 bytes):
+//    0 u32 magic "EWRS"         4 u32 format (2)          8 i64 document version
+//   16 u32 flags (bit 0: allow_large_blast_radius)      20 u32 payload bytes (after the header)
+//   24 [32] sha256 of the source document bytes (zero when not recorded)
+//   56 u64 checksum = XXH64(header[0..56), seed = XXH64(payload, 0))
+// Payload (offset 64): u32 mode, u32 rules, u32 n4, u32 n6, u32 cidrs, sampling, default-deny rule,
+// rules…, pad 8, starts4 u32[n4], lens4 u8[n4], vals4 u16[n4], pad 8, hi6 u64[n6], lo6 u64[n6],
+// lens6 u8[n6], vals6 u16[n6].
+//
+// Everything is validated before use (a blob can come from the network, another build, or a bad
+// disk): magic, format, payload length, checksum, then every length, range and ordering. A bad blob
+// yields null with `snapshotError` saying why — never a trap.
+import { RuleSet, Rule, RulesMode, HeaderMatch } from "./rule-set";
 import { CidrIndex, setV4, setV6, RULE_MASK, MAX_RULES } from "./cidr-index";
 import { maskV4, maskHi, maskLo } from "./cidr";
 import { validRuleId } from "./document";
+import { xxh64 } from "./xxh64";
 
-export const SNAPSHOT_MAGIC: u32 = 0x31525745; // "EWR1"
-export const SNAPSHOT_FORMAT: u32 = 1;
+export const SNAPSHOT_MAGIC: u32 = 0x53525745; // "EWRS"
+export const SNAPSHOT_FORMAT: u32 = 2;
+export const SNAPSHOT_HEADER_BYTES: i32 = 64;
+/** Header flag: the document said "allow_large_blast_radius": true. */
+export const FLAG_ALLOW_LARGE_BLAST_RADIUS: u32 = 1;
+/** Media type the rules service answers with, and the fetcher asks for (with `; format=2`). */
+export const SNAPSHOT_MEDIA_TYPE = "application/vnd.edgewatch.rules-snapshot";
 const NULL_LEN: u32 = 0xffffffff;
-/** Flag bit in the mode word: the document said "allow_large_blast_radius": true. */
-const MODE_ALLOW_LARGE_BLAST_RADIUS: u32 = 0x100;
+const KNOWN_FLAGS: u32 = FLAG_ALLOW_LARGE_BLAST_RADIUS;
+
+/** Why the last decodeSnapshot returned null. */
+export let snapshotError: string = "";
+
+// ---------------------------------------------------------------------------------------------
+// Encoding: one measuring pass, one allocation of the exact size, one writing pass.
 
 class Writer {
-  buf: ArrayBuffer = new ArrayBuffer(1024);
+  base: usize = 0;
   pos: i32 = 0;
+  constructor(public measuring: bool) {}
 
-  reserve(n: i32): void {
-    if (this.pos + n <= this.buf.byteLength) return;
-    let cap = this.buf.byteLength * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = new ArrayBuffer(cap);
-    memory.copy(changetype<usize>(b), changetype<usize>(this.buf), <usize>this.pos);
-    this.buf = b;
-  }
-  u32(v: u32): void { this.reserve(4); store<u32>(changetype<usize>(this.buf) + <usize>this.pos, v); this.pos += 4; }
-  u64(v: u64): void { this.reserve(8); store<u64>(changetype<usize>(this.buf) + <usize>this.pos, v); this.pos += 8; }
-  f64(v: f64): void { this.reserve(8); store<f64>(changetype<usize>(this.buf) + <usize>this.pos, v); this.pos += 8; }
+  u32(v: u32): void { if (!this.measuring) store<u32>(this.base + <usize>this.pos, v); this.pos += 4; }
+  u64(v: u64): void { if (!this.measuring) store<u64>(this.base + <usize>this.pos, v); this.pos += 8; }
+  f64(v: f64): void { if (!this.measuring) store<f64>(this.base + <usize>this.pos, v); this.pos += 8; }
   raw(p: usize, n: i32): void {
-    this.reserve(n);
-    memory.copy(changetype<usize>(this.buf) + <usize>this.pos, p, <usize>n);
+    if (!this.measuring) memory.copy(this.base + <usize>this.pos, p, <usize>n);
     this.pos += n;
   }
   bytes(b: ArrayBuffer | null): void {
@@ -44,9 +58,26 @@ class Writer {
     this.u32(<u32>b.byteLength);
     this.raw(changetype<usize>(b), b.byteLength);
   }
-  str(s: string): void { this.bytes(String.UTF8.encode(s)); }
-  pad8(): void { while ((this.pos & 7) != 0) { this.reserve(1); store<u8>(changetype<usize>(this.buf) + <usize>this.pos, 0); this.pos++; } }
-  finish(): ArrayBuffer { return this.buf.slice(0, this.pos); }
+  str(s: string): void {
+    const n = String.UTF8.byteLength(s);
+    this.u32(<u32>n);
+    if (!this.measuring) String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.base + <usize>this.pos);
+    this.pos += n;
+  }
+  /** Rule values without the HAS_PARENT bit (the loader recomputes it). */
+  vals(a: StaticArray<u16>, n: i32): void {
+    if (!this.measuring) {
+      const q = this.base + <usize>this.pos;
+      for (let i = 0; i < n; i++) store<u16>(q + (<usize>i << 1), unchecked(a[i]) & RULE_MASK);
+    }
+    this.pos += n * 2;
+  }
+  pad8(): void {
+    while ((this.pos & 7) != 0) {
+      if (!this.measuring) store<u8>(this.base + <usize>this.pos, 0);
+      this.pos++;
+    }
+  }
 }
 
 function writeRule(w: Writer, r: Rule): void {
@@ -63,17 +94,9 @@ function writeRule(w: Writer, r: Rule): void {
   w.u32(<u32>r.cidrCount);
 }
 
-/** Encode `set`; `prefix` bytes at the start are left zero for the caller (e.g. a cache key). */
-export function encodeSnapshot(set: RuleSet, prefix: i32 = 0): ArrayBuffer {
-  const w = new Writer();
+function writePayload(w: Writer, set: RuleSet): void {
   const idx = set.index;
-  w.reserve(prefix + 256 + idx.n4 * 7 + idx.n6 * 19 + set.rules.length * 64);
-  // The prefix is left for the caller; it must be a multiple of 8 so the arrays stay aligned.
-  w.pos = prefix;
-  w.u32(SNAPSHOT_MAGIC);
-  w.u32(SNAPSHOT_FORMAT);
-  w.u64(<u64>set.version);
-  w.u32(<u32>set.mode | (set.allowLargeBlastRadius ? MODE_ALLOW_LARGE_BLAST_RADIUS : 0));
+  w.u32(<u32>set.mode);
   w.u32(<u32>set.rules.length);
   w.u32(<u32>idx.n4);
   w.u32(<u32>idx.n6);
@@ -93,43 +116,76 @@ export function encodeSnapshot(set: RuleSet, prefix: i32 = 0): ArrayBuffer {
   w.pad8();
   w.raw(changetype<usize>(idx.starts4), idx.n4 * 4);
   w.raw(changetype<usize>(idx.lens4), idx.n4);
-  // vals without the HAS_PARENT bit (recomputed by the loader)
-  w.reserve(idx.n4 * 2);
-  for (let i = 0; i < idx.n4; i++) {
-    store<u16>(changetype<usize>(w.buf) + <usize>w.pos, unchecked(idx.vals4[i]) & RULE_MASK);
-    w.pos += 2;
-  }
+  w.vals(idx.vals4, idx.n4);
   w.pad8();
   w.raw(changetype<usize>(idx.hi6), idx.n6 * 8);
   w.raw(changetype<usize>(idx.lo6), idx.n6 * 8);
   w.raw(changetype<usize>(idx.lens6), idx.n6);
-  w.reserve(idx.n6 * 2);
-  for (let i = 0; i < idx.n6; i++) {
-    store<u16>(changetype<usize>(w.buf) + <usize>w.pos, unchecked(idx.vals6[i]) & RULE_MASK);
-    w.pos += 2;
-  }
-  return w.finish();
+  w.vals(idx.vals6, idx.n6);
 }
 
-/** Version stored in a snapshot header, or -1 when it is not a valid header. */
-export function snapshotVersion(b: ArrayBuffer | null): i64 {
-  if (b === null || b.byteLength < 16) return -1;
-  const p = changetype<usize>(b);
+/**
+ * Encode `set`. The first `prefix` bytes (a multiple of 8) are left zero for the caller (the push
+ * cache puts its key there). `sourceSha256` (32 bytes, or null) is recorded in the header.
+ */
+export function encodeSnapshot(set: RuleSet, prefix: i32 = 0, sourceSha256: ArrayBuffer | null = null): ArrayBuffer {
+  const m = new Writer(true);
+  m.pos = prefix + SNAPSHOT_HEADER_BYTES;
+  writePayload(m, set);
+  const total = m.pos;
+  const buf = new ArrayBuffer(total);
+  const base = changetype<usize>(buf);
+  const w = new Writer(false);
+  w.base = base;
+  w.pos = prefix + SNAPSHOT_HEADER_BYTES;
+  writePayload(w, set);
+  const h = base + <usize>prefix;
+  store<u32>(h, SNAPSHOT_MAGIC);
+  store<u32>(h + 4, SNAPSHOT_FORMAT);
+  store<i64>(h + 8, set.version);
+  store<u32>(h + 16, set.allowLargeBlastRadius ? FLAG_ALLOW_LARGE_BLAST_RADIUS : 0);
+  const payload = total - prefix - SNAPSHOT_HEADER_BYTES;
+  store<u32>(h + 20, <u32>payload);
+  if (sourceSha256 !== null && sourceSha256.byteLength == 32) memory.copy(h + 24, changetype<usize>(sourceSha256), 32);
+  store<u64>(h + 56, headerChecksum(h, payload));
+  return buf;
+}
+
+function headerChecksum(h: usize, payloadBytes: i32): u64 {
+  const body = xxh64(h + <usize>SNAPSHOT_HEADER_BYTES, <usize>payloadBytes, 0);
+  return xxh64(h, 56, body);
+}
+
+/** Document version in a well-formed header at `offset` (magic and format checked), or -1. */
+export function snapshotVersion(b: ArrayBuffer | null, offset: i32 = 0): i64 {
+  if (b === null || offset < 0 || b.byteLength - offset < SNAPSHOT_HEADER_BYTES) return -1;
+  const p = changetype<usize>(b) + <usize>offset;
   if (load<u32>(p) != SNAPSHOT_MAGIC || load<u32>(p + 4) != SNAPSHOT_FORMAT) return -1;
   return load<i64>(p + 8);
 }
 
+/** The source-document sha256 recorded in a header, as 64 hex digits ("" when not recorded). */
+export function snapshotSourceDigest(b: ArrayBuffer, offset: i32 = 0): string {
+  if (b.byteLength - offset < SNAPSHOT_HEADER_BYTES) return "";
+  const p = changetype<usize>(b) + <usize>offset + 24;
+  let any = false;
+  for (let i = 0; i < 32; i++) if (load<u8>(p + <usize>i) != 0) { any = true; break; }
+  if (!any) return "";
+  let s = "";
+  for (let i = 0; i < 32; i++) {
+    const v = <u32>load<u8>(p + <usize>i);
+    s += (v < 16 ? "0" : "") + v.toString(16);
+  }
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
+// Decoding
 
 class Reader {
-  p: usize;
   pos: i32 = 0;
   bad: bool = false;
-  constructor(public buf: ArrayBuffer, offset: i32) {
-    this.p = changetype<usize>(buf) + <usize>offset;
-    this.size = buf.byteLength - offset;
-  }
-  size: i32;
+  constructor(public p: usize, public size: i32) {}
   @inline left(): i32 { return this.size - this.pos; }
   need(n: i32): bool {
     if (this.bad || n < 0 || n > this.left()) { this.bad = true; return false; }
@@ -141,7 +197,7 @@ class Reader {
   bytes(): ArrayBuffer | null {
     const n = this.u32();
     if (this.bad || n == NULL_LEN) return null;
-    if (!this.need(<i32>n) || n > 0x7fffffff) { this.bad = true; return null; }
+    if (n > 0x7fffffff || !this.need(<i32>n)) { this.bad = true; return null; }
     const out = new ArrayBuffer(<i32>n);
     memory.copy(changetype<usize>(out), this.p + <usize>this.pos, <usize>n);
     this.pos += <i32>n;
@@ -154,82 +210,113 @@ class Reader {
   pad8(): void { while ((this.pos & 7) != 0 && !this.bad) { if (!this.need(1)) return; this.pos++; } }
 }
 
+function fail(msg: string): RuleSet | null {
+  snapshotError = msg;
+  return null;
+}
+
+let ruleError: string = "";
+
 function readRule(r: Reader): Rule | null {
   const rule = new Rule();
   rule.id = r.str();
   const action = r.u32();
-  if (action > 2) return null;
-  rule.action = <i32>action;
   rule.status = r.u32();
-  if (rule.status < 200 || rule.status > 599) return null;
-  if (!validRuleId(String.UTF8.encode(rule.id))) return null;
+  if (r.bad) { ruleError = "truncated rule"; return null; }
+  if (action > 2) { ruleError = "rule \"" + rule.id + "\": action " + action.toString(); return null; }
+  rule.action = <i32>action;
+  if (rule.status < 200 || rule.status > 599) { ruleError = "rule \"" + rule.id + "\": status " + rule.status.toString(); return null; }
+  if (!validRuleId(String.UTF8.encode(rule.id))) { ruleError = "bad rule id"; return null; }
   const body = r.bytes();
   const headers = r.bytes();
   const details = r.bytes();
-  if (body === null || headers === null || details === null) return null;
+  if (body === null || headers === null || details === null) { ruleError = "rule \"" + rule.id + "\": missing reply"; return null; }
   rule.body = body;
   rule.replyHeaders = headers;
   rule.details = details;
   rule.pathPrefix = r.bytes();
   rule.headerName = r.bytes();
   const op = r.u32();
-  if (op > <u32>HeaderMatch.Contains) return null;
-  rule.headerOp = <i32>op;
   rule.headerValue = r.bytes();
-  if (rule.headerOp != HeaderMatch.None && (rule.headerName === null || rule.headerValue === null)) return null;
   rule.cidrCount = <i32>r.u32();
-  if (r.bad) return null;
+  if (r.bad) { ruleError = "truncated rule"; return null; }
+  if (op > <u32>HeaderMatch.Contains) { ruleError = "rule \"" + rule.id + "\": header operator " + op.toString(); return null; }
+  rule.headerOp = <i32>op;
+  if (rule.headerOp != HeaderMatch.None && (rule.headerName === null || rule.headerValue === null)) { ruleError = "rule \"" + rule.id + "\": header condition without name or value"; return null; }
+  if (rule.cidrCount < 0) { ruleError = "rule \"" + rule.id + "\": CIDR count"; return null; }
   rule.decision.action = rule.action;
   rule.decision.ruleId = rule.id;
   rule.decision.rule = rule;
   return rule;
 }
 
-/** Rebuild a RuleSet from a snapshot blob; null when the blob is malformed. */
+/**
+ * Rebuild a RuleSet from the snapshot at `offset` in `b` (which must end where the snapshot ends);
+ * null when it is malformed, with `snapshotError` saying why.
+ */
 export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i32 = 0): RuleSet | null {
-  if (b === null || offset < 0 || offset > b.byteLength) return null;
-  const r = new Reader(b, offset);
-  if (r.u32() != SNAPSHOT_MAGIC || r.u32() != SNAPSHOT_FORMAT) return null;
+  if (b === null || offset < 0 || offset > b.byteLength) return fail("no snapshot");
+  const total = b.byteLength - offset;
+  const h = changetype<usize>(b) + <usize>offset;
+  if (total < SNAPSHOT_HEADER_BYTES) return fail("truncated: " + total.toString() + " bytes, shorter than the " + SNAPSHOT_HEADER_BYTES.toString() + "-byte header");
+  if (load<u32>(h) != SNAPSHOT_MAGIC) return fail("not an edgewatch rules snapshot (bad magic)");
+  const format = load<u32>(h + 4);
+  if (format != SNAPSHOT_FORMAT) return fail("format " + format.toString() + " is not supported (this filter reads format " + SNAPSHOT_FORMAT.toString() + "); rebuild it with this filter's `edgewatch rules snapshot`");
+  const version = load<i64>(h + 8);
+  const flags = load<u32>(h + 16);
+  const payload = load<u32>(h + 20);
+  const have = total - SNAPSHOT_HEADER_BYTES;
+  if (<u64>payload != <u64>have) {
+    return fail((<u64>payload > <u64>have ? "truncated" : "trailing bytes") + ": the header says " + payload.toString() + " payload bytes, got " + have.toString());
+  }
+  if (headerChecksum(h, have) != load<u64>(h + 56)) return fail("checksum mismatch: the snapshot is corrupt");
+  if (version < 0) return fail("negative document version");
+  if ((flags & ~KNOWN_FLAGS) != 0) return fail("unknown header flags 0x" + flags.toString(16));
+
+  const r = new Reader(h + <usize>SNAPSHOT_HEADER_BYTES, have);
   const set = new RuleSet();
   set.origin = origin;
-  set.version = <i64>r.u64();
-  const modeWord = r.u32();
-  const mode = modeWord & ~MODE_ALLOW_LARGE_BLAST_RADIUS;
-  if (mode > <u32>RulesMode.Allow) return null;
-  set.mode = <i32>mode;
-  set.allowLargeBlastRadius = (modeWord & MODE_ALLOW_LARGE_BLAST_RADIUS) != 0;
+  set.version = version;
+  set.allowLargeBlastRadius = (flags & FLAG_ALLOW_LARGE_BLAST_RADIUS) != 0;
+  const mode = r.u32();
   const nr = r.u32();
   const n4 = r.u32();
   const n6 = r.u32();
-  set.cidrCount = <i32>r.u32();
-  if (r.bad || nr > <u32>MAX_RULES || n4 > 0x3ffffff || n6 > 0x3ffffff || set.version < 0) return null;
+  const cidrs = r.u32();
+  if (r.bad) return fail("truncated payload");
+  if (mode > <u32>RulesMode.Allow) return fail("malformed payload: mode " + mode.toString());
+  set.mode = <i32>mode;
+  if (nr > <u32>MAX_RULES) return fail("malformed payload: " + nr.toString() + " rules");
+  if (n4 > 0x3ffffff || n6 > 0x3ffffff || cidrs > 0x7fffffff) return fail("malformed payload: table sizes");
+  set.cidrCount = <i32>cidrs;
   const s = set.sampling;
   s.defaultRate = r.f64();
   s.alwaysKeep5xx = r.u32() != 0;
   s.slowThresholdMs = <i64>r.u64();
-  if (!(s.defaultRate >= 0.0 && s.defaultRate <= 1.0)) return null;
+  if (!(s.defaultRate >= 0.0 && s.defaultRate <= 1.0)) return fail("malformed payload: sampling rate");
+  if (s.slowThresholdMs < 0) return fail("malformed payload: slow threshold");
   const nroutes = r.u32();
-  if (nroutes > 100000) return null;
+  if (nroutes > 100000) return fail("malformed payload: " + nroutes.toString() + " sampling routes");
   for (let i: u32 = 0; i < nroutes && !r.bad; i++) {
     const k = r.str();
     const v = r.f64();
-    if (!(v >= 0.0 && v <= 1.0)) return null;
+    if (!(v >= 0.0 && v <= 1.0)) return fail("malformed payload: route sampling rate");
     s.routes.set(k, v);
   }
   const dd = readRule(r);
-  if (dd === null) return null;
+  if (dd === null) return fail("malformed payload: default reply: " + ruleError);
   set.defaultDeny = dd;
   const rules = new Array<Rule>(0);
   for (let i: u32 = 0; i < nr; i++) {
     const rule = readRule(r);
-    if (rule === null) return null;
+    if (rule === null) return fail("malformed payload: rule " + i.toString() + ": " + ruleError);
     rules.push(rule);
   }
   set.rules = rules;
   r.pad8();
   // IPv4 arrays
   const need4 = <i32>n4 * 7;
-  if (r.bad || !r.need(need4)) return null;
+  if (r.bad || !r.need(need4)) return fail("truncated payload: IPv4 table");
   const starts = new StaticArray<u32>(<i32>n4);
   const lens = new StaticArray<u8>(<i32>n4);
   const vals = new StaticArray<u16>(<i32>n4);
@@ -243,14 +330,15 @@ export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i3
     const st = unchecked(starts[i]);
     const ln = <u32>unchecked(lens[i]);
     const v = unchecked(vals[i]);
-    if (ln > 32 || (st & ~maskV4(<i32>ln)) != 0 || <u32>v >= nr) return null;
-    if (i > 0 && (st < prevS || (st == prevS && ln < prevL))) return null;
+    if (ln > 32 || (st & ~maskV4(<i32>ln)) != 0 || <u32>v >= nr) return fail("malformed payload: IPv4 entry " + i.toString());
+    if (i > 0 && (st < prevS || (st == prevS && ln < prevL))) return fail("malformed payload: IPv4 table out of order at " + i.toString());
     prevS = st; prevL = ln;
   }
   r.pad8();
   // IPv6 arrays
   const need6 = <i32>n6 * 19;
-  if (r.bad || !r.need(need6)) return null;
+  if (r.bad || !r.need(need6)) return fail("truncated payload: IPv6 table");
+  if (r.left() != need6) return fail("malformed payload: " + (r.left() - need6).toString() + " unexpected bytes at the end");
   const H = new StaticArray<u64>(<i32>n6);
   const L = new StaticArray<u64>(<i32>n6);
   const lens6 = new StaticArray<u8>(<i32>n6);
@@ -260,18 +348,18 @@ export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i3
   memory.copy(changetype<usize>(L), p + <usize>n6 * 8, <usize>n6 * 8);
   memory.copy(changetype<usize>(lens6), p + <usize>n6 * 16, <usize>n6);
   memory.copy(changetype<usize>(vals6), p + <usize>n6 * 17, <usize>n6 * 2);
-  r.pos += need6;
   let ph: u64 = 0, pl: u64 = 0, pn: u32 = 0;
   for (let i = 0; i < <i32>n6; i++) {
-    const h = unchecked(H[i]), l = unchecked(L[i]);
+    const hh = unchecked(H[i]), l = unchecked(L[i]);
     const ln = <u32>unchecked(lens6[i]);
-    if (ln > 128 || (h & ~maskHi(<i32>ln)) != 0 || (l & ~maskLo(<i32>ln)) != 0 || <u32>unchecked(vals6[i]) >= nr) return null;
-    if (i > 0 && (h < ph || (h == ph && (l < pl || (l == pl && ln < pn))))) return null;
-    ph = h; pl = l; pn = ln;
+    if (ln > 128 || (hh & ~maskHi(<i32>ln)) != 0 || (l & ~maskLo(<i32>ln)) != 0 || <u32>unchecked(vals6[i]) >= nr) return fail("malformed payload: IPv6 entry " + i.toString());
+    if (i > 0 && (hh < ph || (hh == ph && (l < pl || (l == pl && ln < pn))))) return fail("malformed payload: IPv6 table out of order at " + i.toString());
+    ph = hh; pl = l; pn = ln;
   }
   const idx = new CidrIndex();
   setV4(idx, starts, lens, vals, <i32>n4);
   setV6(idx, H, L, lens6, vals6, <i32>n6);
   set.index = idx;
+  snapshotError = "";
   return set;
 }

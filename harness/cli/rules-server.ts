@@ -18,6 +18,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startRulesService, type RulesService } from "../fixtures/rules-service.js";
 import { parseSignatureHeaderValue } from "../signing/rules-signing.js";
+import { SnapshotBuilder } from "../rules/snapshot-builder.js";
 
 export interface RulesServer {
   /** URL the filter fetches (rules_service cluster → this host:port, path). */
@@ -34,9 +35,13 @@ export interface RulesServer {
 
 const MAX_BODY = 64 * 1024 * 1024;
 
-export async function startRulesServer(opts: { host?: string; port?: number; publishPort?: number; path?: string } = {}): Promise<RulesServer> {
+export async function startRulesServer(
+  opts: { host?: string; port?: number; publishPort?: number; path?: string; snapshotWasm?: string } = {},
+): Promise<RulesServer> {
   const host = opts.host ?? "127.0.0.1";
-  const service = await startRulesService({ host, port: opts.port ?? 0, path: opts.path ?? "/rules" });
+  // With a filter module: every published document is also served as a rules snapshot built by it.
+  const snapshots = opts.snapshotWasm ? await SnapshotBuilder.load(opts.snapshotWasm) : undefined;
+  const service = await startRulesService({ host, port: opts.port ?? 0, path: opts.path ?? "/rules", snapshots });
   let signedBy: string | null = null;
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://x");
@@ -46,7 +51,10 @@ export async function startRulesServer(opts: { host?: string; port?: number; pub
       res.end(text);
     };
     if (u.pathname === "/status" && req.method === "GET") {
-      json(200, { version: service.version, etag: service.etag, fetches: service.fetchCount, held_polls: service.heldPolls, signed_by: signedBy });
+      json(200, {
+        version: service.version, etag: service.etag, fetches: service.fetchCount, snapshot_fetches: service.snapshotFetchCount,
+        snapshot: service.snapshotInfo, held_polls: service.heldPolls, signed_by: signedBy,
+      });
       return;
     }
     if (u.pathname !== "/publish") {

@@ -13,7 +13,7 @@ describe("edgewatch --help", () => {
     const program = buildProgram();
     const cmds = allCommands(program);
     expect(cmds.map((c) => c.path.join(" ")).sort()).toEqual(
-      ["bench", "check", "demo", "doctor", "package", "report", "rules", "rules keygen", "rules push", "rules serve", "rules sign", "rules validate", "serve"].sort(),
+      ["bench", "check", "demo", "doctor", "package", "report", "rules", "rules keygen", "rules push", "rules serve", "rules sign", "rules snapshot", "rules validate", "serve"].sort(),
     );
     for (const { path, cmd } of cmds) {
       expect(cmd.description().length, `${path.join(" ")} has a description`).toBeGreaterThan(20);

@@ -14,6 +14,7 @@ import { Client } from "undici";
 import type { ProxyConfig } from "../../harness/config/proxy-config.js";
 import { startUpstreamServer, type UpstreamServer } from "../../harness/fixtures/upstream-server.js";
 import { startRulesService, type RulesService } from "../../harness/fixtures/rules-service.js";
+import { SnapshotBuilder } from "../../harness/rules/snapshot-builder.js";
 import { HostLogger, type LogEntry } from "../../harness/host/logger.js";
 import { startEmbeddedProxy, type EmbeddedProxy } from "../../harness/proxy/embedded-proxy.js";
 import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
@@ -32,6 +33,8 @@ export interface RulesProxyOptions {
   plugin?: object | string;
   /** Start the rules-service fixture and add cluster "rules" for it. */
   rulesService?: boolean;
+  /** The rules service also serves rules snapshots built by the filter's .wasm. */
+  snapshots?: boolean;
   xffNumTrustedHops?: number;
   /** Keep log entries at this level and above (default info). */
   logLevel?: "debug" | "info" | "warn";
@@ -77,7 +80,8 @@ export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<Rul
   const workers = opts.workers ?? 2;
   const upstream = await startUpstreamServer();
   const ownRules = opts.rulesService && !opts.rulesServiceInstance;
-  const rules = opts.rulesServiceInstance ?? (opts.rulesService ? await startRulesService() : null);
+  const rules = opts.rulesServiceInstance ??
+    (opts.rulesService ? await startRulesService(opts.snapshots ? { snapshots: await SnapshotBuilder.load(FILTER_WASM) } : {}) : null);
   const logs: LogEntry[] = [];
   const logger = new HostLogger({ level: opts.logLevel ?? "info", stderrLevel: "off", sink: (e) => { logs.push(e); if (logs.length > 20000) logs.splice(0, 10000); } });
   const plugin = opts.plugin ?? XFF_ONE_HOP;

@@ -11,7 +11,10 @@
 //  3. the lease holder long-polls the rules service with proxy_http_call:
 //       GET <path>?version=<v>&wait_ms=<long_poll_ms>   If-None-Match: "<etag>"
 //     200 → validate → publish (snapshot to KEY_RULES, then KEY_RULES_VERSION), apply locally,
-//           enqueue the version to every other registered queue; re-poll at once.
+//           enqueue the version to every other registered queue; re-poll at once. The body is a
+//           JSON document, or — when the service answers Content-Type SNAPSHOT_MEDIA_TYPE, which
+//           the fetcher asks for — a rules snapshot built by this filter's own code (checked, then
+//           published as received: no JSON parse, no sort, no re-encode).
 //     304 → re-poll at once. Error / 5xx / reset / timeout → counted (reason fetch), exponential
 //           backoff with jitter, rules in force stay.
 //  4. on_queue_ready: drain the queue, read the snapshot ONCE, decode, swap.
@@ -22,8 +25,8 @@ import { RulesServiceSettings, SigningSettings, BlastRadiusSettings } from "../.
 import { SIGNATURE_HEADER, DocSignature, parseSignatureHeader, signatureParseError, checkSignature } from "../../rules/signing";
 import { guardRules } from "./safety";
 import { countSignatureVerified } from "../../rules/safety-metrics";
-import { buildRulesFromBytes } from "../../rules/document";
-import { encodeSnapshot, decodeSnapshot } from "../../rules/snapshot";
+import { buildRulesFromBytes, RulesBuild } from "../../rules/document";
+import { encodeSnapshot, decodeSnapshot, snapshotError, snapshotVersion, snapshotSourceDigest, SNAPSHOT_MEDIA_TYPE, SNAPSHOT_FORMAT } from "../../rules/snapshot";
 import { Reason } from "../../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges } from "../../rules/metrics";
 import {
@@ -152,7 +155,8 @@ export class PullAgent {
     const t0 = monotonicNanos();
     const set = decodeSnapshot(sv.value, "pull");
     if (set === null) {
-      logWarn("edgewatch: shared rules snapshot is unreadable (written by another build?); keeping rules version " + this.appliedVersion.toString());
+      countReloadFailure(Reason.Snapshot);
+      logWarn("edgewatch: shared rules snapshot rejected (reason=snapshot): " + snapshotError + "; keeping rules version " + this.appliedVersion.toString());
       // Do not retry the same blob on every tick.
       this.appliedVersion = rec.version;
       return false;
@@ -224,7 +228,8 @@ export class PullAgent {
     headers.push(new HeaderPair(":method", "GET"));
     headers.push(new HeaderPair(":path", path));
     headers.push(new HeaderPair(":authority", s.authority));
-    headers.push(new HeaderPair("accept", "application/json"));
+    // A rules snapshot in this filter's format if the service has one, else the JSON document.
+    headers.push(new HeaderPair("accept", SNAPSHOT_ACCEPT));
     if (this.etag.length > 0) headers.push(new HeaderPair("if-none-match", this.etag));
     const t = httpCall(s.cluster, headers, null, <u32>s.timeoutMs);
     if (t == 0) {
@@ -324,8 +329,17 @@ export class PullAgent {
         return;
       }
     }
+    const ct = getHeader(MapType.HttpCallResponseHeaders, "content-type");
+    const isSnapshot = ct !== null && isSnapshotType(ct);
+    if (isSnapshot && snapshotVersion(body) >= 0 && snapshotVersion(body) < this.knownVersion) {
+      // Stale snapshot: rejected on its header, before the checksum and the load.
+      if (etag.length > 0) this.etag = etag;
+      this.rejected(Reason.Version, "snapshot version " + snapshotVersion(body).toString() + " is older than version " + this.knownVersion.toString() + " in force");
+      this.afterReject(now, etag);
+      return;
+    }
     const t0 = monotonicNanos();
-    const res = buildRulesFromBytes(body, this.maxRulesBytes, "pull");
+    const res = isSnapshot ? loadSnapshotBody(body) : buildRulesFromBytes(body, this.maxRulesBytes, "pull");
     this.buildNs = monotonicNanos() - t0;
     if (etag.length > 0) this.etag = etag;
     if (!res.ok) {
@@ -360,7 +374,7 @@ export class PullAgent {
     }
     if (keys.length > 0) countSignatureVerified();
     this.failures = 0;
-    this.publish(set, etag, now);
+    this.publish(set, etag, now, isSnapshot ? body : null);
     this.repoll(now);
   }
 
@@ -373,17 +387,19 @@ export class PullAgent {
     this.backOff(now);
   }
 
-  publish(set: RuleSet, etag: string, now: u64): void {
+  /** `received`: the snapshot as fetched (already checked), published without re-encoding. */
+  publish(set: RuleSet, etag: string, now: u64, received: ArrayBuffer | null = null): void {
     const t0 = monotonicNanos();
-    const blob = encodeSnapshot(set);
+    const blob = received !== null ? received : encodeSnapshot(set);
     setSharedData(KEY_RULES, blob, 0);
     writeVersionRecord(set.version, etag);
     this.knownVersion = set.version;
     this.inForceEtag = etag;
     countReloadSuccess(now / 1000);
     logInfo("edgewatch: rules version " + set.version.toString() + " published (" + set.cidrCount.toString() + " CIDRs, " +
-      set.rules.length.toString() + " rules, snapshot " + blob.byteLength.toString() + " bytes; parse+index " + ms(this.buildNs) +
-      " ms, snapshot " + ms(monotonicNanos() - t0) + " ms)");
+      set.rules.length.toString() + " rules, snapshot " + blob.byteLength.toString() + " bytes; " +
+      (received !== null ? "received as a snapshot" + sourceNote(blob) + ", checked and loaded in " : "parse+index ") + ms(this.buildNs) +
+      " ms, shared in " + ms(monotonicNanos() - t0) + " ms)");
     this.install(set);
     // Notify every other VM.
     const names = readRegistry();
@@ -406,6 +422,32 @@ export class PullAgent {
       }
     }
   }
+}
+
+/** Accept header of a poll: this filter's snapshot format first, the JSON document otherwise. */
+const SNAPSHOT_ACCEPT = SNAPSHOT_MEDIA_TYPE + "; format=" + SNAPSHOT_FORMAT.toString() + ", application/json;q=0.5";
+
+function isSnapshotType(ct: string): bool {
+  const t = ct.trim().toLowerCase();
+  return t == SNAPSHOT_MEDIA_TYPE || t.startsWith(SNAPSHOT_MEDIA_TYPE + ";");
+}
+
+/** A fetched rules snapshot → rule set (or the reason it is rejected: reason "snapshot"). */
+function loadSnapshotBody(body: ArrayBuffer): RulesBuild {
+  const out = new RulesBuild();
+  const set = decodeSnapshot(body, "pull");
+  if (set === null) {
+    out.reason = Reason.Snapshot;
+    out.message = "rules snapshot: " + snapshotError;
+    return out;
+  }
+  out.rules = set;
+  return out;
+}
+
+function sourceNote(blob: ArrayBuffer): string {
+  const d = snapshotSourceDigest(blob);
+  return d.length > 0 ? " of document sha256 " + d.substring(0, 16) + "…" : "";
 }
 
 /** The agent of this VM (module globals are per VM). */

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { parseDuration, parseHttpUrl, parseIntOption } from "../args.js";
-import { DEFAULT_WASM } from "../env.js";
+import { DEFAULT_WASM, checkWasm } from "../env.js";
 import { EXIT, checkFailed, usageError } from "../exit-codes.js";
 import { escapeTerminal } from "../terminal-text.js";
 import { registerRulesSigning, loadSigningKey } from "./rules-signing.js";
@@ -57,6 +58,7 @@ Examples:
 
   registerRulesServe(rules);
   registerRulesSigning(rules);
+  registerRulesSnapshot(rules);
 
   rules
     .command("push")
@@ -146,6 +148,8 @@ function registerRulesServe(rules: Command): void {
     .option("--path <path>", "rules path", "/rules")
     .option("--file <file>", "publish this document at start")
     .option("--signature <file>", "detached signature of --file ({key_id, sig} from `rules sign`): the file is served byte for byte with an x-edgewatch-signature header")
+    .option("--wasm <path>", "filter module that builds the rules snapshots served to fetchers asking for them", DEFAULT_WASM)
+    .option("--no-snapshots", "serve the JSON document only")
     .addHelpText(
       "after",
       `
@@ -154,13 +158,17 @@ Point the filter at it with a cluster for --host:--port and
 in the plugin configuration; publish with \`edgewatch rules push FILE --to http://HOST:PUBLISH_PORT\`.
 Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file.`,
     )
-    .action(async (opts: { host: string; port: number; publishPort: number; path: string; file?: string; signature?: string }) => {
+    .action(async (opts: { host: string; port: number; publishPort: number; path: string; file?: string; signature?: string; wasm: string; snapshots: boolean }) => {
       if (opts.signature && !opts.file) throw usageError("--signature signs --file: give both");
       const { startRulesServer } = await import("../rules-server.js");
       const { readRulesText } = await import("../config-file.js");
+      if (opts.snapshots) await checkWasm(resolve(opts.wasm));
       let srv;
       try {
-        srv = await startRulesServer({ host: opts.host, port: opts.port, publishPort: opts.publishPort, path: opts.path });
+        srv = await startRulesServer({
+          host: opts.host, port: opts.port, publishPort: opts.publishPort, path: opts.path,
+          snapshotWasm: opts.snapshots ? resolve(opts.wasm) : undefined,
+        });
       } catch (err) {
         throw usageError(`cannot listen: ${(err as Error).message}`, "choose other ports (0 picks a free one)");
       }
@@ -195,4 +203,98 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file
       await srv.close();
       process.exitCode = EXIT.OK;
     });
+}
+
+function registerRulesSnapshot(rules: Command): void {
+  rules
+    .command("snapshot")
+    .description("build the rules snapshot of a document with the filter's own .wasm (what a rules service serves instead of the JSON), or check one")
+    .argument("<file>", "rules document (JSON), or with --check a snapshot")
+    .option("--out <file>", "where to write the snapshot (default: <file>.snapshot)")
+    .option("--check", "check and describe an existing snapshot the way the fetcher does")
+    .option("--wasm <path>", "filter module", DEFAULT_WASM)
+    .option("--max-bytes <n>", "max_rules_bytes applied to the document", parseIntOption("--max-bytes", 1, 0x7fffffff), 64 << 20)
+    .addHelpText(
+      "after",
+      `
+The snapshot is the built rule set in binary form (format in assembly/rules/README.md, "Snapshot
+format"): the filter loads it without parsing JSON or sorting CIDRs. Its header records the
+document's sha256; sign the snapshot's bytes if the filter checks signatures.
+Exit codes: 0 built (or valid with --check), 1 the document or snapshot is rejected (the filter's
+reason is printed), 2 usage or I/O error, 3 the filter build is missing.
+
+Examples:
+  edgewatch rules snapshot rules.json --out rules.snapshot
+  edgewatch rules snapshot --check rules.snapshot`,
+    )
+    .action(async (file: string, opts: { out?: string; check?: boolean; wasm: string; maxBytes: number }) => {
+      if (!existsSync(file)) throw usageError(`file not found: ${file}`);
+      await checkWasm(resolve(opts.wasm));
+      const { readFileSync, writeFileSync } = await import("node:fs");
+      const { SnapshotBuilder } = await import("../../rules/snapshot-builder.js");
+      let builder;
+      try {
+        builder = await SnapshotBuilder.load(resolve(opts.wasm));
+      } catch (err) {
+        throw usageError((err as Error).message);
+      }
+      const bytes = readFileSync(file);
+      if (opts.check) {
+        const info = builder.inspect(bytes);
+        if (!info.ok) {
+          process.stdout.write(`invalid: ${file}: [${info.reason}] ${info.message}\n`);
+          process.exitCode = EXIT.CHECK_FAILED;
+          return;
+        }
+        process.stdout.write(
+          `valid: ${file}: snapshot format ${builder.format}, rules version ${info.version} (${info.cidrs} CIDRs, ${info.rules} rules, ${info.tableBytes} table bytes` +
+            `${info.allowLargeBlastRadius ? ", allow_large_blast_radius" : ""}); source document sha256 ${info.sourceSha256 ?? "not recorded"}\n`,
+        );
+        process.exitCode = EXIT.OK;
+        return;
+      }
+      const r = builder.build(bytes, opts.maxBytes);
+      if (!r.ok) {
+        process.stdout.write(`invalid: ${file}: [${r.reason}] ${r.message}\n`);
+        process.exitCode = EXIT.CHECK_FAILED;
+        return;
+      }
+      const out = opts.out ?? `${file}.snapshot`;
+      writeFileSync(out, r.snapshot!);
+      process.stdout.write(`wrote ${out}: ${r.snapshot!.length} bytes, snapshot format ${builder.format}, document sha256 ${r.sourceSha256}\n`);
+      process.exitCode = EXIT.OK;
+    });
+}
+
+export async function runValidate(
+  file: string,
+  opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean; quietOk?: boolean },
+): Promise<number> {
+  if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
+  await checkWasm(resolve(opts.wasm));
+  const { loadProxyConfigFile, readRulesText, withRules } = await import("../config-file.js");
+  const { validateWithFilter } = await import("../validate.js");
+  const rules = readRulesText(file);
+  const out = (verdict: { valid: boolean; reason?: string; message: string }, log: string[] = []) => {
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ file, ...verdict, log }, null, 2)}\n`);
+    } else if (verdict.valid) {
+      if (!opts.quietOk) process.stdout.write(`valid: ${file}: ${verdict.message}\n`);
+    } else {
+      process.stdout.write(`invalid: ${file}: ${verdict.reason ? `[${verdict.reason}] ` : ""}${verdict.message}\n`);
+    }
+    if (opts.verbose && !opts.json) for (const l of log) process.stderr.write(`  filter: ${l}\n`);
+  };
+  if ("error" in rules) {
+    // Not one JSON value: the filter would reject it as malformed JSON too, and splicing it into the
+    // plugin configuration could change the meaning of the surrounding document.
+    out({ valid: false, reason: "json", message: rules.error });
+    return EXIT.CHECK_FAILED;
+  }
+  // Signatures are not checked here (the document is validated as a "rules" object): signing keys in
+  // --config would refuse every unsigned object, so they are left out.
+  const { rules_signing: _keys, ...plugin } = opts.config ? loadProxyConfigFile(opts.config).plugin : {};
+  const verdict = await validateWithFilter(resolve(opts.wasm), withRules(plugin, rules.text));
+  out({ valid: verdict.accepted, reason: verdict.reason, message: verdict.message }, verdict.log);
+  return verdict.accepted ? EXIT.OK : EXIT.CHECK_FAILED;
 }
