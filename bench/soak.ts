@@ -173,7 +173,8 @@ async function main(): Promise<void> {
   const reloadFailures = prom.filter((x) => x.name === "edgewatch_rules_reload_failures_total").reduce((a, x) => a + x.value, 0);
   const versionGauge = prom.find((x) => x.name === "edgewatch_rules_version")?.value ?? -1;
   const spansExported = prom.find((x) => x.name === "edgewatch_trace_spans_exported_total")?.value ?? 0;
-  const spansDropped = prom.find((x) => x.name === "edgewatch_trace_spans_dropped_total")?.value ?? 0;
+  // By reason since issue #12.3: sum every reason.
+  const spansDropped = prom.filter((x) => x.name === "edgewatch_trace_spans_dropped_total").reduce((a, x) => a + x.value, 0);
   const vmFailed = Number(s.proxy.stats.counter("wasm.edgewatch.vm_failed").value());
   const draining = s.proxy.host.vms.reduce((n, v) => n + [...v.roots].filter((r) => r.state !== "active").length, 0);
 

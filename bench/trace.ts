@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     export_spans_per_second: Math.round(1e9 / Math.max(1, spanWasmNs)),
     export_bytes_per_span: Math.round(dExp.httpCallBytes / Math.max(1, exported)),
     spans_exported: exported,
-    spans_dropped: Number(dExp.metric("edgewatch.trace_spans_dropped_total") ?? 0n),
+    spans_dropped: [...dExp.snapshot()].filter(([n]) => n.endsWith(";.;trace_spans_dropped_total")).reduce((a, [, v]) => a + Number(v), 0),
   };
   const sampling = samplingStats();
   const micro = await microBenches();

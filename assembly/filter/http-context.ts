@@ -144,7 +144,8 @@ export class EdgewatchHttp extends HttpContextBase {
     const reason = tailReason(st, this.status, durationUs, this.keep5xx, this.slowMs);
     if (reason == SampleReason.None) return;
     obs.countKept(reason);
-    if (!obs.exporter.enabled) return;
+    // Kept = exported + dropped{reason} + buffered: with no collector the span is dropped, counted.
+    if (!obs.exporter.enabled) { obs.exporter.dropNoCollector(); return; }
     const f = SPAN;
     f.traceHi = st.traceHi;
     f.traceLo = st.traceLo;

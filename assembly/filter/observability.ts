@@ -33,7 +33,7 @@ export class Observability {
     this.ratesOf = null; // route indices restart with the new route table
     this.heartbeat.configure(settings.telemetry.heartbeatMs);
     this.tracer.configure(settings.tracing);
-    this.exporter.configure(settings.tracing.collector, settings.tracing.serviceName);
+    this.exporter.configure(settings.tracing.collector, settings.tracing.serviceName, settings.tracing.enabled);
     if (settings.tracing.enabled) {
       for (let r = 1; r < 5; r++) {
         unchecked(this.keptIds[r] = defineCounter(PREFIX + "reason=.=" + SAMPLE_REASON_NAMES[r] + ";.;trace_spans_kept_total"));

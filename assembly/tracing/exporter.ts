@@ -11,8 +11,15 @@
 //     OLDEST spans go first — the held batch if it is only waiting for its backoff, else the oldest
 //     queued span. Every span is accounted for exactly once: exported, dropped, or still buffered.
 //
-// Metrics: edgewatch.trace_spans_exported_total, edgewatch.trace_spans_dropped_total,
+// Metrics: edgewatch.trace_spans_exported_total,
+// edgewatch.reason=.=<buffer_full|rejected|shutdown|no_collector>;.;trace_spans_dropped_total,
 // edgewatch.trace_export_failures_total (one per failed attempt), edgewatch.trace_spans_buffered (gauge).
+// Every kept span (edgewatch.reason=.=<r>;.;trace_spans_kept_total, observability.ts) ends up in
+// exactly one of exported / dropped{reason} / buffered, so kept = exported + dropped + buffered:
+//   buffer_full  the buffer was full (oldest first) or everything was in flight;
+//   rejected     the collector refused the batch (a non-retryable answer such as 400);
+//   shutdown     the root context went away with spans still buffered;
+//   no_collector tracing is on but no tracing.collector.cluster is configured (nothing to send to).
 import { CollectorSettings } from "../config/settings";
 import { SpanStore, SpanFields } from "./span-store";
 import { ByteWriter } from "./byte-writer";
@@ -26,6 +33,14 @@ import { random64 } from "./random";
 
 // @ts-ignore: decorator
 @lazy const STATUS_KEY: ArrayBuffer = String.UTF8.encode(":status");
+
+export namespace DropReason {
+  export const BufferFull: i32 = 0;
+  export const Rejected: i32 = 1;
+  export const Shutdown: i32 = 2;
+  export const NoCollector: i32 = 3;
+}
+export const DROP_REASON_NAMES: string[] = ["buffer_full", "rejected", "shutdown", "no_collector"];
 
 export class SpanExporter {
   enabled: bool = false;
@@ -47,14 +62,21 @@ export class SpanExporter {
   private lastFlushNs: u64 = 0;
 
   exportedId: u32 = 0;
-  droppedId: u32 = 0;
+  /** edgewatch.reason=.=<r>;.;trace_spans_dropped_total ids, by DropReason. */
+  droppedIds: StaticArray<u32> = new StaticArray<u32>(4);
   failuresId: u32 = 0;
   bufferedId: u32 = 0;
   private lastBuffered: i64 = 0;
 
-  configure(cfg: CollectorSettings, serviceName: string): void {
+  /** `tracing`: tracing.enabled (spans are kept); without a collector they are dropped as no_collector. */
+  configure(cfg: CollectorSettings, serviceName: string, tracing: bool): void {
     this.cfg = cfg;
     this.enabled = cfg.cluster.length > 0;
+    if (!this.enabled) {
+      // Nothing to export to: only the drop counter that accounts for the kept spans.
+      if (tracing) this.defineDropped(DropReason.NoCollector);
+      return;
+    }
     this.cluster = String.UTF8.encode(cfg.cluster);
     this.serviceName = String.UTF8.encode(serviceName);
     const h = new Array<HeaderPair>();
@@ -74,7 +96,9 @@ export class SpanExporter {
     this.nextAttemptNs = 0;
     this.lastFlushNs = 0;
     this.exportedId = defineCounter("edgewatch.trace_spans_exported_total");
-    this.droppedId = defineCounter("edgewatch.trace_spans_dropped_total");
+    this.defineDropped(DropReason.BufferFull);
+    this.defineDropped(DropReason.Rejected);
+    this.defineDropped(DropReason.Shutdown);
     this.failuresId = defineCounter("edgewatch.trace_export_failures_total");
     this.bufferedId = defineGauge("edgewatch.trace_spans_buffered");
   }
@@ -82,26 +106,36 @@ export class SpanExporter {
   /** Spans held (queued + awaiting acknowledgement). */
   get buffered(): i32 { return this.store.count + this.heldCount; }
 
+  private defineDropped(reason: i32): void {
+    unchecked(this.droppedIds[reason] = defineCounter("edgewatch.reason=.=" + DROP_REASON_NAMES[reason] + ";.;trace_spans_dropped_total"));
+  }
+
+  /** A kept span with no collector to go to (tracing on, no tracing.collector.cluster). */
+  dropNoCollector(): void { this.drop(1, DropReason.NoCollector); }
+
   /** Queue a finished span (on_log). Never blocks; may start an export when a batch is full. */
   add(f: SpanFields, now: u64): void {
-    if (!this.enabled) return;
+    if (!this.enabled) { this.dropNoCollector(); return; }
     const max = this.cfg.bufferMax > 0 ? this.cfg.bufferMax : 1;
     if (this.store.count + this.heldCount >= max) {
       if (this.heldCount > 0 && this.inflightToken == 0) {
         // The oldest spans are the batch waiting for its retry: give it up.
-        this.drop(this.heldCount);
+        this.drop(this.heldCount, DropReason.BufferFull);
         this.heldCount = 0;
       } else if (this.store.count > 0) {
         this.store.dropOldest(1);
-        this.drop(1);
+        this.drop(1, DropReason.BufferFull);
       } else {
         // Everything is in flight: the new span cannot be kept.
-        this.drop(1);
+        this.drop(1, DropReason.BufferFull);
         return;
       }
     }
-    if (this.store.push(f)) this.drop(1);
+    if (this.store.push(f)) this.drop(1, DropReason.BufferFull);
     if (this.store.count >= this.cfg.batchMax && this.inflightToken == 0) this.flush(now);
+    // Published at once (one gauge update per kept span), so kept = exported + dropped + buffered
+    // holds at any scrape, not only after the next tick.
+    this.publishBuffered();
   }
 
   /** Root tick: flush every flush_ms (or when a batch is full), honouring the retry backoff. */
@@ -168,7 +202,7 @@ export class SpanExporter {
     } else {
       // The collector refuses this data: retrying would not help.
       incrementMetric(this.failuresId, 1);
-      this.drop(this.heldCount);
+      this.drop(this.heldCount, DropReason.Rejected);
       this.heldCount = 0;
     }
     this.publishBuffered();
@@ -178,7 +212,7 @@ export class SpanExporter {
   /** Root context going away: whatever is still buffered is lost. */
   close(): void {
     if (!this.enabled) return;
-    this.drop(this.store.count + this.heldCount);
+    this.drop(this.store.count + this.heldCount, DropReason.Shutdown);
     this.store.dropOldest(this.store.count);
     this.heldCount = 0;
     this.inflightToken = 0;
@@ -198,8 +232,8 @@ export class SpanExporter {
     this.nextAttemptNs = now + delayMs * 1_000_000;
   }
 
-  private drop(n: i32): void {
-    if (n > 0) incrementMetric(this.droppedId, n);
+  private drop(n: i32, reason: i32): void {
+    if (n > 0) incrementMetric(unchecked(this.droppedIds[reason]), n);
   }
 
   private publishBuffered(): void {

@@ -443,14 +443,27 @@ export function evaluate(input: DoctorInput): CheckResult[] {
   }
 
   // --- trace export ----------------------------------------------------------------------------
+  // Every kept span is exported, dropped (by reason) or still buffered. Drops for reason
+  // no_collector are a configuration (tracing on without tracing.collector.cluster), not a failure.
+  const noCollector = (l: Record<string, string>) => l.reason === "no_collector";
+  const realDrop = (l: Record<string, string>) => l.reason !== "no_collector";
   const hasTrace = [M.spansExported, M.spansDropped, M.exportFailures].some((n) => last.has(n));
+  const unexported = w.delta(M.spansDropped, noCollector) ?? 0;
   if (!hasTrace) {
-    add("trace export", "WARN", "no trace export counters", "tracing is disabled or has no collector cluster; set tracing.collector.cluster if you expect spans");
+    add("trace export", "WARN", "no trace export counters", "tracing is disabled; set tracing.collector.cluster if you expect spans");
+  } else if (!last.has(M.spansExported)) {
+    add(
+      "trace export",
+      "WARN",
+      `tracing is on but no collector is configured: ${fmt(unexported)} kept span(s) dropped in the window (reason no_collector)`,
+      "set tracing.collector.cluster (and authority/path) to export spans, or tracing.enabled false if you only want propagation",
+    );
   } else {
     const exp = w.delta(M.spansExported) ?? 0;
-    const drop = w.delta(M.spansDropped) ?? 0;
+    const drop = w.delta(M.spansDropped, realDrop) ?? 0;
     const fail = w.delta(M.exportFailures) ?? 0;
-    const detail = `exported +${fmt(exp)}, dropped +${fmt(drop)}, export failures +${fmt(fail)}`;
+    const byReason = w.deltasByLabels(M.spansDropped).filter((d) => d.delta > 0 && realDrop(d.labels)).map((d) => `${d.labels.reason ?? "?"} +${fmt(d.delta)}`);
+    const detail = `exported +${fmt(exp)}, dropped +${fmt(drop)}${byReason.length ? ` (${byReason.join(", ")})` : ""}, export failures +${fmt(fail)}`;
     if (fail > 0 || (drop > 0 && exp <= 0)) {
       add(
         "trace export",

@@ -130,16 +130,16 @@ const ROWS: RowSpec[] = [
     panels: [
       {
         type: "timeseries", title: "Trace export", w: 12, h: 8, unit: "short",
-        description: "Spans exported to the OTLP collector, spans dropped (export buffer full or retries exhausted) and failed export calls, per second. EdgewatchTraceExportDropping fires on drops for 10 minutes.",
+        description: "Spans exported to the OTLP collector, spans dropped by reason (buffer_full, rejected by the collector, shutdown, no_collector = tracing on without a collector) and failed export calls, per second. EdgewatchTraceExportDropping fires on drops other than no_collector for 10 minutes.",
         targets: [
           { expr: `sum(rate(edgewatch_trace_spans_exported_total{${SEL}}[$__rate_interval]))`, legendFormat: "exported spans/s" },
-          { expr: `sum(rate(edgewatch_trace_spans_dropped_total{${SEL}}[$__rate_interval]))`, legendFormat: "dropped spans/s" },
+          { expr: `sum by (reason) (rate(edgewatch_trace_spans_dropped_total{${SEL}}[$__rate_interval]))`, legendFormat: "dropped ({{reason}}) spans/s" },
           { expr: `sum(rate(edgewatch_trace_export_failures_total{${SEL}}[$__rate_interval]))`, legendFormat: "failed exports/s" },
         ],
       },
       {
         type: "timeseries", title: "Spans kept by reason and export buffer", w: 12, h: 8, unit: "short",
-        description: "Why spans were kept (probability, parent, error = 5xx, slow) per second, and spans waiting in the per-VM export buffers.",
+        description: "Why spans were kept (probability, parent, error = 5xx, slow) per second, and spans waiting in the per-VM export buffers. Every kept span is exported, dropped (by reason) or still buffered.",
         targets: [
           { expr: `sum by (reason) (rate(edgewatch_trace_spans_kept_total{${SEL}}[$__rate_interval]))`, legendFormat: "kept: {{reason}}/s" },
           { expr: `sum(edgewatch_trace_spans_buffered{${SEL}})`, legendFormat: "buffered" },

@@ -131,6 +131,17 @@ describe.concurrent("doctor checks", () => {
     expect(r.text).toMatch(/last successful rules check \d+s ago \(max 300s\); rules last changed 360\ds ago/);
   });
 
+  it("tracing without a collector is a WARN naming the no_collector drops, not an export FAIL", async () => {
+    const r = await diagnose((i) =>
+      edgewatchText(i)
+        .replace(/# TYPE edgewatch_trace_spans_exported_total counter\nedgewatch_trace_spans_exported_total\{\} \d+\n/, "")
+        .replace(/# TYPE edgewatch_trace_export_failures_total counter\nedgewatch_trace_export_failures_total\{\} \d+\n/, "")
+        .replace(/edgewatch_trace_spans_dropped_total\{reason="buffer_full"\} 0\n.*\n.*shutdown"\} 0/, `edgewatch_trace_spans_dropped_total{reason="no_collector"} ${10 * i}`),
+    );
+    expect(r.v["trace export"]).toBe("WARN");
+    expect(r.text).toMatch(/no collector is configured: 20 kept span\(s\) dropped in the window \(reason no_collector\)/);
+  });
+
   it("rules-max-age 0 turns the freshness check off", async () => {
     const r = await diagnose({ rulesAgeS: 4000 }, { rulesMaxAgeS: 0 });
     expect(r.v["rules freshness"]).toBe("PASS");
