@@ -67,7 +67,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const only = args.filter((a) => !a.startsWith("--"));
   const t0 = performance.now();
   buildTestFilters({ force, only }).then(
-    (built) => process.stdout.write(`test filters: ${built.length} built, ${Math.round(performance.now() - t0)} ms\n`),
+    // Quiet when everything is current (npm start / npm test run this every time).
+    (built) => {
+      if (built.length > 0) process.stdout.write(`test filters: ${built.length} built, ${Math.round(performance.now() - t0)} ms\n`);
+    },
     (err) => {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(1);
