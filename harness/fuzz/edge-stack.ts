@@ -10,14 +10,13 @@ import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { Client, request } from "undici";
-import type { ProxyConfig, RouteConfig } from "../config/proxy-config.js";
-import { defaultStatsConfig } from "../envoy-config/defaults.js";
+import type { RouteConfig } from "../config/proxy-config.js";
 import { startOtlpCollector, type OtlpCollector } from "../fixtures/otlp-collector.js";
 import { startRulesService, type RulesService, type RulesServiceOptions } from "../fixtures/rules-service.js";
 import { startUpstreamServer, type UpstreamServer } from "../fixtures/upstream-server.js";
 import { HostLogger, type LogEntry } from "../host/logger.js";
 import { startEmbeddedProxy, type EmbeddedProxy } from "../proxy/embedded-proxy.js";
-import { FILTER_WASM } from "./host-driver.js";
+import { proxyOptions } from "../stack/proxy-options.js";
 
 // ------------------------------------------------------------------------------------------------
 // Fault upstreams
@@ -145,30 +144,18 @@ export async function startEdgeStack(opts: EdgeStackOptions): Promise<EdgeStack>
   const logs: LogEntry[] = [];
   const cap = opts.logCapacity ?? 20000;
   const logger = new HostLogger({ level: "info", stderrLevel: "off", sink: (e) => { logs.push(e); if (logs.length > cap) logs.splice(0, cap / 2); } });
-  const config: ProxyConfig = {
-    node: { id: "edgewatch-reliability", cluster: "edgewatch" },
-    listener: { address: "127.0.0.1", port: 0 },
-    admin: { address: "127.0.0.1", port: 0 },
-    workers: opts.workers ?? 2,
-    routes: [
+  const config = proxyOptions()
+    .withNode({ id: "edgewatch-reliability", cluster: "edgewatch" })
+    .withWorkers(opts.workers ?? 2)
+    .withRoutes([
       ...(opts.routes ?? []),
       { name: "reset", match: { prefix: "/reset" }, cluster: "resetter", timeoutMs: 5000 },
-      { name: "default", match: { prefix: "/" }, cluster: "upstream", timeoutMs: 10000 },
-    ],
-    clusters: [
-      { name: "upstream", address: "127.0.0.1", port: upstream.port },
-      { name: "rules", address: "127.0.0.1", port: rules.port, connectTimeoutMs: 500 },
-      { name: "otel", address: "127.0.0.1", port: collector.port, connectTimeoutMs: 500 },
-      { name: "resetter", address: "127.0.0.1", port: resetter.port },
-      { name: "blackhole", address: "127.0.0.1", port: blackhole.port, connectTimeoutMs: 500 },
-    ],
-    plugin: {
-      name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch", wasmPath: FILTER_WASM,
-      configuration: JSON.stringify(opts.plugin), failOpen: false,
-    },
-    stats: defaultStatsConfig({ flushOnAdmin: true }),
-    xffNumTrustedHops: 0,
-  };
+      { name: "default", match: { prefix: "/" }, timeoutMs: 10000 },
+    ])
+    .withCluster({ name: "resetter", address: "127.0.0.1", port: resetter.port })
+    .withCluster({ name: "blackhole", address: "127.0.0.1", port: blackhole.port, connectTimeoutMs: 500 })
+    .withPlugin(opts.plugin)
+    .toProxyConfig({ upstream: upstream.port, rules: rules.port, collector: collector.port });
   let proxy: EmbeddedProxy;
   try {
     proxy = await startEmbeddedProxy(config, { logger });

@@ -14,10 +14,8 @@
  * Everything a trap would change is observable: WasmVm.failed on every VM and the host's
  * `wasm.edgewatch.vm_failed` counter.
  */
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Dispatcher } from "undici";
-import type { ClusterConfig, WasmPluginConfig } from "../config/proxy-config.js";
+import type { ClusterConfig } from "../config/proxy-config.js";
 import { HeaderMap } from "../host/header-map.js";
 import { HttpStream, type StreamSink } from "../host/http-stream.js";
 import { HostLogger } from "../host/logger.js";
@@ -25,10 +23,9 @@ import { PluginHost } from "../host/plugin-host.js";
 import { UpstreamClusters, type Cluster } from "../host/upstream-clusters.js";
 import type { WasmVm } from "../host/vm.js";
 import { StatsStore } from "../stats/stats-store.js";
-import { defaultStatsConfig } from "../envoy-config/defaults.js";
+import { FILTER_WASM, REPO_ROOT, proxyOptions } from "../stack/proxy-options.js";
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
-export const FILTER_WASM = resolve(REPO_ROOT, "build/edgewatch.wasm");
+export { FILTER_WASM, REPO_ROOT };
 export const RULES_CLUSTER = "fuzz_rules";
 export const COLLECTOR_CLUSTER = "fuzz_collector";
 
@@ -211,7 +208,12 @@ export class FuzzHost {
   }
 
   static async start(opts: FuzzHostOptions): Promise<FuzzHost> {
-    const stats = new StatsStore(defaultStatsConfig({ flushOnAdmin: true }));
+    // The plugin and stats pieces of the one ProxyConfig builder; no listener or upstream is used
+    // (requests are driven call by call, the clusters below are in-process).
+    let options = proxyOptions().withPlugin(opts.configuration).withWorkers(opts.workers ?? 1).withFailOpen(opts.failOpen ?? false);
+    if (opts.wasmPath) options = options.withWasm(opts.wasmPath);
+    const { plugin, stats: statsConfig, workers } = options.toProxyConfig({ upstream: 0 });
+    const stats = new StatsStore(statsConfig);
     const logger = new HostLogger({ level: "info", stderrLevel: "off", capacity: opts.logCapacity ?? 2000 });
     const clusters = new FuzzClusters(opts.clusters ?? []);
     let self: FuzzHost | null = null;
@@ -226,13 +228,7 @@ export class FuzzHost {
         answer(call, { status: self.collectorStatus, headers: { "content-type": "application/json" }, body: Buffer.from("{}") });
       } else answer(call, { status: 200, body: Buffer.from("{}") });
     });
-    const plugin: WasmPluginConfig = {
-      name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch",
-      wasmPath: opts.wasmPath ?? FILTER_WASM,
-      configuration: opts.configuration,
-      failOpen: opts.failOpen ?? false,
-    };
-    const host = await PluginHost.load(plugin, { stats, logger, clusters, workers: opts.workers ?? 1 });
+    const host = await PluginHost.load(plugin, { stats, logger, clusters, workers });
     self = new FuzzHost(host, stats, logger, clusters, opts.collectorStatus ?? 200);
     for (const c of early) self.onPoll(c);
     return self;

@@ -72,6 +72,11 @@ export class WorkerProbe {
     return (await this.connection()).send(spec);
   }
 
+  /** The undici Client of the pinned connection as it is now (for callers that drive undici directly). */
+  get undiciClient(): Connection["client"] {
+    return this.conn.client;
+  }
+
   get(path: string, headers: Headers = {}): Promise<Answer> {
     return this.send({ path, headers });
   }

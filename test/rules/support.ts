@@ -8,24 +8,21 @@
  * trusted hop (the embedded HCM appends the peer like Envoy with use_remote_address), so a test
  * chooses the client address by sending `x-forwarded-for: <addr>`.
  */
-import { resolve } from "node:path";
 import { pinWorkerProbes } from "../support/worker-probes.js";
 import { Client } from "undici";
-import type { ProxyConfig } from "../../harness/config/proxy-config.js";
+import { FILTER_WASM, REPO_ROOT, proxyOptions } from "../../harness/stack/proxy-options.js";
 import { startUpstreamServer, type UpstreamServer } from "../../harness/fixtures/upstream-server.js";
 import { startRulesService, type RulesService } from "../../harness/fixtures/rules-service.js";
 import { SnapshotBuilder } from "../../harness/rules/snapshot-builder.js";
 import { HostLogger, type LogEntry } from "../../harness/host/logger.js";
 import { startEmbeddedProxy, type EmbeddedProxy } from "../../harness/proxy/embedded-proxy.js";
-import { defaultStatsConfig } from "../../harness/envoy-config/defaults.js";
 import { SharedDataStore } from "../../harness/host/shared-data.js";
 import { SharedQueueStore } from "../../harness/host/shared-queues.js";
 
 export { SharedDataStore, SharedQueueStore };
 
-export const ROOT = resolve(import.meta.dirname, "../..");
-/** The product filter; EDGEWATCH_WASM overrides it (e.g. a release build with a names section for profiling). */
-export const FILTER_WASM = process.env.EDGEWATCH_WASM || resolve(ROOT, "build/edgewatch.wasm");
+export const ROOT = REPO_ROOT;
+export { FILTER_WASM };
 
 export interface RulesProxyOptions {
   workers?: number;
@@ -85,26 +82,13 @@ export async function startRulesProxy(opts: RulesProxyOptions = {}): Promise<Rul
   const logs: LogEntry[] = [];
   const logger = new HostLogger({ level: opts.logLevel ?? "info", stderrLevel: "off", sink: (e) => { logs.push(e); if (logs.length > 20000) logs.splice(0, 10000); } });
   const plugin = opts.plugin ?? XFF_ONE_HOP;
-  const config: ProxyConfig = {
-    node: { id: "edgewatch-rules-test", cluster: "edgewatch" },
-    listener: { address: "127.0.0.1", port: 0 },
-    admin: { address: "127.0.0.1", port: 0 },
-    workers,
-    routes: [
-      { name: "api", match: { prefix: "/api" }, cluster: "upstream", timeoutMs: 5000 },
-      { name: "default", match: { prefix: "/" }, cluster: "upstream", timeoutMs: 5000 },
-    ],
-    clusters: [
-      { name: "upstream", address: "127.0.0.1", port: upstream.port },
-      ...(rules ? [{ name: "rules", address: "127.0.0.1", port: rules.port }] : []),
-    ],
-    plugin: {
-      name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch", wasmPath: FILTER_WASM,
-      configuration: typeof plugin === "string" ? plugin : JSON.stringify(plugin), failOpen: false,
-    },
-    stats: defaultStatsConfig({ flushOnAdmin: true }),
-    xffNumTrustedHops: opts.xffNumTrustedHops ?? 0,
-  };
+  const config = proxyOptions()
+    .withNode({ id: "edgewatch-rules-test", cluster: "edgewatch" })
+    .withWorkers(workers)
+    .withRoutes([{ name: "api", match: { prefix: "/api" }, timeoutMs: 5000 }, { name: "default", match: { prefix: "/" }, timeoutMs: 5000 }])
+    .withPlugin(plugin)
+    .withXffTrustedHops(opts.xffNumTrustedHops ?? 0)
+    .toProxyConfig({ upstream: upstream.port, rules: rules?.port });
   let proxy: EmbeddedProxy;
   try {
     proxy = await startEmbeddedProxy(config, { logger, sharedData: opts.stores?.sharedData, queues: opts.stores?.queues });

@@ -1,24 +1,13 @@
-// Pins one keep-alive connection to each worker VM of an embedded proxy: the proxy assigns a worker
-// per connection, so open connections one at a time and see which worker's stream counter moved.
-import { Client } from "undici";
-import type { EmbeddedProxy } from "../../harness/proxy/embedded-proxy.js";
+// Pins one keep-alive connection to each worker of a proxy the way the conformance stacks do
+// (harness/stack/worker-probes.ts): over admin, from Envoy's per-worker listener stats
+// listener.<prefix>.worker_<N>.downstream_cx_total, never from the host's internals.
+import type { Client } from "undici";
+import { AdminReader } from "../../harness/stack/admin-reader.js";
+import { CountingClient } from "../../harness/stack/http-client.js";
+import { WorkerProbes } from "../../harness/stack/worker-probes.js";
 
-/** `probes[i]` is a connection served by worker i, or undefined when none could be pinned. */
-export async function pinWorkerProbes(proxy: EmbeddedProxy, workers: number): Promise<Client[]> {
-  const url = proxy.listenerUrl;
-  const probes: Client[] = new Array(workers);
-  const spare: Client[] = [];
-  const streamsOf = () => proxy.host.workers.map((w) => w.streamsCreated);
-  for (let attempts = 0; probes.filter(Boolean).length < workers && attempts < workers * 4; attempts++) {
-    const c = new Client(url, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 });
-    const before = streamsOf();
-    const r = await c.request({ path: "/probe-setup", method: "GET" });
-    await r.body.text();
-    const after = streamsOf();
-    const w = after.findIndex((n, i) => n > before[i]);
-    if (w >= 0 && probes[w] === undefined) probes[w] = c;
-    else spare.push(c);
-  }
-  for (const c of spare) await c.close();
-  return probes;
+/** `probes[i]` is a keep-alive connection served by worker i. */
+export async function pinWorkerProbes(proxy: { listenerUrl: string; adminUrl: string }, workers: number): Promise<Client[]> {
+  const probes = await WorkerProbes.pin(new CountingClient(proxy.listenerUrl), new AdminReader(proxy.adminUrl), workers);
+  return probes.probes.map((p) => p.undiciClient);
 }

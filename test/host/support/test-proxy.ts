@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { Client, request } from "undici";
 import type { ProxyConfig, WasmPluginConfig } from "../../../harness/config/proxy-config.js";
+import { proxyOptions } from "../../../harness/stack/proxy-options.js";
 import { startUpstreamServer, type UpstreamServer } from "../../../harness/fixtures/upstream-server.js";
 import { HostLogger } from "../../../harness/host/logger.js";
 import { startEmbeddedProxy, type EmbeddedProxy, type EmbeddedProxyOptions } from "../../../harness/proxy/embedded-proxy.js";
@@ -16,35 +17,25 @@ export function testFilter(name: string): string {
 }
 
 export function baseConfig(upstreamPort: number, plugin: Partial<WasmPluginConfig> = {}): ProxyConfig {
-  return {
-    node: { id: "edgewatch-test-node", cluster: "edgewatch-test-cluster" },
-    listener: { address: "127.0.0.1", port: 0 },
-    admin: { address: "127.0.0.1", port: 0 },
-    workers: 2,
-    routes: [
-      { name: "api", match: { prefix: "/api" }, cluster: "upstream", timeoutMs: 3000 },
-      { name: "exact", match: { path: "/exact" }, cluster: "upstream" },
-      { name: "nowhere", match: { prefix: "/nowhere" }, cluster: "missing-cluster" },
-      { name: "dead", match: { prefix: "/dead" }, cluster: "dead" },
-      { name: "default", match: { prefix: "/" }, cluster: "upstream", timeoutMs: 3000 },
-    ],
-    clusters: [
-      { name: "upstream", address: "127.0.0.1", port: upstreamPort },
-      // Port 9 (discard) on loopback: nothing listens there, connections are refused.
-      { name: "dead", address: "127.0.0.1", port: 9 },
-    ],
-    plugin: {
-      name: "test-plugin",
-      rootId: "test_root",
-      vmId: "test_vm",
-      wasmPath: testFilter("headers"),
-      configuration: "",
-      failOpen: false,
-      ...plugin,
-    },
-    stats: { flushIntervalMs: 1000, flushOnAdmin: true, histogramBucketSettings: [], statsTags: [] },
-    xffNumTrustedHops: 0,
-  };
+  let o = proxyOptions()
+    .withNode({ id: "edgewatch-test-node", cluster: "edgewatch-test-cluster" })
+    .withWorkers(2)
+    .withRoutes([
+      { name: "api", match: { prefix: "/api" }, timeoutMs: 3000 },
+      { name: "exact", match: { path: "/exact" }, timeoutMs: 15000 },
+      { name: "nowhere", match: { prefix: "/nowhere" }, cluster: "missing-cluster", timeoutMs: 15000 },
+      { name: "dead", match: { prefix: "/dead" }, cluster: "dead", timeoutMs: 15000 },
+      { name: "default", match: { prefix: "/" }, timeoutMs: 3000 },
+    ])
+    // Port 9 (discard) on loopback: nothing listens there, connections are refused.
+    .withCluster({ name: "dead", address: "127.0.0.1", port: 9 })
+    .withStats({ flushIntervalMs: 1000, flushOnAdmin: true, histogramBucketSettings: [], statsTags: [] })
+    .withPluginIdentity({ name: plugin.name ?? "test-plugin", rootId: plugin.rootId ?? "test_root", vmId: plugin.vmId ?? "test_vm" })
+    .withWasm(plugin.wasmPath ?? testFilter("headers"))
+    .withPlugin(plugin.configuration ?? "")
+    .withFailOpen(plugin.failOpen ?? false);
+  if (plugin.vmConfiguration !== undefined) o = o.withVmConfiguration(plugin.vmConfiguration);
+  return o.toProxyConfig({ upstream: upstreamPort });
 }
 
 export interface TestProxy {
