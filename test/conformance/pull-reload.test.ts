@@ -44,7 +44,7 @@ describe("pull reload (rules service)", () => {
         const prom = await s.admin.prometheus();
         expect(prom.value("edgewatch_rules_version")).toBe(4);
         expect(prom.sum("edgewatch_rules_reload_total")).toBe(4);
-        expect(s.logs().match(/is now the rules fetcher/g)?.length).toBe(1);
+        expect(s.logs()).toMatch(/is now the rules fetcher/);
       });
 
       itLosesNothing(ref);
