@@ -37,6 +37,14 @@ describe("per-worker listener stats (embedded host)", () => {
     await client.close();
   });
 
+  it("/stats/prometheus renders them with Envoy's default tags: envoy_listener_worker_downstream_cx_total{envoy_worker_id, envoy_listener_address}", async () => {
+    const prom = await admin.prometheus();
+    // Envoy ≥ 1.24 (envoyproxy/envoy#23081): worker_ stays in the name, the id becomes envoy_worker_id.
+    const perWorker = prom.find("envoy_listener_worker_downstream_cx_total", { envoy_listener_address: "edgewatch_ingress" });
+    expect(perWorker.map((s) => s.labels.envoy_worker_id).sort()).toEqual(["0", "1", "2"]);
+    expect(prom.value("envoy_listener_downstream_cx_total", { envoy_listener_address: "edgewatch_ingress" })).toBe(perWorker.reduce((a, s) => a + s.value, 0));
+  });
+
   it("counts a connection once, on one worker; active drops when it closes", async () => {
     const before = await admin.connectionsPerWorker(3);
     const total = await admin.stat("listener.edgewatch_ingress.downstream_cx_total");
