@@ -55,6 +55,9 @@ export interface Stack {
   assertHealthy(): Promise<HealthReport>;
   /** Recent proxy log (Envoy-style lines; the filter's own lines included). */
   logs(): string;
+  /** A position in the proxy log; `logsSince(mark)` is what was logged after it. */
+  logMark(): number;
+  logsSince(mark: number): string;
   close(): Promise<void>;
 }
 
@@ -118,6 +121,8 @@ export async function startStack(target: Target, options: ProxyOptions, startOpt
         return report;
       },
       logs: () => proxy.logs?.() ?? "",
+      logMark: () => proxy.logMark?.() ?? 0,
+      logsSince: (mark) => (proxy.logsSince ? proxy.logsSince(mark) : (proxy.logs?.() ?? "")),
       async close() {
         if (closed) return;
         closed = true;

@@ -69,6 +69,8 @@ export const embeddedTarget: Target = {
         }
       },
       logs: () => buffer.text(),
+      logMark: () => buffer.mark(),
+      logsSince: (mark) => buffer.since(mark),
       stop: () => proxy.close(),
     };
   },

@@ -133,6 +133,14 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
     return this.logBuffer.text();
   }
 
+  logMark(): number {
+    return this.logBuffer.mark();
+  }
+
+  logsSince(mark: number): string {
+    return this.logBuffer.since(mark);
+  }
+
   /**
    * Push a new plugin configuration through the watched ECDS file and wait until Envoy applied it.
    * An unchanged configuration is a no-op, as in Envoy (an update with the same typed_config hash
@@ -176,6 +184,8 @@ export const envoyContainerTarget: Target = {
       adminUrl: container.adminUrl,
       updatePluginConfiguration: (configuration) => container.updatePluginConfiguration(configuration),
       logs: () => container.logText(),
+      logMark: () => container.logMark(),
+      logsSince: (mark) => container.logsSince(mark),
       stop: async () => {
         await container.stop();
       },

@@ -104,6 +104,14 @@ class LocalEnvoy implements StartedTarget {
     return this.logBuffer.text();
   }
 
+  logMark(): number {
+    return this.logBuffer.mark();
+  }
+
+  logsSince(mark: number): string {
+    return this.logBuffer.since(mark);
+  }
+
   async stop(): Promise<void> {
     await stopChild(this.child);
     live.delete(this.child);

@@ -41,6 +41,10 @@ export interface StartedTarget {
   updatePluginConfiguration(configuration: string): Promise<void>;
   /** Recent proxy output (Envoy's log incl. the filter's proxy_log lines), for failure messages. */
   logs?(): string;
+  /** A position in the log (lines seen so far), for logsSince(). */
+  logMark?(): number;
+  /** The log after a logMark() (robust to the buffer dropping old lines). */
+  logsSince?(mark: number): string;
   stop(): Promise<void>;
 }
 

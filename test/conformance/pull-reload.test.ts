@@ -126,14 +126,14 @@ describe("pull reload (rules service)", () => {
         const s = ref.stack;
         const failures = () => s.admin.metric("edgewatch_rules_reload_failures_total", { reason });
         const before = await failures();
-        const logBefore = s.logs().length;
+        const logBefore = s.logMark();
         act(s);
         try {
           await eventually(async () => (await failures()) > before, 5000, `${name}: failure counted`);
         } finally {
           s.rules!.setFault(null);
         }
-        const logged = s.logs().slice(logBefore);
+        const logged = s.logsSince(logBefore);
         expect(logged).toContain(`reason=${reason}`);
         expect(logged).toMatch(msg);
         await enforced(s, "192.0.2.9", "good", 1000);

@@ -63,12 +63,12 @@ describe("push reload (plugin configuration)", () => {
         const s = ref.stack;
         const failures = () => s.admin.metric("edgewatch_rules_reload_failures_total", { reason });
         const before = await failures();
-        const logBefore = s.logs().length;
+        const logBefore = s.logMark();
         const err = await s.push(config).then(() => null, (e: unknown) => e);
         expect(err).toBeInstanceOf(ConfigRejectedError);
         expect(err).toMatchObject({ code: "EDGEWATCH_CONFIG_REJECTED", target: s.target });
         expect(await failures()).toBeGreaterThan(before);
-        const logged = s.logs().slice(logBefore);
+        const logged = s.logsSince(logBefore);
         expect(logged).toContain(`reason=${reason}`);
         expect(logged).toMatch(msg);
         expect((await s.admin.prometheus()).value("edgewatch_rules_version")).toBe(2);

@@ -41,11 +41,11 @@ const failures = (s: Stack, reason: string) => s.admin.metric("edgewatch_rules_r
 
 async function refused(s: Stack, configuration: object, reason: string, message: RegExp): Promise<void> {
   const before = await failures(s, reason);
-  const logBefore = s.logs().length;
+  const logBefore = s.logMark();
   const err = await s.push(configuration).then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(ConfigRejectedError);
   expect(await failures(s, reason)).toBe(before + 1);
-  const logged = s.logs().slice(logBefore);
+  const logged = s.logsSince(logBefore);
   expect(logged).toContain(`reason=${reason}`);
   expect(logged).toMatch(message);
 }
@@ -197,10 +197,10 @@ describe("signed rule documents", () => {
       ];
       for (const [name, publish, message] of cases) {
         const before = await failures(s, "signature");
-        const logBefore = s.logs().length;
+        const logBefore = s.logMark();
         publish();
         await eventually(async () => (await failures(s, "signature")) === before + 1, 10_000, `${name}: signature rejection counted`);
-        expect(s.logs().slice(logBefore), name).toMatch(message);
+        expect(s.logsSince(logBefore), name).toMatch(message);
         await enforced(s, "192.0.2.9", "pulled-v1");
         await enforced(s, "198.51.100.9", undefined);
       }

@@ -291,4 +291,15 @@ describe("LogBuffer", () => {
     expect(b.text()).toBe("b\ncd\ne\nf");
     expect(b.tail(2)).toBe("e\nf");
   });
+
+  it("reads what was logged after a mark, and says so when lines after it were dropped", () => {
+    const b = new LogBuffer(3);
+    b.push("a\nb\n");
+    const m = b.mark();
+    b.push("c\nd\n");
+    expect(b.since(m)).toBe("c\nd");
+    b.push("e\nf\ng");
+    expect(b.since(m)).toBe("[log-buffer: 1 line(s) after the mark were dropped]\nd\ne\nf\ng");
+    expect(b.since(b.mark())).toBe("g");
+  });
 });
