@@ -5,7 +5,8 @@ import { setRootContextFactory, RootContextBase } from "./abi/contexts";
 import { EdgewatchRoot } from "./filter/root-context";
 
 export * from "./abi/exports";
-export { malloc } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
+// Our malloc: scratch space for transient reads on the request path, else the SDK's (host/scratch.ts).
+export { malloc } from "./host/scratch";
 // Tools only (rules snapshots built and checked by the filter's own code; Envoy never calls these).
 export * from "./rules/snapshot-exports";
 

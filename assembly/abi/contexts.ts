@@ -20,7 +20,8 @@ export class RootContextBase {
 }
 
 export class HttpContextBase {
-  constructor(public readonly id: u32, public readonly root: RootContextBase) {}
+  // Not readonly: a root may recycle stream objects (EdgewatchRoot pools them) and re-bind them.
+  constructor(public id: u32, public root: RootContextBase) {}
   onRequestHeaders(headerCount: u32, endOfStream: bool): i32 { return Action.Continue; }
   onRequestBody(bodySize: u32, endOfStream: bool): i32 { return Action.Continue; }
   onRequestTrailers(trailerCount: u32): i32 { return Action.Continue; }
@@ -45,10 +46,24 @@ export function createRoot(id: u32): void {
   if (!roots.has(id)) roots.set(id, rootFactory(id));
 }
 
+// The stream whose callbacks run now: a request's callbacks mostly follow one another, so one
+// compare usually replaces the map lookups (has + get) of every callback.
+let lastStreamId: u32 = 0;
+let lastStream: HttpContextBase | null = null;
+
 export function createStream(id: u32, rootId: u32): void {
   if (streams.has(id)) return;
   if (!roots.has(rootId)) createRoot(rootId);
-  streams.set(id, roots.get(rootId).createHttpContext(id));
+  const s = roots.get(rootId).createHttpContext(id);
+  streams.set(id, s);
+  lastStreamId = id;
+  lastStream = s;
+}
+
+/** Forget a stream (proxy_on_delete). */
+export function deleteStream(id: u32): void {
+  streams.delete(id);
+  if (lastStreamId == id) { lastStreamId = 0; lastStream = null; }
 }
 
 export function rootOrNull(id: u32): RootContextBase | null {
@@ -56,5 +71,10 @@ export function rootOrNull(id: u32): RootContextBase | null {
 }
 
 export function streamOrNull(id: u32): HttpContextBase | null {
-  return streams.has(id) ? streams.get(id) : null;
+  if (id == lastStreamId && id != 0) return lastStream;
+  if (!streams.has(id)) return null;
+  const s = streams.get(id);
+  lastStreamId = id;
+  lastStream = s;
+  return s;
 }

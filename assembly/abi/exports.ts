@@ -2,7 +2,7 @@
 // whose single global root and stream-only context map trap on Envoy's reconfiguration
 // (proxy_on_done for the old root id). Unknown ids are ignored, never trapped on.
 import { Action } from "./status";
-import { createRoot, createStream, rootOrNull, streamOrNull, roots, streams } from "./contexts";
+import { createRoot, createStream, deleteStream, rootOrNull, streamOrNull, roots } from "./contexts";
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -86,7 +86,7 @@ export function proxy_on_done(id: u32): u32 {
 
 export function proxy_on_delete(id: u32): void {
   const s = streamOrNull(id);
-  if (s !== null) { s.onDelete(); streams.delete(id); return; }
+  if (s !== null) { s.onDelete(); deleteStream(id); return; }
   const r = rootOrNull(id);
   if (r !== null) { r.onDelete(); roots.delete(id); }
 }

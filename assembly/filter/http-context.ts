@@ -13,17 +13,17 @@
 import { HttpContextBase, RootContextBase } from "../abi/contexts";
 import { Action, MapType } from "../abi/status";
 import { EdgewatchRoot } from "./root-context";
-import { decideAccess } from "../rules/access";
+import { decideAccess, forgetClientAddress, clientMemo, clientV4, clientIp4, clientHi, clientLo, restoreClientAddress } from "../rules/access";
 import { RuleAction, SamplingRules } from "../rules/rule-set";
 import { nowNanos } from "../host/time";
-import { getHeaderBytes } from "../host/headers";
-import { getPropertyI64 } from "../host/properties";
+import { resetScratch, headerScratch, propertyScratch, scratchPtr, scratchLen } from "../host/scratch";
+import { forgetRequestHeaders } from "../host/request-headers";
 import { sendLocalResponse } from "../host/stream";
 import { HeaderPair } from "../abi/pairs";
 import { parseStatus, METHOD_GET } from "../telemetry/labels";
 import { StreamTrace, tailReason, spanTracestate } from "../tracing/tracer";
 import { SpanFields, SampleReason, SpanDecision } from "../tracing/span-store";
-import { clientAddressBytes, ADDR_OUT } from "../tracing/client-address";
+import { clientAddressBytes, formatParsedAddress, ADDR_OUT } from "../tracing/client-address";
 
 // @ts-ignore: decorator
 @lazy const STATUS_KEY: ArrayBuffer = String.UTF8.encode(":status");
@@ -37,6 +37,18 @@ import { clientAddressBytes, ADDR_OUT } from "../tracing/client-address";
 @lazy const SPAN: SpanFields = new SpanFields();
 // @ts-ignore: decorator
 @lazy const EMPTY: ArrayBuffer = new ArrayBuffer(0);
+
+/**
+ * Start of a stream callback: host bytes read into scratch memory by an earlier callback (of this
+ * stream or another) are dead, and so is the request-headers view and the client-address memo.
+ */
+// @ts-ignore: decorator
+@inline
+function beginCallback(): void {
+  resetScratch();
+  forgetRequestHeaders();
+  forgetClientAddress();
+}
 
 /** Rule id reported for cold-start decisions (ids starting with "_" are reserved). */
 export const COLD_START_RULE = "_cold_start";
@@ -56,12 +68,41 @@ export class EdgewatchHttp extends HttpContextBase {
   private trace: StreamTrace | null = null;
   private keep5xx: bool = true;
   private slowMs: i64 = 0;
+  /** The client address as resolved at request headers (for the span at on_log): 1 = known. */
+  private client: u8 = 0;
+  private clientV4: bool = false;
+  private clientIp4: u32 = 0;
+  private clientHi: u64 = 0;
+  private clientLo: u64 = 0;
 
   constructor(id: u32, root: RootContextBase) { super(id, root); }
+
+  /** Re-bind a recycled object to a new stream: every field back to its initial value. */
+  reuse(id: u32): void {
+    this.id = id;
+    this.started = false;
+    this.route = 0;
+    this.method = -1;
+    this.startNs = 0;
+    this.responseNs = 0;
+    this.status = 0;
+    this.local = false;
+    this.decision = SpanDecision.Allow;
+    this.ruleId = "";
+    this.trace = null;
+    this.keep5xx = true;
+    this.slowMs = 0;
+    this.client = 0;
+    this.clientV4 = false;
+    this.clientIp4 = 0;
+    this.clientHi = 0;
+    this.clientLo = 0;
+  }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): i32 {
     if (this.started) return Action.Continue;
     this.started = true;
+    beginCallback();
     const root = changetype<EdgewatchRoot>(this.root);
     const obs = root.observability;
     const tel = obs.telemetry;
@@ -70,7 +111,8 @@ export class EdgewatchHttp extends HttpContextBase {
     tel.countSeen();
     const tracing = obs.tracer.enabled;
     if (tel.enabled || tracing) this.route = tel.resolveRoute();
-    if (tel.methodLabel) this.method = tel.readMethod();
+    // The method label, and the span's http.request.method (read now: free from the one header read).
+    if (tel.methodLabel || tracing) this.method = tel.readMethod();
 
     // Access.
     const rules = root.rules;
@@ -112,15 +154,22 @@ export class EdgewatchHttp extends HttpContextBase {
       const st = obs.tracer.acquire();
       this.trace = st;
       obs.tracer.begin(st, obs.rateFor(sampling, this.route), settings.clientAddress, !deny);
+      if (clientMemo == 1) {
+        this.client = 1;
+        this.clientV4 = clientV4;
+        this.clientIp4 = clientIp4;
+        this.clientHi = clientHi;
+        this.clientLo = clientLo;
+      }
     }
     return deny ? Action.Pause : Action.Continue;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): i32 {
     if (!this.started || this.responseNs != 0) return Action.Continue;
+    beginCallback();
     this.responseNs = nowNanos();
-    const s = getHeaderBytes(MapType.ResponseHeaders, STATUS_KEY);
-    if (s !== null) this.status = parseStatus(changetype<usize>(s), s.byteLength);
+    if (headerScratch(MapType.ResponseHeaders, STATUS_KEY)) this.status = parseStatus(scratchPtr, scratchLen);
     if (!this.local) {
       const root = changetype<EdgewatchRoot>(this.root);
       root.observability.telemetry.recordLatency(this.route, (this.responseNs - this.startNs) / 1_000);
@@ -130,11 +179,12 @@ export class EdgewatchHttp extends HttpContextBase {
 
   onLog(): void {
     if (!this.started) return;
+    beginCallback();
     const root = changetype<EdgewatchRoot>(this.root);
     const obs = root.observability;
     const tel = obs.telemetry;
     const now = nowNanos();
-    if (this.status == 0) this.status = <i32>getPropertyI64(RESPONSE_CODE_PATH, 0);
+    if (this.status == 0 && propertyScratch(RESPONSE_CODE_PATH) && scratchLen >= 8) this.status = <i32>load<i64>(scratchPtr);
     const durationUs = (now - this.startNs) / 1_000;
     tel.recordDuration(this.route, durationUs);
     tel.countRequest(this.route, this.status, this.local, this.method < 0 ? METHOD_GET : this.method);
@@ -162,7 +212,12 @@ export class EdgewatchHttp extends HttpContextBase {
     const label = tel.routes.labelUtf8(this.route);
     f.route = changetype<usize>(label);
     f.routeLen = label.byteLength;
-    f.clientLen = clientAddressBytes(root.settings.clientAddress);
+    if (this.client == 1) {
+      restoreClientAddress(this.clientV4, this.clientIp4, this.clientHi, this.clientLo);
+      f.clientLen = formatParsedAddress(ADDR_OUT);
+    } else {
+      f.clientLen = clientAddressBytes(root.settings.clientAddress);
+    }
     f.client = ADDR_OUT;
     const rule = this.ruleId.length > 0 ? String.UTF8.encode(this.ruleId) : EMPTY;
     f.rule = changetype<usize>(rule);
@@ -174,10 +229,12 @@ export class EdgewatchHttp extends HttpContextBase {
   }
 
   onDelete(): void {
+    const root = changetype<EdgewatchRoot>(this.root);
     const st = this.trace;
     if (st !== null) {
-      changetype<EdgewatchRoot>(this.root).observability.tracer.release(st);
+      root.observability.tracer.release(st);
       this.trace = null;
     }
+    root.recycle(this);
   }
 }

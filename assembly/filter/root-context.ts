@@ -41,8 +41,20 @@ export class EdgewatchRoot extends RootContextBase {
   /** Pulls rules from rules_service (settings.rulesService.cluster set). */
   pulls: bool = false;
 
+  /** Stream objects of deleted streams, reused: no allocation per request once warm. */
+  private spare: EdgewatchHttp[] = [];
+
   createHttpContext(id: u32): HttpContextBase {
-    return new EdgewatchHttp(id, this);
+    const n = this.spare.length;
+    if (n == 0) return new EdgewatchHttp(id, this);
+    const h = this.spare.pop();
+    h.reuse(id);
+    return h;
+  }
+
+  /** A stream was deleted (on_delete): keep its object for the next stream (bounded). */
+  recycle(h: EdgewatchHttp): void {
+    if (this.spare.length < 1024) this.spare.push(h);
   }
 
   onConfigure(pluginConfigurationSize: u32): bool {

@@ -12,16 +12,15 @@
 // Evaluation: most specific CIDR first. A rule whose path/header condition fails, and a "log"
 // rule (dry run: counted, then evaluation continues), fall back to the next less specific CIDR
 // covering the address. The first deny/allow rule decides. Nothing decides → allow in deny-list
-// mode, the implicit "_default" deny in allow-list mode. The lookup itself allocates nothing;
-// host reads (address, :path, condition headers) are the only allocations.
+// mode, the implicit "_default" deny in allow-list mode. Nothing here allocates: the address
+// property goes to scratch memory and every header (X-Forwarded-For, x-envoy-external-address,
+// :path, condition headers) comes from the one request-headers read of host/request-headers.ts.
+// A condition on a repeated header sees its first line (what get_header_map_value returned).
 import { ClientAddressSettings, ClientAddressSource } from "../config/settings";
 import { RuleSet, AccessDecision, Rule, RuleAction, RulesMode, HeaderMatch, NO_MATCH } from "./rule-set";
-import { parseClientAddress, ipIsV4, ipV4, ipHi, ipLo } from "./cidr";
-import { getPropertyBytes } from "../host/properties";
-import { getHeaderBytes } from "../host/headers";
-import { proxy_get_header_map_pairs } from "../abi/imports";
-import { MapType, WasmResult } from "../abi/status";
-import { OUT_PTR, OUT_SIZE, clearOut, takeOut } from "../host/memory";
+import { parseClientAddress, ipIsV4, ipV4, ipHi, ipLo, setParsedV4, setParsedV6 } from "./cidr";
+import { propertyScratch, scratchPtr, scratchLen } from "../host/scratch";
+import { first, collectLines, valuePtr, valueLen } from "../host/request-headers";
 import { countDecision } from "./metrics";
 import { offerClient } from "../filter/client-sample";
 
@@ -31,65 +30,62 @@ import { offerClient } from "../filter/client-sample";
 @lazy const EXTERNAL_ADDRESS_HEADER: ArrayBuffer = String.UTF8.encode("x-envoy-external-address");
 // @ts-ignore: decorator
 @lazy const PATH_HEADER: ArrayBuffer = String.UTF8.encode(":path");
+// @ts-ignore: decorator
+@lazy const XFF_HEADER: ArrayBuffer = String.UTF8.encode("x-forwarded-for");
 
 function makePath(s: string): ArrayBuffer { return String.UTF8.encode(s); }
 
-/** Address family of the resolved client address (cidr.ts globals hold the value). */
-export let resolvedOk: bool = false;
+/**
+ * Client address of the current request, resolved once per stream callback: the access rules,
+ * tracing.trusted_cidrs and the span's client.address all ask for it. 0 = not resolved yet in this
+ * callback, 1 = resolved (the cidr.ts globals hold it), 2 = unknown. The stream context resets it
+ * (forgetClientAddress) when a callback starts.
+ */
+export let clientMemo: u8 = 0;
+export let clientV4: bool = false;
+export let clientIp4: u32 = 0;
+export let clientHi: u64 = 0;
+export let clientLo: u64 = 0;
+
+// @ts-ignore: decorator
+@inline
+export function forgetClientAddress(): void { clientMemo = 0; }
 
 /** Resolve the client address per settings into the cidr.ts globals; false when unknown. */
 export function resolveClientAddress(cfg: ClientAddressSettings): bool {
-  if (cfg.source == ClientAddressSource.EnvoyExternal) {
-    const h = getHeaderBytes(MapType.RequestHeaders, EXTERNAL_ADDRESS_HEADER);
-    if (h !== null && parseClientAddress(changetype<usize>(h), h.byteLength)) return true;
-  } else if (cfg.source == ClientAddressSource.Xff) {
-    if (resolveFromXff(cfg.xffTrustedHops)) return true;
+  if (clientMemo == 0) {
+    const ok = resolveUncached(cfg);
+    clientMemo = ok ? 1 : 2;
+    if (ok) { clientV4 = ipIsV4; clientIp4 = ipV4; clientHi = ipHi; clientLo = ipLo; }
+    return ok;
   }
-  const a = getPropertyBytes(SOURCE_ADDRESS);
-  if (a === null) return false;
-  return parseClientAddress(changetype<usize>(a), a.byteLength);
-}
-
-// X-Forwarded-For across every header line: read the raw pairs buffer and walk it backwards
-// without building strings.
-const XFF_NAME: string = "x-forwarded-for";
-const MAX_XFF_VALUES: i32 = 64;
-const XFF_PTRS: usize = memory.data(MAX_XFF_VALUES * 8);
-
-function isXffKey(p: usize, len: u32): bool {
-  if (len != 15) return false;
-  for (let i = 0; i < 15; i++) {
-    let c = <u32>load<u8>(p + <usize>i);
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c != <u32>XFF_NAME.charCodeAt(i)) return false;
-  }
+  if (clientMemo != 1) return false;
+  restoreClientAddress(clientV4, clientIp4, clientHi, clientLo);
   return true;
 }
 
-export function resolveFromXff(hops: i32): bool {
-  clearOut();
-  if (proxy_get_header_map_pairs(MapType.RequestHeaders, OUT_PTR, OUT_SIZE) != WasmResult.Ok) return false;
-  const buf = takeOut();
-  const size = <usize>buf.byteLength;
-  if (size < 4) return false;
-  const base = changetype<usize>(buf);
-  const n = <usize>load<u32>(base);
-  if (n > 1024 || <usize>4 + n * 8 > size) return false;
-  // Collect (ptr, len) of every x-forwarded-for value, in order.
-  let data = base + 4 + n * 8;
-  const end = base + size;
-  let nv = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const kl = <usize>load<u32>(base + 4 + i * 8);
-    const vl = <usize>load<u32>(base + 8 + i * 8);
-    if (kl > size || vl > size || data + kl + vl + 2 > end) return false;
-    if (isXffKey(data, <u32>kl) && nv < MAX_XFF_VALUES) {
-      store<u32>(XFF_PTRS + <usize>nv * 8, <u32>(data + kl + 1));
-      store<u32>(XFF_PTRS + <usize>nv * 8 + 4, <u32>vl);
-      nv++;
-    }
-    data += kl + vl + 2;
+/** Put a resolved client address back into the cidr.ts globals (memo hit, or a stream's saved one). */
+export function restoreClientAddress(v4: bool, ip4: u32, hi: u64, lo: u64): void {
+  if (v4) setParsedV4(ip4);
+  else setParsedV6(hi, lo);
+}
+
+function resolveUncached(cfg: ClientAddressSettings): bool {
+  if (cfg.source == ClientAddressSource.EnvoyExternal) {
+    if (first(EXTERNAL_ADDRESS_HEADER) && parseClientAddress(valuePtr, valueLen)) return true;
+  } else if (cfg.source == ClientAddressSource.Xff) {
+    if (resolveFromXff(cfg.xffTrustedHops)) return true;
   }
+  if (!propertyScratch(SOURCE_ADDRESS)) return false;
+  return parseClientAddress(scratchPtr, scratchLen);
+}
+
+// X-Forwarded-For across every header line, walked backwards in place without building strings.
+const MAX_XFF_VALUES: i32 = 64;
+const XFF_PTRS: usize = memory.data(MAX_XFF_VALUES * 8);
+
+export function resolveFromXff(hops: i32): bool {
+  const nv = collectLines(XFF_HEADER, XFF_PTRS, MAX_XFF_VALUES);
   // Walk entries from the right: skip `hops`, take the next.
   let skip = hops;
   for (let v = nv - 1; v >= 0; v--) {
@@ -121,42 +117,31 @@ function isBlank(p: usize, len: i32): bool {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Lazily read request data for conditions (only when a conditional rule is on the chain). */
-let pathBuf: ArrayBuffer | null = null;
-let pathRead: bool = false;
-
 function conditionMatches(rule: Rule): bool {
   const pp = rule.pathPrefix;
   if (pp !== null) {
-    if (!pathRead) { pathBuf = getHeaderBytes(MapType.RequestHeaders, PATH_HEADER); pathRead = true; }
-    const path = pathBuf;
-    if (path === null || !startsWith(path, pp)) return false;
+    if (!first(PATH_HEADER) || !startsWith(valuePtr, valueLen, pp)) return false;
   }
   if (rule.headerOp != HeaderMatch.None) {
-    const h = getHeaderBytes(MapType.RequestHeaders, rule.headerName!);
-    if (h === null) return false;
+    if (!first(rule.headerName!)) return false;
     const want = rule.headerValue!;
-    if (rule.headerOp == HeaderMatch.Equals) return bytesEqual(h, want);
-    if (rule.headerOp == HeaderMatch.Prefix) return startsWith(h, want);
-    return contains(h, want);
+    if (rule.headerOp == HeaderMatch.Equals) return valueLen == want.byteLength && startsWith(valuePtr, valueLen, want);
+    if (rule.headerOp == HeaderMatch.Prefix) return startsWith(valuePtr, valueLen, want);
+    return contains(valuePtr, valueLen, want);
   }
   return true;
 }
 
-function startsWith(h: ArrayBuffer, p: ArrayBuffer): bool {
+function startsWith(hp: usize, m: i32, p: ArrayBuffer): bool {
   const n = p.byteLength;
-  if (h.byteLength < n) return false;
-  return memory.compare(changetype<usize>(h), changetype<usize>(p), <usize>n) == 0;
+  if (m < n) return false;
+  return memory.compare(hp, changetype<usize>(p), <usize>n) == 0;
 }
 
-function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): bool {
-  return a.byteLength == b.byteLength && memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>a.byteLength) == 0;
-}
-
-function contains(h: ArrayBuffer, p: ArrayBuffer): bool {
-  const n = p.byteLength, m = h.byteLength;
+function contains(hp: usize, m: i32, p: ArrayBuffer): bool {
+  const n = p.byteLength;
   if (n == 0) return true;
-  const hp = changetype<usize>(h), pp = changetype<usize>(p);
+  const pp = changetype<usize>(p);
   for (let i = 0; i + n <= m; i++) {
     if (memory.compare(hp + <usize>i, pp, <usize>n) == 0) return true;
   }
@@ -168,8 +153,6 @@ function contains(h: ArrayBuffer, p: ArrayBuffer): bool {
  * reads and decision counters. Exposed for unit tests and benches.
  */
 export function evaluate(rules: RuleSet, count: bool): AccessDecision {
-  pathRead = false;
-  pathBuf = null;
   const idx = rules.index;
   const v4 = ipIsV4;
   let e = v4 ? idx.lookup4(ipV4) : idx.lookup6(ipHi, ipLo);

@@ -294,3 +294,11 @@ export function setParsedV4(a: u32): void {
   ipV4 = a;
   ipPrefix = 32;
 }
+
+/** Set the parse result directly: an IPv6 address (restoring a client address resolved earlier). */
+export function setParsedV6(hi: u64, lo: u64): void {
+  ipIsV4 = false;
+  ipHi = hi;
+  ipLo = lo;
+  ipPrefix = 128;
+}

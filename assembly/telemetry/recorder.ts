@@ -20,9 +20,8 @@
 // the first time it is seen; afterwards the request path only increments/records by id.
 import { TelemetrySettings } from "../config/settings";
 import { defineCounter, defineHistogram, incrementMetric, recordMetric } from "../host/metrics";
-import { getPropertyBytes } from "../host/properties";
-import { getHeaderBytes } from "../host/headers";
-import { MapType } from "../abi/status";
+import { propertyScratch, scratchPtr, scratchLen } from "../host/scratch";
+import { first, valuePtr, valueLen } from "../host/request-headers";
 import { RouteTable, ROUTE_UNKNOWN } from "./routes";
 import { CodeLabels, METHOD_NAMES, methodIndex, sanitizeString, METHOD_GET } from "./labels";
 
@@ -89,9 +88,8 @@ export class Telemetry {
   resolveRoute(): i32 {
     let idx = ROUTE_UNKNOWN;
     this.routes.overflowed = false;
-    const name = getPropertyBytes(ROUTE_NAME_PATH);
-    if (name !== null && name.byteLength > 0) {
-      idx = this.routes.resolve(changetype<usize>(name), name.byteLength);
+    if (propertyScratch(ROUTE_NAME_PATH) && scratchLen > 0) {
+      idx = this.routes.resolve(scratchPtr, scratchLen);
     } else if (this.pathPrefixes.length > 0) {
       idx = this.routeFromPath();
     }
@@ -101,10 +99,9 @@ export class Telemetry {
 
   private routeFromPath(): i32 {
     this.routes.overflowed = false;
-    const path = getHeaderBytes(MapType.RequestHeaders, PATH_HEADER);
-    if (path === null) return ROUTE_UNKNOWN;
-    const pp = changetype<usize>(path);
-    const plen = path.byteLength;
+    if (!first(PATH_HEADER)) return ROUTE_UNKNOWN;
+    const pp = valuePtr;
+    const plen = valueLen;
     let best = -1;
     let bestLen = -1;
     for (let i = 0; i < this.pathPrefixes.length; i++) {
@@ -126,11 +123,10 @@ export class Telemetry {
     return idx;
   }
 
-  /** Method id from :method (request-headers phase, or on_log where the map is readable). */
+  /** Method id from :method (request-headers phase; from the one request-headers read). */
   readMethod(): i32 {
-    const m = getHeaderBytes(MapType.RequestHeaders, METHOD_HEADER);
-    if (m === null) return METHOD_GET;
-    return methodIndex(changetype<usize>(m), m.byteLength);
+    if (!first(METHOD_HEADER)) return METHOD_GET;
+    return methodIndex(valuePtr, valueLen);
   }
 
   recordLatency(route: i32, us: u64): void {

@@ -16,12 +16,12 @@
 // or any tracestate without a valid traceparent, is removed (W3C: a restarted trace has no vendor
 // state). An invalid traceparent is treated as absent: a new trace id and span id come from the
 // host's randomness.
-// Several tracestate header lines form one list (W3C: combined in order, as with ","). Envoy's
-// get_header_map_value returns only the first line, so when that line is present and valid (an
-// invalid first line already invalidates the whole list) all lines are read joined: the property
-// request.headers.tracestate (Envoy's CEL headers map joins repeated headers with ","; one header
-// lookup, whatever the size of the map), or the header pairs on a host without that property. A
-// list that spans several lines is parsed as one and propagated as one line.
+// Header lines: all request headers come from ONE get_header_map_pairs read per request
+// (host/request-headers.ts), because Envoy's get_header_map_value returns only the first line of a
+// repeated header. Several tracestate lines form one list (W3C: combined in order, as with ","): they
+// are parsed joined and propagated as one line. Several traceparent lines make the request's
+// traceparent invalid (W3C Trace Context: a combined traceparent is not a valid value; RFC 9110
+// combination): a new trace starts, as for any invalid traceparent.
 // Tail rules (on_log): a request not kept at the head is still exported when it answered 5xx
 // (sampling.always_keep_5xx) or took at least sampling.slow_threshold_ms ("error" / "slow").
 // The flag already propagated upstream stays as decided at the head: downstream services will not
@@ -34,20 +34,19 @@ import { SampleReason } from "./span-store";
 import { randomNonZero64, random64 } from "./random";
 import { TrustedSources } from "./trusted-sources";
 import { getHeaderBytes, replaceHeaderRaw, removeHeaderRaw } from "../host/headers";
-import { MapType, WasmResult } from "../abi/status";
-import { proxy_get_header_map_pairs } from "../abi/imports";
-import { OUT_PTR, OUT_SIZE, clearOut, takeOut } from "../host/memory";
-import { getPropertyBytes } from "../host/properties";
-import { __pin, __unpin } from "rt/itcms";
+import { MapType } from "../abi/status";
+import { first, lineCount, collectLines, valuePtr, valueLen } from "../host/request-headers";
+import { scratchAlloc } from "../host/scratch";
 
 // @ts-ignore: decorator
 @lazy const K_TRACEPARENT: ArrayBuffer = String.UTF8.encode("traceparent");
 // @ts-ignore: decorator
 @lazy const K_TRACESTATE: ArrayBuffer = String.UTF8.encode("tracestate");
-// @ts-ignore: decorator
-@lazy const P_TRACESTATE: ArrayBuffer = String.UTF8.encode("request\0headers\0tracestate");
 
 const TP_OUT: usize = memory.data(64);
+/** (ptr, len) of each tracestate line; more lines than this make the list invalid. */
+const MAX_TS_LINES: i32 = 64;
+const TS_LINES: usize = memory.data(MAX_TS_LINES * 8);
 const TS_OUT: usize = memory.data(MAX_TRACESTATE_OUT + 320);
 
 /** Per-stream trace state (lives on the stream context). */
@@ -119,28 +118,30 @@ export class Tracer {
    */
   begin(st: StreamTrace, rate: f64, client: ClientAddressSettings, propagate: bool): void {
     const tp = this.tp;
-    const tpBuf = getHeaderBytes(MapType.RequestHeaders, K_TRACEPARENT);
-    const valid = tpBuf !== null && parseTraceparent(changetype<usize>(tpBuf), tpBuf.byteLength, tp);
-    let tsBuf: ArrayBuffer | null = null;
+    // Exactly one traceparent line: two lines are one invalid (combined) value.
+    const valid = lineCount(K_TRACEPARENT) == 1 && first(K_TRACEPARENT) && parseTraceparent(valuePtr, valueLen, tp);
+    let tsPtr: usize = 0;
+    let tsLen: i32 = 0;
+    let tsPresent = false;
     let tsValid = false;
-    /** tracestate came in several header lines (tsBuf holds them joined). */
+    /** tracestate came in several header lines (tsPtr holds them joined, in scratch memory). */
     let multiLine = false;
     if (valid) {
       st.traceHi = tp.traceHi;
       st.traceLo = tp.traceLo;
       st.parentId = tp.parentId;
-      tsBuf = getHeaderBytes(MapType.RequestHeaders, K_TRACESTATE);
-      if (tsBuf !== null) {
-        tsValid = parseTracestate(changetype<usize>(tsBuf), tsBuf.byteLength, this.ts);
-        // Only the first line came back. A valid one may be continued by further lines (which can
-        // add members or invalidate the list); an invalid one invalidates the list whatever follows.
-        if (tsValid) {
-          const all = joinedTracestateLines(tsBuf.byteLength);
-          if (all !== null) {
-            tsBuf = all;
-            multiLine = true;
-            tsValid = parseTracestate(changetype<usize>(all), all.byteLength, this.ts);
-          }
+      const lines = collectLines(K_TRACESTATE, TS_LINES, MAX_TS_LINES);
+      if (lines > 0) {
+        tsPresent = true;
+        if (lines == 1) {
+          tsPtr = <usize>load<u32>(TS_LINES);
+          tsLen = <i32>load<u32>(TS_LINES + 4);
+          tsValid = parseTracestate(tsPtr, tsLen, this.ts);
+        } else if (lines < MAX_TS_LINES || lineCount(K_TRACESTATE) == MAX_TS_LINES) {
+          multiLine = true;
+          tsLen = joinLines(lines);
+          tsPtr = scratchPtrOfJoin;
+          tsValid = parseTracestate(tsPtr, tsLen, this.ts);
         }
       }
     } else {
@@ -178,8 +179,8 @@ export class Tracer {
       if (n < 0) {
         // Forwarded unchanged; a list over several lines goes as one line, so that the span
         // (spanTracestate reads the first line back at on_log) records all of it.
-        if (!propagate) st.tracestate = tsBuf;
-        else if (multiLine) replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, changetype<usize>(tsBuf), tsBuf!.byteLength);
+        if (!propagate) st.tracestate = copyOut(tsPtr, tsLen);
+        else if (multiLine) replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, tsPtr, tsLen);
         return;
       }
     } else {
@@ -189,13 +190,11 @@ export class Tracer {
       if (propagate) {
         replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, TS_OUT, n);
       } else {
-        const copy = new ArrayBuffer(n);
-        memory.copy(changetype<usize>(copy), TS_OUT, <usize>n);
-        st.tracestate = copy;
+        st.tracestate = copyOut(TS_OUT, n);
       }
     } else {
       // A restarted trace carries no vendor state; an invalid or emptied tracestate is dropped.
-      if (propagate && (!valid || tsBuf !== null)) removeHeaderRaw(MapType.RequestHeaders, K_TRACESTATE);
+      if (propagate && (valid ? tsPresent : lineCount(K_TRACESTATE) > 0)) removeHeaderRaw(MapType.RequestHeaders, K_TRACESTATE);
     }
   }
 
@@ -206,81 +205,34 @@ export class Tracer {
   }
 }
 
-/** ASCII case-insensitive "tracestate" (Envoy lower-cases header names; cheap to be lenient). */
-function isTracestateKey(p: usize, len: usize): bool {
-  if (len != 10) return false;
-  const k = changetype<usize>(K_TRACESTATE);
-  for (let i: usize = 0; i < 10; i++) {
-    if ((<u32>load<u8>(p + i) | 0x20) != <u32>load<u8>(k + i)) return false;
-  }
-  return true;
-}
-
-/**
- * Every tracestate line of the request headers joined with "," (W3C: one list, in order), or null
- * when there is only one line (the first line, `firstLen` bytes, already read, is the whole list).
- * Envoy answers request.headers.tracestate with the lines joined by "," (HeaderUtility::
- * getAllOfHeaderAsString): longer than the first line ⇔ several lines. Since the header exists, a
- * failed property read means a host without it: fall back to the header pairs.
- */
-function joinedTracestateLines(firstLen: i32): ArrayBuffer | null {
-  const joined = getPropertyBytes(P_TRACESTATE);
-  if (joined !== null) return joined.byteLength > firstLen ? joined : null;
-  return joinedTracestatePairs();
-}
-
-/**
- * Same from the header pairs (one get_header_map_pairs call, which serializes the whole map): walks
- * the pairs in place (u32 count, count × (u32 key_len, u32 value_len), then key NUL value NUL per
- * pair), allocates only for a list that spans several lines; empty lines add no member.
- */
-function joinedTracestatePairs(): ArrayBuffer | null {
-  clearOut();
-  if (proxy_get_header_map_pairs(MapType.RequestHeaders, OUT_PTR, OUT_SIZE) != WasmResult.Ok) return null;
-  const buf = takeOut();
-  const size = <usize>buf.byteLength;
-  if (size < 4) return null;
-  const base = changetype<usize>(buf);
-  const n = <usize>load<u32>(base);
-  if (n > 1024 || <usize>4 + n * 8 > size) return null;
-  const end = base + size;
-  // Pass 1: how many lines (empty ones included: a first line "" may be followed by members),
-  // how many non-empty ones, how many bytes.
-  let lines: i32 = 0;
-  let filled: i32 = 0;
-  let total: usize = 0;
-  let data = base + 4 + n * 8;
-  for (let i: usize = 0; i < n; i++) {
-    const kl = <usize>load<u32>(base + 4 + i * 8);
-    const vl = <usize>load<u32>(base + 8 + i * 8);
-    if (kl > size || vl > size || data + kl + vl + 2 > end) return null;
-    if (isTracestateKey(data, kl)) {
-      lines++;
-      if (vl > 0) { filled++; total += vl; }
-    }
-    data += kl + vl + 2;
-  }
-  if (lines < 2) return null;
-  // Pass 2: copy the non-empty values, "," between them (an empty line adds no member). `buf` is
-  // only reached through `base` from here: pinned so that the allocation cannot collect it.
-  __pin(base);
-  const out = new ArrayBuffer(<i32>(total + <usize>(filled > 0 ? filled - 1 : 0)));
-  let w = changetype<usize>(out);
-  data = base + 4 + n * 8;
-  let first = true;
-  for (let i: usize = 0; i < n; i++) {
-    const kl = <usize>load<u32>(base + 4 + i * 8);
-    const vl = <usize>load<u32>(base + 8 + i * 8);
-    if (vl > 0 && isTracestateKey(data, kl)) {
-      if (!first) { store<u8>(w, 0x2c); w++; }
-      first = false;
-      memory.copy(w, data + kl + 1, vl);
-      w += vl;
-    }
-    data += kl + vl + 2;
-  }
-  __unpin(base);
+/** A GC copy of bytes that must outlive the callback (a local reply's tracestate, for its span). */
+function copyOut(p: usize, n: i32): ArrayBuffer {
+  const out = new ArrayBuffer(n);
+  memory.copy(changetype<usize>(out), p, <usize>n);
   return out;
+}
+
+let scratchPtrOfJoin: usize = 0;
+
+/**
+ * The `lines` tracestate lines collected at TS_LINES joined with "," (W3C: one list, in order) into
+ * scratch memory at scratchPtrOfJoin; returns the length. Empty lines add no member.
+ */
+function joinLines(lines: i32): i32 {
+  let total: usize = 0;
+  for (let i = 0; i < lines; i++) total += <usize>load<u32>(TS_LINES + <usize>i * 8 + 4) + 1;
+  const out = scratchAlloc(<i32>total);
+  let w = out;
+  for (let i = 0; i < lines; i++) {
+    const p = <usize>load<u32>(TS_LINES + <usize>i * 8);
+    const l = <usize>load<u32>(TS_LINES + <usize>i * 8 + 4);
+    if (l == 0) continue;
+    if (w != out) { store<u8>(w, 0x2c); w++; }
+    memory.copy(w, p, l);
+    w += l;
+  }
+  scratchPtrOfJoin = out;
+  return <i32>(w - out);
 }
 
 /** Tail decision at on_log for a request the head did not keep. */

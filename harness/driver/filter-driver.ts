@@ -19,6 +19,8 @@ export interface DriverOptions {
   configuration: string;
   /** Also feed every metric into this stats store (as Envoy's "wasmcustom.<name>" stats). */
   stats?: StatsStoreApi;
+  /** Count every host call by import name in `callCounts` (host calls per request; costs a wrapper per call). */
+  countCalls?: boolean;
 }
 
 export interface RequestSpec {
@@ -83,6 +85,8 @@ export class FilterDriver {
   private nextToken = 4;
   localReplies = 0;
   hostCalls = 0;
+  /** Host calls by import name ("env.proxy_get_property"…), when constructed with countCalls. */
+  readonly callCounts = new Map<string, number>();
   private shared = new Map<string, { value: Buffer; cas: number }>();
   private cas = 1;
   logs: string[] = [];
@@ -302,7 +306,13 @@ export class FilterDriver {
       const table = imp.module === "env" ? env : wasi;
       const fn = table[imp.name];
       if (!fn) throw new Error(`filter-driver: no stub for import ${imp.module}.${imp.name}`);
-      (imports[imp.module] as Record<string, Function>)[imp.name] = fn;
+      let bound = fn;
+      if (opts.countCalls) {
+        const key = `${imp.module}.${imp.name}`;
+        const counts = this.callCounts;
+        bound = (...args: unknown[]) => { counts.set(key, (counts.get(key) ?? 0) + 1); return fn(...args); };
+      }
+      (imports[imp.module] as Record<string, Function>)[imp.name] = bound;
     }
     this.instance = new WebAssembly.Instance(module, imports);
     this.exports = this.instance.exports;

@@ -28,6 +28,9 @@ export function proxy_on_request_headers(id: u32, n: u32, eos: u32): u32 {
   h.addHeader(h.MAP_REQUEST, "x-wasm-missing-status", h.lastStatus.toString());
   h.getHeader(9, "x");
   h.addHeader(h.MAP_REQUEST, "x-wasm-badtype-status", h.lastStatus.toString());
+  // A repeated header: Envoy's get_header_map_value returns only the first line (context.cc).
+  const dup = h.getHeader(h.MAP_REQUEST, "x-dup");
+  h.addHeader(h.MAP_REQUEST, "x-wasm-dup-first", dup === null ? "null" : dup);
   const mixed = h.getHeader(h.MAP_REQUEST, "X-Mixed-Case");
   h.addHeader(h.MAP_REQUEST, "x-wasm-mixed", mixed === null ? "null" : mixed);
   h.replaceHeader(h.MAP_REQUEST, "user-agent", "wasm-agent");

@@ -41,6 +41,13 @@ describe("header maps (headers test filter)", () => {
     expect(h.host).toBe(new URL(t.proxy.listenerUrl).host);
   });
 
+  it("get_header_map_value returns only the first line of a repeated header; get_header_map_pairs has every line (Envoy context.cc)", async () => {
+    const a = await t.get("/api/dup", { "x-dup": ["first", "second"] as unknown as string });
+    expect(a.json().headers["x-wasm-dup-first"]).toBe("first");
+    const dump = String(a.headers["x-wasm-req-dump"]).split("|");
+    expect(dump.filter((kv) => kv.startsWith("x-dup="))).toEqual(["x-dup=first", "x-dup=second"]);
+  });
+
   it("reports the serialized pairs size of get_header_map_pairs", async () => {
     const a = await t.get("/api/size");
     const dump = String(a.headers["x-wasm-req-dump"]).split("|").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]);

@@ -1,0 +1,112 @@
+// Scratch memory for host-returned bytes that are only read during the current callback (request
+// headers, a route name, :status, an address): no GC allocation per read.
+//
+// How a host returns bytes (proxy-wasm ABI; Envoy/cpp-host): during the host call it calls the
+// module's exported `malloc(size)`, copies the bytes there and writes {ptr, size} into two guest
+// slots. The SDK's malloc allocates (and pins) a GC ArrayBuffer for every such answer. This module
+// exports `malloc` instead: when a scratch read is armed (just around the host call) it hands out
+// space from a bump arena that the stream callbacks reset on entry (resetScratch); otherwise, and
+// when the arena is full, it is the SDK's malloc, so buffers that must live on (plugin
+// configuration, rules bodies, shared data) stay GC objects owned by their reader (memory.ts).
+//
+// Rules for a scratch result: it is valid until the next resetScratch (the next stream callback);
+// nothing may keep its pointer beyond that. A read too large for the arena falls back to a GC buffer,
+// held in `fallbacks` until the next resetScratch (so it is just as transient for the caller).
+import { malloc as sdkMalloc } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
+import { __unpin } from "rt/itcms";
+import { proxy_get_header_map_value, proxy_get_header_map_pairs, proxy_get_property } from "../abi/imports";
+import { WasmResult } from "../abi/status";
+import { OUT_PTR, OUT_SIZE } from "./memory";
+
+/** 64 KiB: a full request header map (Envoy's default limit is 60 KiB) fits. */
+const ARENA_SIZE: usize = 64 * 1024;
+let arena: usize = 0;
+let used: usize = 0;
+let armed: bool = false;
+/** GC buffers the host filled because the arena was full; kept reachable until resetScratch. */
+const fallbacks: ArrayBuffer[] = [];
+
+/** The allocator Envoy calls to return bytes (preferred over proxy_on_memory_allocate). */
+export function malloc(size: i32): usize {
+  if (armed && size >= 0) {
+    armed = false;
+    if (arena == 0) arena = heap.alloc(ARENA_SIZE);
+    const need = (<usize>size + 15) & ~(<usize>15);
+    if (used + need <= ARENA_SIZE) {
+      const p = arena + used;
+      used += need;
+      return p;
+    }
+  }
+  return sdkMalloc(size);
+}
+
+/** Start of a stream callback: every earlier scratch result is dead. */
+// @ts-ignore: decorator
+@inline
+export function resetScratch(): void {
+  used = 0;
+  if (fallbacks.length > 0) fallbacks.length = 0;
+}
+
+/** Bytes of the last successful scratch read (valid until resetScratch). */
+export let scratchPtr: usize = 0;
+export let scratchLen: i32 = 0;
+
+/** After an armed host call: take {ptr, size}; a GC fallback buffer is unpinned and held. */
+function take(r: u32): bool {
+  armed = false;
+  if (r != WasmResult.Ok) {
+    scratchPtr = 0;
+    scratchLen = 0;
+    return false;
+  }
+  const ptr = <usize>load<u32>(OUT_PTR);
+  const size = load<u32>(OUT_SIZE);
+  if (ptr != 0 && (ptr < arena || ptr >= arena + ARENA_SIZE || arena == 0)) {
+    // The SDK malloc pinned a GC buffer: keep it reachable until resetScratch.
+    fallbacks.push(changetype<ArrayBuffer>(ptr));
+    __unpin(ptr);
+  }
+  scratchPtr = ptr;
+  scratchLen = ptr == 0 ? 0 : <i32>size;
+  return true;
+}
+
+function arm(): void {
+  store<u64>(OUT_PTR, 0);
+  armed = true;
+}
+
+/** Header value (first line, as Envoy returns it) into scratch; false when absent/unavailable. */
+export function headerScratch(map: i32, key: ArrayBuffer): bool {
+  arm();
+  return take(proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, OUT_PTR, OUT_SIZE));
+}
+
+/** The whole header map as serialized pairs into scratch (Ok with 0 bytes: map unavailable/empty). */
+export function headerPairsScratch(map: i32): bool {
+  arm();
+  return take(proxy_get_header_map_pairs(map, OUT_PTR, OUT_SIZE));
+}
+
+/** A property (NUL-separated path) into scratch; false when NotFound/unavailable. */
+export function propertyScratch(path: ArrayBuffer): bool {
+  arm();
+  return take(proxy_get_property(changetype<usize>(path), path.byteLength, OUT_PTR, OUT_SIZE));
+}
+
+/** `n` bytes of scratch memory for the guest's own transient use (valid until resetScratch). */
+export function scratchAlloc(n: i32): usize {
+  const size = n < 0 ? 0 : <usize>n;
+  if (arena == 0) arena = heap.alloc(ARENA_SIZE);
+  const need = (size + 15) & ~(<usize>15);
+  if (used + need <= ARENA_SIZE) {
+    const p = arena + used;
+    used += need;
+    return p;
+  }
+  const b = new ArrayBuffer(<i32>size);
+  fallbacks.push(b);
+  return changetype<usize>(b);
+}

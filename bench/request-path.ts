@@ -1,0 +1,315 @@
+/**
+ * The filter's request path at call level (issue #13 part 3): host calls per request, by import, and
+ * a fixed request loop for instruction counting (callgrind) or CPU-time ratios between two builds.
+ *
+ * Cases mirror bench/overhead.ts (X-Forwarded-For with 1 trusted hop, 100 named routes, a browser-like
+ * request with 8 headers):
+ *   plain       0 CIDRs, tracing off
+ *   cidrs10k    10,000 deny CIDRs (no match), tracing off
+ *   trace1pct   10,000 deny CIDRs, tracing at 1 % with a collector
+ *   traceAll    10,000 deny CIDRs, tracing every request with a collector (export calls answered 200)
+ *   parent      like trace1pct with an incoming traceparent + tracestate
+ * Host calls are counted on the call-level driver (harness/driver/filter-driver.ts); the filter makes the
+ * same calls whatever host answers them (in Envoy each one crosses the VM boundary).
+ *
+ * CLI:
+ *   tsx bench/request-path.ts [--quick]             every case: host calls per request (by import), the
+ *                                                   filter's wasm ns/request (call-level driver, sampling
+ *                                                   profiler) and the CPU the filter adds per request
+ *                                                   through the embedded host (call level, no sockets);
+ *                                                   → request-path.json in bench/results (bench/results/quick
+ *                                                   with --quick) with provenance, and a table
+ *   tsx bench/request-path.ts --calls               host calls per request only (table, seconds)
+ *   tsx bench/request-path.ts --loop N --case C     N requests of case C after 2,000 warm-up ones and
+ *                                                   print the CPU µs per request (for callgrind:
+ *     valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out node --import tsx bench/request-path.ts --loop 20000 --case plain)
+ *   tsx bench/request-path.ts --wasm --loop N --case C [--compare OTHER.wasm]
+ *                                                   the filter's own wasm time per request (V8 sampling
+ *                                                   profiler: wasm share × CPU), without the driver's JS
+ *   tsx bench/request-path.ts --host --case C [--compare OTHER.wasm]
+ *                                                   through the REAL embedded host at call level
+ *                                                   (harness/fuzz/host-driver.ts: PluginHost, HttpStream,
+ *                                                   no sockets): CPU µs per request with the filter minus
+ *                                                   the same stream without it, interleaved rounds; with
+ *                                                   --compare, the same for a second build in the same run
+ *   EDGEWATCH_WASM=path selects the build (compare two builds in one run with --compare OTHER.wasm).
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FilterDriver } from "../harness/driver/filter-driver.js";
+import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { profileSplit } from "../harness/driver/wasm-profile.js";
+import { FuzzHost, COLLECTOR_CLUSTER } from "../harness/fuzz/host-driver.js";
+import { HeaderMap } from "../harness/host/header-map.js";
+import { HttpStream, type StreamSink } from "../harness/host/http-stream.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : join(ROOT, "build/edgewatch.wasm");
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** 10,000 distinct /24s inside 100.64.0.0/10; clients come from 192.0.2.0/24 (no match). */
+function cidrs(n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`100.${64 + ((i >> 8) & 63)}.${i & 255}.0/24`);
+  return out;
+}
+
+export interface Case {
+  name: string;
+  cidrs: number;
+  /** Head-sampling rate; null = tracing off. */
+  rate: number | null;
+  parent: boolean;
+}
+
+export const CASES: Case[] = [
+  { name: "plain", cidrs: 0, rate: null, parent: false },
+  { name: "cidrs10k", cidrs: 10_000, rate: null, parent: false },
+  { name: "trace1pct", cidrs: 10_000, rate: 0.01, parent: false },
+  { name: "traceAll", cidrs: 10_000, rate: 1, parent: false },
+  { name: "parent", cidrs: 10_000, rate: 0.01, parent: true },
+];
+
+function configuration(c: Case, collector = "otel"): string {
+  return JSON.stringify({
+    client_address: { source: "xff", xff_trusted_hops: 1 },
+    telemetry: { routes_cap: 128 },
+    tracing: c.rate === null
+      ? { enabled: false }
+      : { enabled: true, trust_parent: "never", collector: { cluster: collector, authority: "collector", path: "/v1/traces", batch_max: 64 } },
+    rules: {
+      version: 1,
+      mode: "deny",
+      access: c.cidrs > 0 ? [{ id: "bench-deny", action: "deny", cidrs_text: cidrs(c.cidrs).join("\n") }] : [],
+      sampling: { default_rate: c.rate ?? 0 },
+    },
+  });
+}
+
+function headersFor(i: number, c: Case): Array<[string, string]> {
+  const h: Array<[string, string]> = [
+    [":method", "GET"], [":path", `/r${i % 100}/items/${i}`], [":authority", "edge.example"], [":scheme", "https"],
+    ["user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"], ["accept", "text/html,application/json"],
+    ["accept-encoding", "gzip, br"], ["x-forwarded-for", `192.0.2.${i & 255}, 10.0.0.1`],
+  ];
+  if (c.parent) {
+    h.push(["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]);
+    h.push(["tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"]);
+  }
+  return h;
+}
+
+function driverFor(c: Case, countCalls: boolean, wasm = WASM): FilterDriver {
+  const d = new FilterDriver({ wasmPath: wasm, configuration: configuration(c), countCalls });
+  d.keepSamples = false;
+  d.keepCalls = false;
+  d.autoAnswer = 200;
+  return d;
+}
+
+function drive(d: FilterDriver, c: Case, from: number, n: number): void {
+  for (let i = from; i < from + n; i++) d.request({ headers: headersFor(i, c), routeName: `r${i % 100}` });
+}
+
+/** Host calls per request by import, over `n` requests after a warm-up (metric ids defined, pools filled). */
+export function hostCallsPerRequest(c: Case, n = 2000, wasm = WASM): { total: number; byImport: Record<string, number> } {
+  const d = driverFor(c, true, wasm);
+  drive(d, c, 0, 500);
+  d.callCounts.clear();
+  drive(d, c, 500, n);
+  const byImport: Record<string, number> = {};
+  let total = 0;
+  for (const [k, v] of [...d.callCounts].sort()) {
+    byImport[k.replace(/^env\./, "")] = Number((v / n).toFixed(3));
+    total += v;
+  }
+  return { total: Number((total / n).toFixed(3)), byImport };
+}
+
+function cpuUsPerRequest(c: Case, n: number, wasm: string): number {
+  const d = driverFor(c, false, wasm);
+  drive(d, c, 0, 2000);
+  const t0 = process.cpuUsage();
+  drive(d, c, 2000, n);
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / n;
+}
+
+// ---------------------------------------------------------------- through the embedded host
+
+/** A sink that routes at once and keeps nothing (the "router" answers 200). */
+class NullSink implements StreamSink {
+  routed = false;
+  routeHeaders(): void { this.routed = true; }
+  routeData(): void {}
+  routeTrailers(): void {}
+  sendHeaders(): void {}
+  sendData(): void {}
+  sendTrailers(): void {}
+  reset(): void {}
+  abortUpstream(): void {}
+  clearRouteCache(): void {}
+}
+
+/** One stream through the host: decode headers, upstream 200, complete; with or without the filter. */
+function hostStream(h: FuzzHost | null, c: Case, i: number): void {
+  const stream = new HttpStream();
+  const sink = new NullSink();
+  stream.sink = sink;
+  stream.info.downstreamRemote = { ip: "192.0.2.1", port: 40000 };
+  stream.info.downstreamLocal = { ip: "127.0.0.1", port: 10000 };
+  stream.info.routeName = `r${i % 100}`;
+  if (h) stream.attachFilter(h.host.vms.find((v) => v.label.includes("worker")) ?? h.host.vms[h.host.vms.length - 1], false);
+  const headers = new HeaderMap("request");
+  for (const [k, v] of headersFor(i, c)) headers.addCopy(k, v);
+  stream.decodeHeaders(headers, true);
+  if (sink.routed && !stream.localReplySent) {
+    const resp = new HeaderMap("response");
+    resp.append(":status", "200");
+    resp.append("content-length", "0");
+    stream.upstreamHeaders(resp, true);
+  }
+  stream.complete();
+}
+
+function cpuRound(h: FuzzHost | null, c: Case, n: number): number {
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) hostStream(h, c, i);
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / n;
+}
+
+async function hostMode(c: Case, n: number, other: string | undefined): Promise<void> {
+  const builds = [WASM, ...(other ? [resolve(other)] : [])];
+  const hosts: FuzzHost[] = [];
+  for (const w of builds) hosts.push(await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: w, logCapacity: 100 }));
+  for (const h of [null, ...hosts]) cpuRound(h, c, 2000); // warm-up (JIT, metric ids, pools)
+  const off: number[] = [];
+  const on: number[][] = builds.map(() => []);
+  for (let r = 0; r < 7; r++) {
+    off.push(cpuRound(null, c, n));
+    hosts.forEach((h, k) => on[k].push(cpuRound(h, c, n)));
+    await new Promise((res) => setImmediate(res)); // let span exports complete
+  }
+  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
+  const base = med(off);
+  process.stdout.write(`${c.name}: host without filter ${base.toFixed(2)} µs/req CPU\n`);
+  builds.forEach((w, k) => {
+    process.stdout.write(`  ${w}: with filter ${med(on[k]).toFixed(2)} µs/req, added ${(med(on[k]) - base).toFixed(2)} µs/req (medians of 7 interleaved rounds of ${n})\n`);
+  });
+  for (const h of hosts) await h.close();
+}
+
+/** Wasm code and JS↔wasm transition time per request (ns), from the sampling profiler. */
+async function wasmNsPerRequest(c: Case, n: number, wasm: string): Promise<{ wasm: number; transition: number }> {
+  const d = driverFor(c, false, wasm);
+  drive(d, c, 0, 2000);
+  const p = await profileSplit(() => drive(d, c, 2000, n), 50);
+  return { wasm: (p.wasmFraction * p.cpuNs) / n, transition: (p.transitionFraction * p.cpuNs) / n };
+}
+
+async function main(): Promise<void> {
+  const loop = arg("--loop");
+  if (process.argv.includes("--wasm")) {
+    const name = arg("--case") ?? "plain";
+    const c = CASES.find((x) => x.name === name);
+    if (!c) throw new Error(`unknown --case ${name}`);
+    const builds = [WASM, ...(arg("--compare") ? [resolve(arg("--compare")!)] : [])];
+    const res: Array<Array<{ wasm: number; transition: number }>> = builds.map(() => []);
+    for (let r = 0; r < 5; r++) for (let k = 0; k < builds.length; k++) res[k].push(await wasmNsPerRequest(c, Number(loop ?? 20000), builds[k]));
+    const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
+    builds.forEach((w, k) => process.stdout.write(`${name}: ${w} wasm ${med(res[k].map((x) => x.wasm)).toFixed(0)} ns/req, JS↔wasm transitions ${med(res[k].map((x) => x.transition)).toFixed(0)} ns/req (medians of 5 interleaved rounds)\n`));
+    return;
+  }
+  if (process.argv.includes("--host")) {
+    const name = arg("--case") ?? "plain";
+    const c = CASES.find((x) => x.name === name);
+    if (!c) throw new Error(`unknown --case ${name}`);
+    await hostMode(c, Number(loop ?? 5000), arg("--compare"));
+    return;
+  }
+  if (loop !== undefined) {
+    const name = arg("--case") ?? "plain";
+    const c = CASES.find((x) => x.name === name);
+    if (!c) throw new Error(`unknown --case ${name} (${CASES.map((x) => x.name).join(", ")})`);
+    const other = arg("--compare");
+    if (other) {
+      // Interleaved rounds of both builds in one process: a CPU-time ratio that load drifts hit alike.
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        a.push(cpuUsPerRequest(c, Number(loop), WASM));
+        b.push(cpuUsPerRequest(c, Number(loop), resolve(other)));
+      }
+      const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
+      process.stdout.write(`${name}: ${WASM} ${med(a).toFixed(3)} µs/req, ${other} ${med(b).toFixed(3)} µs/req (CPU, medians of 5 interleaved rounds; ratio ${(med(a) / med(b)).toFixed(3)})\n`);
+      return;
+    }
+    process.stdout.write(`${name}: ${cpuUsPerRequest(c, Number(loop), WASM).toFixed(3)} µs/req CPU (call-level driver)\n`);
+    return;
+  }
+  if (process.argv.includes("--calls")) {
+    for (const c of CASES) {
+      const r = hostCallsPerRequest(c);
+      process.stdout.write(`${c.name.padEnd(10)} ${String(r.total).padStart(6)} host calls/request  ${Object.entries(r.byImport).map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+    }
+    return;
+  }
+  await report();
+}
+
+/** The full run: every case, one results file with provenance. */
+async function report(): Promise<void> {
+  const args = benchArgs();
+  const run = new RunRecord("request-path", { quick: args.quick, target: "embedded", wasmPath: WASM });
+  const n = args.quick ? 5000 : 20000;
+  const rounds = args.quick ? 3 : 7;
+  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
+  const rows = [];
+  for (const c of CASES) {
+    const calls = hostCallsPerRequest(c);
+    const wasm: number[] = [];
+    const trans: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const w = await wasmNsPerRequest(c, n, WASM);
+      wasm.push(w.wasm);
+      trans.push(w.transition);
+    }
+    const h = await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: WASM, logCapacity: 100 });
+    for (let w = 0; w < 3; w++) { cpuRound(null, c, 3000); cpuRound(h, c, 3000); } // JIT of host and filter
+    await new Promise((res) => setImmediate(res));
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      off.push(cpuRound(null, c, n / 2));
+      on.push(cpuRound(h, c, n / 2));
+      await new Promise((res) => setImmediate(res));
+    }
+    await h.close();
+    rows.push({
+      case: c.name, cidrs: c.cidrs, sample_rate: c.rate, incoming_traceparent: c.parent,
+      host_calls_per_request: calls.total, host_calls_by_import: calls.byImport,
+      wasm_ns_per_request: Math.round(med(wasm)), transition_ns_per_request: Math.round(med(trans)),
+      host_cpu_us_without_filter: Number(med(off).toFixed(2)), host_cpu_us_with_filter: Number(med(on).toFixed(2)),
+      host_added_cpu_us_per_request: Number((med(on) - med(off)).toFixed(2)),
+    });
+    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(med(wasm))).padStart(5)} ns  through the host +${(med(on) - med(off)).toFixed(2)} µs CPU\n`);
+  }
+  const out = writeResultFile(args.outDir, "request-path.json", {
+    bench: "request-path",
+    method: "call level: host calls counted per import on harness/driver/filter-driver.ts; wasm time = V8 sampling-profiler wasm share × process CPU; " +
+      "added CPU = the same stream through the real embedded host (harness/fuzz/host-driver.ts, no sockets) with the filter minus without it, interleaved rounds, medians",
+    requests_per_round: n, rounds,
+    cases: rows,
+    provenance: run.finish(),
+  });
+  process.stdout.write(`wrote ${out}\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(() => process.exit(0), (err) => { process.stderr.write(`request-path: ${(err as Error).stack ?? err}\n`); process.exit(1); });
+}
