@@ -187,7 +187,9 @@ function parseCollector(doc: JsonDoc, n: i32, path: string, c: CollectorSettings
     else unknown(doc, k, path);
     k = doc.next(v);
   }
-  if (err.length == 0 && c.path.length > 0 && c.path.charCodeAt(0) != 0x2f) setErr(path + ".path: must start with \"/\"");
+  // As rules_service: an empty path (or authority) would make every export a BadArgument http_call.
+  if (err.length == 0 && (c.path.length == 0 || c.path.charCodeAt(0) != 0x2f)) setErr(path + ".path: must start with \"/\"");
+  if (err.length == 0 && c.authority.length == 0) setErr(path + ".authority: must not be empty");
   if (err.length == 0 && c.backoffMaxMs < c.backoffBaseMs) setErr(path + ".backoff_max_ms: must be ≥ backoff_base_ms");
 }
 

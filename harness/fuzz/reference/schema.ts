@@ -514,7 +514,8 @@ export function validatePluginConfiguration(bytes: Buffer): RefResult<RefConfig>
         const cm = obj(ctx, col, C, ["cluster", "authority", "path", "batch_max", "buffer_max", "flush_ms", "timeout_ms", "backoff_base_ms", "backoff_max_ms"]);
         if (cm) {
           if (cm.has("cluster")) { const s = strOf(ctx, cm.get("cluster")!, `${C}.cluster`, 512); if (s !== null) cfg.tracing.collectorCluster = s; }
-          if (cm.has("authority")) strOf(ctx, cm.get("authority")!, `${C}.authority`, 512);
+          let authority = "collector";
+          if (cm.has("authority")) { const s = strOf(ctx, cm.get("authority")!, `${C}.authority`, 512); if (s !== null) authority = s; }
           let path = "/v1/traces";
           if (cm.has("path")) { const s = strOf(ctx, cm.get("path")!, `${C}.path`, 1024); if (s !== null) path = s; }
           if (cm.has("batch_max")) intIn(ctx, cm.get("batch_max")!, `${C}.batch_max`, 1, 100000);
@@ -524,8 +525,9 @@ export function validatePluginConfiguration(bytes: Buffer): RefResult<RefConfig>
           let bb = 200, bm = 10000;
           if (cm.has("backoff_base_ms")) { const n = intIn(ctx, cm.get("backoff_base_ms")!, `${C}.backoff_base_ms`, 1, 3_600_000); if (n !== null) bb = n; }
           if (cm.has("backoff_max_ms")) { const n = intIn(ctx, cm.get("backoff_max_ms")!, `${C}.backoff_max_ms`, 1, 3_600_000); if (n !== null) bm = n; }
-          // Documented: path "/..." (an empty path is taken as "no path override" by the filter).
-          if (path.length > 0 && path[0] !== "/") ctx.schema(`${C}.path`, "must start with /");
+          // Documented: path "/..." (an empty one too is rejected, as rules_service.path is), authority not empty.
+          if (path.length === 0 || path[0] !== "/") ctx.schema(`${C}.path`, "must start with /");
+          if (authority.length === 0) ctx.schema(`${C}.authority`, "must not be empty");
           if (bm < bb) ctx.schema(`${C}.backoff_max_ms`, "must be ≥ backoff_base_ms");
         }
       }
