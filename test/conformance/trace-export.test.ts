@@ -3,7 +3,8 @@
  * (request shape; every body decoded with the official OTLP protobuf schema; span fields), batches
  * bounded by batch_max, export retried with backoff while the collector is down, times out or
  * answers 503, a bounded buffer whose oldest spans go first, a rejected batch (400) dropped and not
- * retried, and every kept span accounted for: kept = exported + dropped + buffered.
+ * retried, and every kept span accounted for: kept = exported + dropped{reason} + buffered, with a
+ * collector in trouble and without any collector configured.
  *
  * One worker: the exporter is per VM, so the backoff schedule below is that one VM's. The stack's
  * tick runs every 100 ms (heartbeat_ms), the export path's granularity.
@@ -32,6 +33,8 @@ interface Accounting {
   kept: number;
   exported: number;
   dropped: number;
+  /** dropped by reason (buffer_full, rejected, shutdown, no_collector). */
+  droppedBy: Record<string, number>;
   buffered: number;
   failures: number;
 }
@@ -42,6 +45,7 @@ async function accounting(admin: AdminReader): Promise<Accounting> {
     kept: prom.sum("edgewatch_trace_spans_kept_total"),
     exported: prom.sum("edgewatch_trace_spans_exported_total"),
     dropped: prom.sum("edgewatch_trace_spans_dropped_total"),
+    droppedBy: Object.fromEntries(prom.find("edgewatch_trace_spans_dropped_total").map((x) => [x.labels.reason ?? "", x.value])),
     buffered: prom.sum("edgewatch_trace_spans_buffered"),
     failures: prom.sum("edgewatch_trace_export_failures_total"),
   };
@@ -132,6 +136,7 @@ describe("trace export", () => {
       const after = await untilDrained(s.admin);
       expect(after.exported - base.exported + after.dropped - base.dropped).toBe(n + 1);
       expect(after.dropped - base.dropped).toBeGreaterThanOrEqual(n + 1 - BUFFER_MAX);
+      expect(after.droppedBy.buffer_full! - (base.droppedBy.buffer_full ?? 0)).toBe(after.dropped - base.dropped);
       const delivered = c.spans().slice(accepted0);
       expect(delivered.length).toBe(after.exported - base.exported);
       expect(delivered.map((x) => x.spanId)).toContain(newest); // oldest dropped first
@@ -173,6 +178,7 @@ describe("trace export", () => {
       expect(posted.filter((id) => ids.has(id)).sort()).toEqual([...ids].sort());
       const after = await untilDrained(s.admin);
       expect(after.dropped - base.dropped).toBe(5);
+      expect(after.droppedBy.rejected! - (base.droppedBy.rejected ?? 0)).toBe(5);
     });
 
     it("tracing.enabled false (pushed): the caller's traceparent passes untouched and nothing is kept or exported", async () => {
@@ -184,6 +190,27 @@ describe("trace export", () => {
       for (const [i, a] of answers.entries()) expect(upstreamHeader(a, "traceparent")).toBe(i % 2 ? VALID_TRACEPARENT : undefined);
       // kept_total grows in the request's own on_log: no growth, nothing to export.
       expect((await accounting(s.admin)).kept).toBe(before.kept);
+    });
+
+    itLosesNothing(ref);
+  });
+
+  describeTargets("tracing on without a collector", (target) => {
+    const ref = useStack(target, proxyOptions().withWorkers(2).withPlugin({ ...PLUGIN, tracing: { trust_parent: "never" }, rules: { version: 1, sampling: { default_rate: 0.5, always_keep_5xx: true } } }));
+
+    it("every kept span is counted as dropped (reason no_collector): kept = exported + dropped + buffered", async () => {
+      const s = ref.stack;
+      const before = await accounting(s.admin);
+      const answers = await s.client.many(40, 4, (i) => ({ path: `/api/none/${i}`, headers: (i % 4 === 0 ? { "x-edgewatch-status": "503" } : {}) as Record<string, string> }));
+      const headKept = answers.filter((a) => forwardedTraceparent(a).sampled).length;
+      const errorsNotHeadKept = answers.filter((a, i) => i % 4 === 0 && !forwardedTraceparent(a).sampled).length;
+      const after = await accounting(s.admin);
+      // Kept in the request's own on_log: counted at once, on every target.
+      expect(after.kept - before.kept).toBe(headKept + errorsNotHeadKept);
+      expect(after.kept - before.kept).toBeGreaterThan(0);
+      expect(after.droppedBy.no_collector! - (before.droppedBy.no_collector ?? 0)).toBe(after.kept - before.kept);
+      expect([after.exported, after.buffered]).toEqual([0, 0]);
+      expect(after.kept).toBe(after.exported + after.dropped + after.buffered);
     });
 
     itLosesNothing(ref);
