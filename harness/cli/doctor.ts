@@ -59,6 +59,11 @@ const M = {
   spansDropped: "edgewatch_trace_spans_dropped_total",
   exportFailures: "edgewatch_trace_export_failures_total",
   routesOverflow: "edgewatch_routes_overflow_total",
+  signatureVerified: "edgewatch_rules_signature_verified_total",
+  blastSampled: "edgewatch_rules_blast_radius_sampled_clients",
+  blastDenied: "edgewatch_rules_blast_radius_denied_clients",
+  blastOverrides: "edgewatch_rules_blast_radius_overrides_total",
+  clientSample: "edgewatch_rules_client_sample_size",
 } as const;
 
 /**
@@ -440,6 +445,58 @@ export function evaluate(input: DoctorInput): CheckResult[] {
     } else {
       add("reload failures", "PASS", "none");
     }
+  }
+
+  // --- safety rails of rule delivery (issue 15) -------------------------------------------------
+  const refusals = (reason: string) => {
+    const inWindow = w.deltasByLabels(M.reloadFailures).filter((d) => d.labels.reason === reason).reduce((a, d) => a + Math.max(0, d.delta), 0);
+    const total = (last.series(M.reloadFailures) ?? []).filter((x) => x.labels.reason === reason).reduce((a, x) => a + x.value, 0);
+    return { inWindow, total };
+  };
+  const sig = refusals("signature");
+  const verified = last.sum(M.signatureVerified);
+  if (sig.inWindow > 0) {
+    add(
+      "rule signatures",
+      "FAIL",
+      `${fmt(sig.inWindow)} document(s) refused in the window: unsigned, unknown key, or the signature does not verify; the last good rules stay in force`,
+      "read the proxy log (reason=signature) for the key id; sign the exact bytes that are served (edgewatch rules sign) with a key listed in rules_signing; if nobody published, treat it as tampering",
+    );
+  } else if (sig.total > 0) {
+    add("rule signatures", "WARN", `none in the window, ${fmt(sig.total)} refused earlier`, "earlier documents failed their signature check; nothing to do if the version is current");
+  } else if (verified === undefined) {
+    add("rule signatures", "PASS", `no ${M.signatureVerified} series (a build without signed documents)`);
+  } else {
+    add("rule signatures", "PASS", verified > 0 ? `${fmt(verified)} signed document(s) verified, none refused` : "no signed document seen (rules_signing not configured, or nothing published yet)");
+  }
+
+  const blast = refusals("blast_radius");
+  const overrides = w.delta(M.blastOverrides) ?? 0;
+  const sampleSize = last.max(M.clientSample);
+  const sampled = last.max(M.blastSampled);
+  const denied = last.max(M.blastDenied);
+  const lastCheck = sampled !== undefined && denied !== undefined && sampled > 0 ? `; last document checked denies ${fmt(denied)} of ${fmt(sampled)} sampled clients` : "";
+  if (blast.inWindow > 0) {
+    add(
+      "blast radius",
+      "FAIL",
+      `${fmt(blast.inWindow)} document(s) refused in the window for denying a whole address family or too many recent clients${lastCheck}`,
+      "read the proxy log (reason=blast_radius) for what the document denies; fix it, or set \"allow_large_blast_radius\": true in the document if the block is intended",
+    );
+  } else if (overrides > 0) {
+    add("blast radius", "WARN", `${fmt(overrides)} document(s) over the limits applied because they set allow_large_blast_radius${lastCheck}`, "make sure the wide block was intended; remove the flag from the next document");
+  } else if (sampleSize === undefined) {
+    add("blast radius", "PASS", `no ${M.clientSample} series (a build without the blast-radius guard)`);
+  } else if (sampleSize === 0 && seenDelta !== undefined && seenDelta > 0) {
+    add(
+      "blast radius",
+      "WARN",
+      "requests flow but the client sample is empty: only whole-space denial is judged",
+      "the sample fills from requests decided by rules: check the rules are loaded (rules version) and the root tick runs (heartbeat)",
+    );
+  } else {
+    add("blast radius", blast.total > 0 ? "WARN" : "PASS", `${blast.total > 0 ? `${fmt(blast.total)} refused earlier; ` : ""}client sample ${fmt(sampleSize)} address(es)${lastCheck}`,
+      "earlier documents were refused as too broad; nothing to do if the version is current");
   }
 
   // --- trace export ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ async function doctorCli(b: Body, extra: string[] = []) {
   }
 }
 
-const ALL_CHECKS = ["admin", "ready", "series", "requests counted", "histograms", "latency resolution", "heartbeat", "rules version", "rules freshness", "reload failures", "trace export", "routes overflow", "vm memory"];
+const ALL_CHECKS = ["admin", "ready", "series", "requests counted", "histograms", "latency resolution", "heartbeat", "rules version", "rules freshness", "reload failures", "rule signatures", "blast radius", "trace export", "routes overflow", "vm memory"];
 
 describe.concurrent("edgewatch doctor (CLI)", () => {
   it("healthy proxy: every check PASS, one line per check, exit 0", async () => {
@@ -44,7 +44,7 @@ describe.concurrent("edgewatch doctor (CLI)", () => {
     // one reload failure happened before the window: a WARN with its fix, not a FAIL
     expect(r.stdout).toMatch(/^WARN\s+reload failures\s+none in the window, 1 earlier \(bad_cidr=1\)\s+→ fix: /m);
     expect(r.stdout).toMatch(/^PASS\s+heartbeat\s+edgewatch_ticks_total \+6 over/m);
-    expect(r.stdout).toMatch(/^doctor: 12 PASS, 1 WARN, 0 FAIL$/m);
+    expect(r.stdout).toMatch(/^doctor: 14 PASS, 1 WARN, 0 FAIL$/m);
     expect(r.scrapes).toBe(3);
   });
 
