@@ -43,6 +43,14 @@ export const BENCHES: BenchModule[] = [
     timeoutMs: { quick: 120_000, full: 3_600_000 },
   },
   {
+    name: "signature",
+    script: "bench/signature.ts",
+    description: "safety rails of rule delivery: Ed25519 verification (SHA-512 + curve) and the blast-radius guard against the parse + index of the same document, 10k and 100k CIDRs (CPU time, interleaved rounds)",
+    outputs: ["signature.json"],
+    targets: ["embedded"],
+    timeoutMs: { quick: 180_000, full: 900_000 },
+  },
+  {
     name: "trace",
     script: "bench/trace.ts",
     description: "trace path cost per request, OTLP export cost and the sampling rate kept (call-level driver)",

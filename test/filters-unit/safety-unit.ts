@@ -147,3 +147,40 @@ export function sigHeader(len: i32): i32 {
   setOut(d.keyId);
   return 1;
 }
+
+// ---- bench entry points (bench/signature.ts): one operation each, timed by the caller ----------
+let benchDoc: ArrayBuffer = new ArrayBuffer(0);
+let benchKey: ArrayBuffer = new ArrayBuffer(0);
+let benchSig: ArrayBuffer = new ArrayBuffer(0);
+
+/** scratch = key (32) ‖ sig (64) ‖ document: keep them for the bench calls. */
+export function benchSetup(len: i32): void {
+  benchKey = scratchBuf.slice(0, 32);
+  benchSig = scratchBuf.slice(32, 96);
+  benchDoc = scratchBuf.slice(96, len);
+}
+
+/** Parse and index the document (what a reload pays without signatures): CIDR count, -1 on error. */
+export function benchParse(): i32 {
+  const r = buildRulesFromBytes(benchDoc, 64 * 1024 * 1024, "pull");
+  if (!r.ok) return -1;
+  current = r.rules;
+  return r.rules!.cidrCount;
+}
+
+/** Verify the document's signature (SHA-512 over it + the curve arithmetic): VerifyResult. */
+export function benchVerify(): i32 {
+  return ed25519VerifyRaw(changetype<usize>(benchKey), changetype<usize>(benchSig), changetype<usize>(benchDoc), <usize>benchDoc.byteLength);
+}
+
+/** SHA-512 of the document alone. */
+export function benchHash(): void {
+  sha512(changetype<usize>(benchDoc), <usize>benchDoc.byteLength, DIGEST);
+}
+
+/** The blast-radius guard on the last parsed document against the unit's sample: denied count. */
+export function benchGuard(): i32 {
+  if (current === null) return -1;
+  const n = sampleCount(sample);
+  return measureBlastRadius(current!, n > 0 ? sampleEntries(sample!) : 0, n).denied;
+}

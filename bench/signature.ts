@@ -1,0 +1,119 @@
+/**
+ * Cost of the rule-delivery safety rails (issue 15) against the parse they guard, in one run:
+ * parse + index of a rule document, Ed25519 verification of its signature (SHA-512 over every byte
+ * plus a fixed curve cost), SHA-512 alone, and the blast-radius guard (whole-space sweep + a
+ * 1,024-client sample) — at 10,000 and 100,000 CIDRs (cidrs_text of random /24s, like bench/reload).
+ *
+ * The code is the filter's own AssemblyScript, compiled with the filter's settings into the unit
+ * module test/filters-unit/safety-unit.ts and called directly (no host). Timing is process CPU time
+ * (process.cpuUsage) over interleaved rounds (parse, verify, hash, guard, parse, …), so a loaded
+ * machine inflates all four alike and the ratios stay meaningful; medians over rounds are reported.
+ *
+ *   npx tsx bench/signature.ts [--quick] [--out DIR]   → <results>/signature.json
+ */
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { compileUnit, instantiateUnit } from "../test/rules/unit-module.js";
+
+const ARGS = benchArgs();
+const QUICK = ARGS.quick;
+const RUN = new RunRecord("signature", { quick: QUICK, target: "embedded" });
+
+function bulkList(n: number, seed: number): string {
+  const seen = new Set<number>();
+  let x = seed >>> 0;
+  while (seen.size < n) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    seen.add((x & 0xffffff00) >>> 0);
+  }
+  const out: string[] = [];
+  for (const a of seen) out.push(`${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.0/24`);
+  return out.join("\n");
+}
+
+function docText(n: number): string {
+  return JSON.stringify({ version: 1, access: [{ id: "probe", cidrs: ["192.0.2.0/24"] }, { id: "bulk", cidrs_text: bulkList(n - 1, 0x5eed + n) }] });
+}
+
+function cpuUs(): number {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const SIZES = [10_000, 100_000];
+const ROUNDS = QUICK ? 5 : 21;
+
+async function main(): Promise<void> {
+  const unitWasm = await compileUnit("test/filters-unit/safety-unit.ts");
+  const u = await instantiateUnit("test/filters-unit/safety-unit.ts");
+  const call = (name: string, ...a: number[]) => (u.exports[name] as unknown as (...x: number[]) => number)(...a);
+  // A sample of 1,024 distinct client addresses (the default sample_size), outside the documents' CIDRs half the time.
+  call("resetSample");
+  for (let i = 0; i < 1024; i += 16) {
+    for (let j = i; j < i + 16; j++) call("offer", u.put(j % 2 ? `10.${j >> 8}.${j & 255}.1` : `2001:db8::${j.toString(16)}`));
+    call("flush", 1024);
+  }
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const rawKey = publicKey.export({ format: "der", type: "spki" }).subarray(12);
+  const cases = [];
+  for (const n of SIZES) {
+    const doc = Buffer.from(docText(n));
+    const sig = sign(null, doc, privateKey);
+    call("benchSetup", u.put(Buffer.concat([rawKey, sig, doc])));
+    if (call("benchParse") !== n) throw new Error(`parse of the ${n}-CIDR document failed`);
+    if (call("benchVerify") !== 0) throw new Error(`signature of the ${n}-CIDR document did not verify`);
+    const reps = n >= 100_000 ? (QUICK ? 2 : 5) : QUICK ? 10 : 40;
+    const t: Record<"parse" | "verify" | "hash" | "guard", number[]> = { parse: [], verify: [], hash: [], guard: [] };
+    const time = (k: keyof typeof t, f: () => void, r: number) => {
+      const a = cpuUs();
+      for (let i = 0; i < r; i++) f();
+      t[k].push((cpuUs() - a) / r);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      time("parse", () => call("benchParse"), reps);
+      time("verify", () => call("benchVerify"), reps);
+      time("hash", () => call("benchHash"), reps);
+      time("guard", () => call("benchGuard"), reps * 4);
+    }
+    const parse = median(t.parse), verify = median(t.verify), hash = median(t.hash), guard = median(t.guard);
+    cases.push({
+      cidrs: n,
+      document_bytes: doc.length,
+      rounds: ROUNDS,
+      reps_per_round: reps,
+      parse_index_cpu_ms: +(parse / 1000).toFixed(3),
+      verify_cpu_ms: +(verify / 1000).toFixed(3),
+      sha512_cpu_ms: +(hash / 1000).toFixed(3),
+      curve_cpu_ms: +((verify - hash) / 1000).toFixed(3),
+      verify_over_parse: +(verify / parse).toFixed(3),
+      sha512_mb_per_s: +(doc.length / hash).toFixed(1),
+      blast_radius_guard_cpu_ms: +(guard / 1000).toFixed(4),
+      guard_sample_clients: 1024,
+      guard_denied_clients: call("benchGuard"),
+    });
+  }
+  const result = {
+    bench: "signature",
+    description: "CPU time of Ed25519 verification (SHA-512 + curve) and of the blast-radius guard against the parse + index of the same rule document, filter code compiled as the unit module, medians of interleaved rounds",
+    unit_module: "test/filters-unit/safety-unit.ts",
+    unit_wasm_sha256: createHash("sha256").update(unitWasm).digest("hex"),
+    cases,
+    provenance: RUN.finish(),
+  };
+  const out = writeResultFile(ARGS.outDir, "signature.json", result);
+  console.log("cidrs    bytes      parse+index ms  verify ms (sha512 + curve)  verify/parse  guard ms");
+  for (const c of cases) {
+    console.log(`${String(c.cidrs).padEnd(8)} ${String(c.document_bytes).padEnd(10)} ${c.parse_index_cpu_ms.toFixed(2).padStart(14)}  ${c.verify_cpu_ms.toFixed(2).padStart(9)} (${c.sha512_cpu_ms.toFixed(2)} + ${c.curve_cpu_ms.toFixed(2)})  ${c.verify_over_parse.toFixed(2).padStart(12)}  ${c.blast_radius_guard_cpu_ms.toFixed(3).padStart(8)}`);
+  }
+  console.log(`load average ${JSON.stringify(result.provenance.loadavg_before)} → ${JSON.stringify(result.provenance.loadavg_after)}; written ${out}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
