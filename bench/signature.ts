@@ -9,15 +9,26 @@
  * (process.cpuUsage) over interleaved rounds (parse, verify, hash, guard, parse, …), so a loaded
  * machine inflates all four alike and the ratios stay meaningful; medians over rounds are reported.
  *
- *   npx tsx bench/signature.ts [--quick] [--out DIR]   → <results>/signature.json
+ * With --instructions the same operations are also counted in CPU instructions under
+ * valgrind --tool=callgrind (one child process per operation and size, minus a baseline child that
+ * does the same set-up and warm-up): repeatable within ~1 % on a loaded machine.
+ *
+ *   npx tsx bench/signature.ts [--quick] [--instructions] [--out DIR]   → <results>/signature.json
  */
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
 import { compileUnit, instantiateUnit } from "../test/rules/unit-module.js";
 
 const ARGS = benchArgs();
 const QUICK = ARGS.quick;
-const RUN = new RunRecord("signature", { quick: QUICK, target: "embedded" });
+const CHILD_OP = (() => { const i = process.argv.indexOf("--child"); return i >= 0 ? process.argv[i + 1] : null; })();
+const INSTRUCTIONS = process.argv.includes("--instructions");
+const RUN = CHILD_OP ? null : new RunRecord("signature", { quick: QUICK, target: "embedded" });
 
 function bulkList(n: number, seed: number): string {
   const seen = new Set<number>();
@@ -48,7 +59,55 @@ function median(xs: number[]): number {
 const SIZES = [10_000, 100_000];
 const ROUNDS = QUICK ? 5 : 21;
 
+type Op = "parse" | "verify" | "hash" | "guard";
+const OPS: Op[] = ["parse", "verify", "hash", "guard"];
+
+/** Child process: set up one document, warm every operation up, then run `op` `reps` times. */
+async function child(spec: string): Promise<void> {
+  const [op, n, reps] = spec.split(":");
+  const u = await instantiateUnit("test/filters-unit/safety-unit.ts");
+  const call = (name: string, ...a: number[]) => (u.exports[name] as unknown as (...x: number[]) => number)(...a);
+  call("resetSample");
+  for (let i = 0; i < 1024; i += 16) {
+    for (let j = i; j < i + 16; j++) call("offer", u.put(j % 2 ? `10.${j >> 8}.${j & 255}.1` : `2001:db8::${j.toString(16)}`));
+    call("flush", 1024);
+  }
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const doc = Buffer.from(docText(Number(n)));
+  call("benchSetup", u.put(Buffer.concat([publicKey.export({ format: "der", type: "spki" }).subarray(12), sign(null, doc, privateKey), doc])));
+  for (const o of OPS) call(`bench${o[0].toUpperCase()}${o.slice(1)}`);
+  if (op === "none") return;
+  const fn = `bench${op[0].toUpperCase()}${op.slice(1)}`;
+  for (let i = 0; i < Number(reps); i++) call(fn);
+}
+
+/** Instructions per operation: callgrind totals of an `op` child minus a baseline child. */
+function instructionCounts(n: number, reps: number): Record<Op, number> {
+  const dir = mkdtempSync(join(tmpdir(), "ew-callgrind-"));
+  const script = fileURLToPath(import.meta.url);
+  const total = (spec: string): number => {
+    const out = join(dir, `${spec.replace(/:/g, "_")}.out`);
+    execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, "--import", "tsx", script, "--child", spec],
+      { stdio: ["ignore", "ignore", "ignore"], timeout: 1_800_000 });
+    const m = /^(?:summary|totals):\s+(\d+)/m.exec(readFileSync(out, "utf8"));
+    if (!m) throw new Error(`no callgrind totals for ${spec}`);
+    return Number(m[1]);
+  };
+  try {
+    const base = total(`none:${n}:0`);
+    const res = {} as Record<Op, number>;
+    for (const op of OPS) {
+      const r = op === "guard" ? reps * 4 : reps;
+      res[op] = Math.round((total(`${op}:${n}:${r}`) - base) / r);
+    }
+    return res;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  if (CHILD_OP) return child(CHILD_OP);
   const unitWasm = await compileUnit("test/filters-unit/safety-unit.ts");
   const u = await instantiateUnit("test/filters-unit/safety-unit.ts");
   const call = (name: string, ...a: number[]) => (u.exports[name] as unknown as (...x: number[]) => number)(...a);
@@ -95,6 +154,13 @@ async function main(): Promise<void> {
       blast_radius_guard_cpu_ms: +(guard / 1000).toFixed(4),
       guard_sample_clients: 1024,
       guard_denied_clients: call("benchGuard"),
+      ...(INSTRUCTIONS ? (() => {
+        const ins = instructionCounts(n, n >= 100_000 ? 4 : 20);
+        return {
+          instructions: { parse_index: ins.parse, verify: ins.verify, sha512: ins.hash, guard: ins.guard },
+          instructions_verify_over_parse: +(ins.verify / ins.parse).toFixed(3),
+        };
+      })() : {}),
     });
   }
   const result = {
@@ -103,11 +169,12 @@ async function main(): Promise<void> {
     unit_module: "test/filters-unit/safety-unit.ts",
     unit_wasm_sha256: createHash("sha256").update(unitWasm).digest("hex"),
     cases,
-    provenance: RUN.finish(),
+    provenance: RUN!.finish(),
   };
   const out = writeResultFile(ARGS.outDir, "signature.json", result);
   console.log("cidrs    bytes      parse+index ms  verify ms (sha512 + curve)  verify/parse  guard ms");
   for (const c of cases) {
+    if ("instructions" in c) console.log(`${c.cidrs} CIDRs, instructions per operation: ${JSON.stringify(c.instructions)}; verify/parse ${c.instructions_verify_over_parse}`);
     console.log(`${String(c.cidrs).padEnd(8)} ${String(c.document_bytes).padEnd(10)} ${c.parse_index_cpu_ms.toFixed(2).padStart(14)}  ${c.verify_cpu_ms.toFixed(2).padStart(9)} (${c.sha512_cpu_ms.toFixed(2)} + ${c.curve_cpu_ms.toFixed(2)})  ${c.verify_over_parse.toFixed(2).padStart(12)}  ${c.blast_radius_guard_cpu_ms.toFixed(3).padStart(8)}`);
   }
   console.log(`load average ${JSON.stringify(result.provenance.loadavg_before)} → ${JSON.stringify(result.provenance.loadavg_after)}; written ${out}`);
