@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import fc from "fast-check";
 import { SafetyUnit } from "./unit-module.js";
 
 let u: SafetyUnit;
@@ -110,6 +111,14 @@ describe("x-edgewatch-signature header", () => {
   it("parses key_id=<id>;sig=<base64> in either order, with spaces", () => {
     expect(u.signatureHeader(`key_id=ops-1;sig=${sig}`)).toEqual({ ok: true, text: "ops-1" });
     expect(u.signatureHeader(` sig=${sig} ; key_id=ops-1 `)).toEqual({ ok: true, text: "ops-1" });
+  });
+
+  it("never traps on arbitrary header values (property test)", () => {
+    fc.assert(fc.property(fc.string({ maxLength: 700 }), (h) => { u.signatureHeader(h); }), { numRuns: 1000 });
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), (id, sg) => {
+      const r = u.config({ rules_text: "{}", rules_signature: { key_id: id, sig: sg } });
+      if (!r.ok) expect(["signature", "schema"]).toContain(r.reason);
+    }), { numRuns: 500 });
   });
 
   it("rejects anything else with a reason", () => {

@@ -171,6 +171,14 @@ describe("Ed25519 verification", () => {
     }), { numRuns: 150 });
   });
 
+  it("never traps on arbitrary keys, signatures and messages (property test)", () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ maxLength: 300 }), (k, s, m) => {
+      const r = u.verify(k, s, m);
+      expect(r).toBeGreaterThanOrEqual(2);
+      expect(r).toBeLessThanOrEqual(6);
+    }), { numRuns: 300 });
+  });
+
   it("verifies a large document (1 MiB) signed by node:crypto", () => {
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
     const msg = randomBytes(1 << 20);
