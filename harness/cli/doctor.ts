@@ -475,16 +475,16 @@ export function evaluate(input: DoctorInput): CheckResult[] {
   const sampleSize = last.max(M.clientSample);
   const sampled = last.max(M.blastSampled);
   const denied = last.max(M.blastDenied);
-  const lastCheck = sampled !== undefined && denied !== undefined && sampled > 0 ? `; last document checked denies ${fmt(denied)} of ${fmt(sampled)} sampled clients` : "";
+  const lastMeasure = sampled !== undefined && denied !== undefined && sampled > 0 ? `; last document checked denies ${fmt(denied)} of ${fmt(sampled)} sampled clients` : "";
   if (blast.inWindow > 0) {
     add(
       "blast radius",
       "FAIL",
-      `${fmt(blast.inWindow)} document(s) refused in the window for denying a whole address family or too many recent clients${lastCheck}`,
+      `${fmt(blast.inWindow)} document(s) refused in the window for denying a whole address family or too many recent clients${lastMeasure}`,
       "read the proxy log (reason=blast_radius) for what the document denies; fix it, or set \"allow_large_blast_radius\": true in the document if the block is intended",
     );
   } else if (overrides > 0) {
-    add("blast radius", "WARN", `${fmt(overrides)} document(s) over the limits applied because they set allow_large_blast_radius${lastCheck}`, "make sure the wide block was intended; remove the flag from the next document");
+    add("blast radius", "WARN", `${fmt(overrides)} document(s) over the limits applied because they set allow_large_blast_radius${lastMeasure}`, "make sure the wide block was intended; remove the flag from the next document");
   } else if (sampleSize === undefined) {
     add("blast radius", "PASS", `no ${M.clientSample} series (a build without the blast-radius guard)`);
   } else if (sampleSize === 0 && seenDelta !== undefined && seenDelta > 0) {
@@ -495,7 +495,7 @@ export function evaluate(input: DoctorInput): CheckResult[] {
       "the sample fills from requests decided by rules: check the rules are loaded (rules version) and the root tick runs (heartbeat)",
     );
   } else {
-    add("blast radius", blast.total > 0 ? "WARN" : "PASS", `${blast.total > 0 ? `${fmt(blast.total)} refused earlier; ` : ""}client sample ${fmt(sampleSize)} address(es)${lastCheck}`,
+    add("blast radius", blast.total > 0 ? "WARN" : "PASS", `${blast.total > 0 ? `${fmt(blast.total)} refused earlier; ` : ""}client sample ${fmt(sampleSize)} address(es)${lastMeasure}`,
       "earlier documents were refused as too broad; nothing to do if the version is current");
   }
 
