@@ -414,7 +414,8 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<number> {
-  const { RunRecord, benchArgs, writeResultFile } = await import("../harness/bench/results.js");
+  const { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } = await import("../harness/bench/results.js");
+  ensureMallocTuning(); // forked proxies and the upstream inherit it
   const args = benchArgs();
   const quick = args.quick;
   const run = new RunRecord("overhead", { quick, target: args.target, wasmPath: WASM });

@@ -16,7 +16,9 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } from "../harness/bench/results.js";
+
+ensureMallocTuning();
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";
 import { loadAsEntry } from "../test/tracing/support/as-module.js";

@@ -269,7 +269,7 @@ function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null)
   const snap = (CACHE_HEADER + len + 7) & ~7;
   if (snap > b.byteLength) return null;
   if (memory.compare(p + CACHE_HEADER, text, <usize>len) != 0) return null;
-  return decodeSnapshot(b, "push", snap);
+  return decodeSnapshot(b, "push", snap, true); // copy the tables: the blob also holds the document text
 }
 
 function storePushCache(d: u64, text: usize, len: i32, set: RuleSet, proof: ArrayBuffer | null): void {

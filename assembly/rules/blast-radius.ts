@@ -85,8 +85,8 @@ export function deniesAllV4(set: RuleSet): bool {
   let cursor: u64 = 0; // first address not classified yet
   let sp = 0;
   for (let i = 0; i < n; i++) {
-    const s = <u64>unchecked(idx.starts4[i]);
-    const end = <u64>(<u32>s | ~maskV4(<i32>unchecked(idx.lens4[i])));
+    const s = <u64>idx.start4(i);
+    const end = <u64>(<u32>s | ~maskV4(<i32>idx.len4(i)));
     while (sp > 0 && unchecked(stackEndLo[sp - 1]) < s) {
       const te = unchecked(stackEndLo[sp - 1]);
       if (cursor <= te) {
@@ -129,8 +129,8 @@ export function deniesAllV6(set: RuleSet): bool {
   let done = false;             // cursor moved past ffff…ffff
   let sp = 0;
   for (let i = 0; i < n; i++) {
-    const sh = unchecked(idx.hi6[i]), sl = unchecked(idx.lo6[i]);
-    const len = <i32>unchecked(idx.lens6[i]);
+    const sh = idx.hi6At(i), sl = idx.lo6At(i);
+    const len = idx.len6(i);
     const eh = sh | ~maskHi(len), el = sl | ~maskLo(len);
     while (sp > 0 && lt128(unchecked(stackEndHi[sp - 1]), unchecked(stackEndLo[sp - 1]), sh, sl)) {
       const th = unchecked(stackEndHi[sp - 1]), tl = unchecked(stackEndLo[sp - 1]);

@@ -1,85 +1,103 @@
 // Longest-prefix-match index over IPv4 and IPv6 CIDRs with rule fallback.
 //
-// Layout (struct of arrays, one entry per distinct (prefix, rule) pair, sorted by
-// (network address, prefix length, preference)):
-//   v4: starts u32[n], lens u8[n], vals u16[n] (rule index | HAS_PARENT), a 12-bit first-level
-//       table (4097 × u32) narrowing the binary search to one 1/4096 slice of the address space;
-//   v6: hi u64[n], lo u64[n], lens u8[n], vals u16[n] (plain binary search);
-//   parents: sparse sorted (child → parent) pairs, only for entries nested inside another entry.
-// 100,000 IPv4 prefixes: 400 KB + 100 KB + 200 KB + 16 KB ≈ 0.70 MiB, plus 8 bytes per nested entry.
+// Table layout: one contiguous byte region, exactly the table part of a rules snapshot
+// (snapshot.ts), one entry per distinct (prefix, rule) pair, sorted by (network address, prefix
+// length, rule order):
+//   starts4 u32[n4], lens4 u8[n4], rules4 u16[n4], zero pad to 8, hi6 u64[n6], lo6 u64[n6],
+//   lens6 u8[n6], rules6 u16[n6].
+// A built index owns its region (an ArrayBuffer); an index loaded from a snapshot points into the
+// snapshot's own bytes (no copy: the blob is kept alive instead). Beside it, per VM:
+//   a 12-bit first-level table (4097 × u32) narrowing the IPv4 binary search to one 1/4096 slice of
+//   the address space, and sparse sorted (child → parent) pairs for entries nested in another.
+// 100,000 IPv4 prefixes: 700 KB of table + 16 KB, plus 8 bytes per nested entry.
 //
 // Lookup of address a: the last entry whose start ≤ a is the most specific prefix containing a if
 // it contains a at all; otherwise the answer is its nearest ancestor containing a (CIDRs nest or
-// are disjoint). The walk up the parent chain is bounded by the nesting depth (≤ 33 / 129 distinct
-// lengths, times rules sharing one prefix). Lookups only read the arrays: no allocation.
+// are disjoint). The walk up the parent chain is bounded by the nesting depth. Lookups only read
+// memory: no allocation.
 //
 // Equal prefixes in several rules: the rule listed first in the document is the most specific
 // (the others are its fallback chain).
+//
+// Hot loops work on raw pointers (usize), not on managed arrays: the incremental runtime spills a
+// managed reference to its shadow stack on every use, which costs more than the loop body.
 
 import { maskV4, maskHi, maskLo } from "./cidr";
 
-export const HAS_PARENT: u16 = 0x8000;
-export const RULE_MASK: u16 = 0x7fff;
 /** Max rules per document (rule index must fit 15 bits). */
 export const MAX_RULES: i32 = 32767;
+export const RULE_MASK: u16 = 0x7fff;
 
 const L1_BITS: u32 = 12;
 const L1_SHIFT: u32 = 32 - L1_BITS;
 const L1_SIZE: i32 = 1 << L1_BITS;
 
+/** Bytes of the table region for n4 IPv4 and n6 IPv6 entries. */
+// @ts-ignore: decorator
+@inline export function tableRegionBytes(n4: i32, n6: i32): i32 {
+  return ((n4 * 7 + 7) & ~7) + n6 * 19;
+}
+
+const EMPTY = new ArrayBuffer(8);
+
 export class CidrIndex {
-  // IPv4
-  n4: i32 = 0;
-  starts4: StaticArray<u32> = new StaticArray<u32>(0);
-  lens4: StaticArray<u8> = new StaticArray<u8>(0);
-  vals4: StaticArray<u16> = new StaticArray<u16>(0);
+  /** Owner of the table region (a built table, or the snapshot it was loaded from). */
+  data: ArrayBuffer = EMPTY;
+  /** Per-VM helpers: first-level table and parent pairs (child indices, then parent indices). */
   l1: StaticArray<u32> = new StaticArray<u32>(0);
-  pChild4: StaticArray<u32> = new StaticArray<u32>(0);
-  pParent4: StaticArray<u32> = new StaticArray<u32>(0);
-  np4: i32 = 0;
-  // IPv6
+  parents4: StaticArray<u32> = new StaticArray<u32>(0);
+  parents6: StaticArray<u32> = new StaticArray<u32>(0);
+  n4: i32 = 0;
   n6: i32 = 0;
-  hi6: StaticArray<u64> = new StaticArray<u64>(0);
-  lo6: StaticArray<u64> = new StaticArray<u64>(0);
-  lens6: StaticArray<u8> = new StaticArray<u8>(0);
-  vals6: StaticArray<u16> = new StaticArray<u16>(0);
-  pChild6: StaticArray<u32> = new StaticArray<u32>(0);
-  pParent6: StaticArray<u32> = new StaticArray<u32>(0);
+  np4: i32 = 0;
   np6: i32 = 0;
+  // Raw pointers into `data` / the helpers (AssemblyScript's GC never moves objects).
+  s4: usize = 0;
+  ln4: usize = 0;
+  r4: usize = 0;
+  h6: usize = 0;
+  lo6: usize = 0;
+  ln6: usize = 0;
+  r6: usize = 0;
+  pL1: usize = 0;
+  pc4: usize = 0;
+  pc6: usize = 0;
 
   /** Total entries (distinct prefix × rule). */
   get size(): i32 { return this.n4 + this.n6; }
 
-  /** Bytes held by the lookup tables. */
+  /** Bytes held by the lookup tables (table region + first-level table + parent pairs). */
   tableBytes(): i32 {
-    return this.starts4.length * 4 + this.lens4.length + this.vals4.length * 2 + this.l1.length * 4 +
-      (this.pChild4.length + this.pParent4.length) * 4 +
-      this.hi6.length * 8 + this.lo6.length * 8 + this.lens6.length + this.vals6.length * 2 +
-      (this.pChild6.length + this.pParent6.length) * 4;
+    return tableRegionBytes(this.n4, this.n6) + this.l1.length * 4 + (this.parents4.length + this.parents6.length) * 4;
   }
+
+  // ---- entry accessors ----
+  @inline start4(i: i32): u32 { return load<u32>(this.s4 + (<usize>i << 2)); }
+  @inline len4(i: i32): i32 { return <i32>load<u8>(this.ln4 + <usize>i); }
+  @inline rule4(i: i32): i32 { return <i32>load<u16>(this.r4 + (<usize>i << 1)); }
+  @inline hi6At(i: i32): u64 { return load<u64>(this.h6 + (<usize>i << 3)); }
+  @inline lo6At(i: i32): u64 { return load<u64>(this.lo6 + (<usize>i << 3)); }
+  @inline len6(i: i32): i32 { return <i32>load<u8>(this.ln6 + <usize>i); }
+  @inline rule6(i: i32): i32 { return <i32>load<u16>(this.r6 + (<usize>i << 1)); }
 
   // ---- lookups (no allocation) ----
 
   /** Most specific IPv4 entry containing addr, or -1. */
   lookup4(addr: u32): i32 {
-    const n = this.n4;
-    if (n == 0) return -1;
-    const b = <i32>(addr >>> L1_SHIFT);
-    const l1 = this.l1;
-    let l = <i32>unchecked(l1[b]);
-    let r = <i32>unchecked(l1[b + 1]);
-    const starts = this.starts4;
+    if (this.n4 == 0) return -1;
+    const l1 = this.pL1 + (<usize>(addr >>> L1_SHIFT) << 2);
+    let l = <i32>load<u32>(l1);
+    let r = <i32>load<u32>(l1 + 4);
+    const s4 = this.s4;
     while (l < r) {
       const m = (l + r) >>> 1;
-      if (unchecked(starts[m]) <= addr) l = m + 1;
+      if (load<u32>(s4 + (<usize>m << 2)) <= addr) l = m + 1;
       else r = m;
     }
     let i = l - 1;
     while (i >= 0) {
-      const s = unchecked(starts[i]);
-      const end = s | ~maskV4(<i32>unchecked(this.lens4[i]));
+      const end = load<u32>(s4 + (<usize>i << 2)) | ~maskV4(<i32>load<u8>(this.ln4 + <usize>i));
       if (addr <= end) return i;
-      if ((unchecked(this.vals4[i]) & HAS_PARENT) == 0) return -1;
       i = this.parent4(i);
     }
     return -1;
@@ -90,59 +108,185 @@ export class CidrIndex {
     const n = this.n6;
     if (n == 0) return -1;
     let l = 0, r = n;
-    const H = this.hi6, L = this.lo6;
+    const H = this.h6, L = this.lo6;
     while (l < r) {
       const m = (l + r) >>> 1;
-      const mh = unchecked(H[m]);
-      if (mh < hi || (mh == hi && unchecked(L[m]) <= lo)) l = m + 1;
+      const mh = load<u64>(H + (<usize>m << 3));
+      if (mh < hi || (mh == hi && load<u64>(L + (<usize>m << 3)) <= lo)) l = m + 1;
       else r = m;
     }
     let i = l - 1;
     while (i >= 0) {
-      const len = <i32>unchecked(this.lens6[i]);
-      const mh = maskHi(len), ml = maskLo(len);
-      if ((hi & mh) == unchecked(H[i]) && (lo & ml) == unchecked(L[i])) return i;
-      if ((unchecked(this.vals6[i]) & HAS_PARENT) == 0) return -1;
+      const len = <i32>load<u8>(this.ln6 + <usize>i);
+      if ((hi & maskHi(len)) == load<u64>(H + (<usize>i << 3)) && (lo & maskLo(len)) == load<u64>(L + (<usize>i << 3))) return i;
       i = this.parent6(i);
     }
     return -1;
   }
 
-  @inline rule4(i: i32): i32 { return <i32>(unchecked(this.vals4[i]) & RULE_MASK); }
-  @inline rule6(i: i32): i32 { return <i32>(unchecked(this.vals6[i]) & RULE_MASK); }
-
   /** Next less specific IPv4 entry covering entry i, or -1. */
-  parent4(i: i32): i32 {
-    if ((unchecked(this.vals4[i]) & HAS_PARENT) == 0) return -1;
-    return findParent(this.pChild4, this.pParent4, this.np4, i);
-  }
-
-  parent6(i: i32): i32 {
-    if ((unchecked(this.vals6[i]) & HAS_PARENT) == 0) return -1;
-    return findParent(this.pChild6, this.pParent6, this.np6, i);
-  }
+  parent4(i: i32): i32 { return findParent(this.pc4, this.np4, i); }
+  parent6(i: i32): i32 { return findParent(this.pc6, this.np6, i); }
 }
 
-function findParent(child: StaticArray<u32>, parent: StaticArray<u32>, np: i32, i: i32): i32 {
+/** Parent pairs: np child indices (sorted), then np parent indices. */
+function findParent(pc: usize, np: i32, i: i32): i32 {
   let l = 0, r = np;
   const key = <u32>i;
   while (l < r) {
     const m = (l + r) >>> 1;
-    const c = unchecked(child[m]);
-    if (c == key) return <i32>unchecked(parent[m]);
+    const c = load<u32>(pc + (<usize>m << 2));
+    if (c == key) return <i32>load<u32>(pc + (<usize>(np + m) << 2));
     if (c < key) l = m + 1;
     else r = m;
   }
   return -1;
 }
 
+/**
+ * Install a table region (`data` at byte `off`, n4 + n6 sorted entries, host bits clear) and
+ * compute the per-VM helpers: parent pairs (one stack sweep per family) and the first-level table.
+ */
+export function installTables(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i32): void {
+  const base = changetype<usize>(data) + off;
+  idx.data = data;
+  idx.n4 = n4;
+  idx.n6 = n6;
+  idx.s4 = base;
+  idx.ln4 = base + (<usize>n4 << 2);
+  idx.r4 = base + <usize>n4 * 5;
+  const b6 = base + <usize>((n4 * 7 + 7) & ~7);
+  idx.h6 = b6;
+  idx.lo6 = b6 + (<usize>n6 << 3);
+  idx.ln6 = b6 + (<usize>n6 << 4);
+  idx.r6 = b6 + <usize>n6 * 17;
+  linkV4(idx);
+  linkV6(idx);
+  // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
+  const l1 = new StaticArray<u32>(L1_SIZE + 1);
+  const p = changetype<usize>(l1);
+  const s4 = idx.s4;
+  let b = 0;
+  for (let j = 0; j < n4; j++) {
+    const top = <i32>(load<u32>(s4 + (<usize>j << 2)) >>> L1_SHIFT);
+    while (b <= top) { store<u32>(p + (<usize>b << 2), <u32>j); b++; }
+  }
+  while (b <= L1_SIZE) { store<u32>(p + (<usize>b << 2), <u32>n4); b++; }
+  idx.l1 = l1;
+  idx.pL1 = p;
+}
+
+// Scratch for the parent sweeps (module globals: one sweep at a time per VM).
+let stackIdx = new StaticArray<u32>(64);
+let stackEnd = new StaticArray<u64>(64);
+let pairs = new StaticArray<u32>(64);
+
+function growScratch(): void {
+  const c = stackIdx.length * 2;
+  const a = new StaticArray<u32>(c), e = new StaticArray<u64>(c);
+  memory.copy(changetype<usize>(a), changetype<usize>(stackIdx), <usize>stackIdx.length << 2);
+  memory.copy(changetype<usize>(e), changetype<usize>(stackEnd), <usize>stackEnd.length << 3);
+  stackIdx = a; stackEnd = e;
+}
+
+/** Append (child, parent) to the pair scratch (children, interleaved for now). */
+function addPair(np: i32, child: u32, parent: u32): void {
+  if ((np + 1) * 2 > pairs.length) {
+    const b = new StaticArray<u32>(pairs.length * 2);
+    memory.copy(changetype<usize>(b), changetype<usize>(pairs), <usize>pairs.length << 2);
+    pairs = b;
+  }
+  const p = changetype<usize>(pairs) + (<usize>np << 3);
+  store<u32>(p, child);
+  store<u32>(p + 4, parent);
+}
+
+/** Pairs (interleaved, in child order) → children block then parents block. */
+function packPairs(np: i32): StaticArray<u32> {
+  const out = new StaticArray<u32>(np * 2);
+  const o = changetype<usize>(out);
+  const q = changetype<usize>(pairs);
+  for (let i = 0; i < np; i++) {
+    store<u32>(o + (<usize>i << 2), load<u32>(q + (<usize>i << 3)));
+    store<u32>(o + (<usize>(np + i) << 2), load<u32>(q + (<usize>i << 3) + 4));
+  }
+  return out;
+}
+
+/** IPv4 parent links: a stack sweep over the sorted entries (CIDRs nest or are disjoint). */
+function linkV4(idx: CidrIndex): void {
+  const n = idx.n4;
+  const s4 = idx.s4, ln4 = idx.ln4;
+  let sp = 0;
+  let np = 0;
+  let si = changetype<usize>(stackIdx), se = changetype<usize>(stackEnd);
+  let cap = stackIdx.length;
+  for (let i = 0; i < n; i++) {
+    const st = <u64>load<u32>(s4 + (<usize>i << 2));
+    while (sp > 0 && st > load<u64>(se + (<usize>(sp - 1) << 3))) sp--;
+    if (sp > 0) {
+      addPair(np, <u32>i, load<u32>(si + (<usize>(sp - 1) << 2)));
+      np++;
+    }
+    if (sp == cap) { growScratch(); si = changetype<usize>(stackIdx); se = changetype<usize>(stackEnd); cap = stackIdx.length; }
+    store<u32>(si + (<usize>sp << 2), <u32>i);
+    store<u64>(se + (<usize>sp << 3), <u64>(<u32>st | ~maskV4(<i32>load<u8>(ln4 + <usize>i))));
+    sp++;
+  }
+  const packed = packPairs(np);
+  idx.parents4 = packed;
+  idx.pc4 = changetype<usize>(packed);
+  idx.np4 = np;
+}
+
+function linkV6(idx: CidrIndex): void {
+  const n = idx.n6;
+  const H = idx.h6, L = idx.lo6, ln6 = idx.ln6;
+  let sp = 0;
+  let np = 0;
+  let si = changetype<usize>(stackIdx);
+  let cap = stackIdx.length;
+  for (let i = 0; i < n; i++) {
+    const h = load<u64>(H + (<usize>i << 3)), l = load<u64>(L + (<usize>i << 3));
+    while (sp > 0) {
+      const t = <i32>load<u32>(si + (<usize>(sp - 1) << 2));
+      const tl = <i32>load<u8>(ln6 + <usize>t);
+      // t contains i iff i's address masked to t's length equals t's address.
+      if ((h & maskHi(tl)) == load<u64>(H + (<usize>t << 3)) && (l & maskLo(tl)) == load<u64>(L + (<usize>t << 3))) break;
+      sp--;
+    }
+    if (sp > 0) {
+      addPair(np, <u32>i, load<u32>(si + (<usize>(sp - 1) << 2)));
+      np++;
+    }
+    if (sp == cap) { growScratch(); si = changetype<usize>(stackIdx); cap = stackIdx.length; }
+    store<u32>(si + (<usize>sp << 2), <u32>i);
+    sp++;
+  }
+  const packed = packPairs(np);
+  idx.parents6 = packed;
+  idx.pc6 = changetype<usize>(packed);
+  idx.np6 = np;
+}
+
+/** A fresh empty index. */
+export function emptyIndex(): CidrIndex {
+  const idx = new CidrIndex();
+  installTables(idx, EMPTY, 0, 0, 0);
+  return idx;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Building
 
-/** Accumulates (prefix, rule) pairs, then sorts, de-duplicates and links them. */
+/** Accumulates (prefix, rule) pairs, then sorts, de-duplicates and writes the table region. */
 export class CidrIndexBuilder {
-  keys4: StaticArray<u64> = new StaticArray<u64>(64);
+  /** IPv4 keys: (address << 32) | (length << 16) | (RULE_MASK - rule), so the sort order is the table order. */
+  keys4: ArrayBuffer = new ArrayBuffer(64 * 8);
+  kp: usize = changetype<usize>(this.keys4);
+  cap4: i32 = 64;
   n4: i32 = 0;
+  // IPv6: hi, lo, meta = (length << 16) | (RULE_MASK - rule)
   hi6: StaticArray<u64> = new StaticArray<u64>(8);
   lo6: StaticArray<u64> = new StaticArray<u64>(8);
   meta6: StaticArray<u32> = new StaticArray<u32>(8);
@@ -150,13 +294,22 @@ export class CidrIndexBuilder {
 
   /** Pre-size for an expected number of IPv4 prefixes. */
   reserve4(n: i32): void {
-    if (n > this.keys4.length) this.keys4 = growU64(this.keys4, n, this.n4);
+    if (n > this.cap4) this.grow4(n);
+  }
+
+  grow4(cap: i32): void {
+    const b = new ArrayBuffer(max(cap, 8) << 3);
+    memory.copy(changetype<usize>(b), this.kp, <usize>this.n4 << 3);
+    this.keys4 = b;
+    this.kp = changetype<usize>(b);
+    this.cap4 = max(cap, 8);
   }
 
   @inline addV4(addr: u32, len: i32, rule: i32): void {
-    if (this.n4 == this.keys4.length) this.keys4 = growU64(this.keys4, this.n4 * 2, this.n4);
-    unchecked(this.keys4[this.n4] = (<u64>addr << 32) | (<u64>len << 16) | <u64>(RULE_MASK - <u16>rule));
-    this.n4++;
+    const n = this.n4;
+    if (n == this.cap4) this.grow4(n * 2);
+    store<u64>(this.kp + (<usize>n << 3), (<u64>addr << 32) | (<u64>len << 16) | <u64>(RULE_MASK - <u16>rule));
+    this.n4 = n + 1;
   }
 
   addV6(hi: u64, lo: u64, len: i32, rule: i32): void {
@@ -173,173 +326,101 @@ export class CidrIndexBuilder {
   }
 
   build(): CidrIndex {
-    const idx = new CidrIndex();
-    // ---- IPv4
+    // ---- IPv4: sort the keys in place, count distinct ones
     const n = this.n4;
-    const keys = this.keys4;
-    if (!isSortedU64(keys, n)) radixSortU64(keys, n);
-    // de-duplicate identical (prefix, rule) while unpacking
-    let dups = 0;
-    for (let i = 1; i < n; i++) if (unchecked(keys[i]) == unchecked(keys[i - 1])) dups++;
-    const m4 = n - dups;
-    const starts = new StaticArray<u32>(m4);
-    const lens = new StaticArray<u8>(m4);
-    const vals = new StaticArray<u16>(m4);
+    const kp = this.kp;
+    if (!isSortedKeys(kp, n)) radixSortKeys(kp, n);
+    let m4 = n > 0 ? 1 : 0;
+    for (let i = 1; i < n; i++) if (load<u64>(kp + (<usize>i << 3)) != load<u64>(kp + (<usize>(i - 1) << 3))) m4++;
+    // ---- IPv6: sort a permutation, count distinct entries
+    const m = this.n6;
+    const order = new StaticArray<u32>(m);
+    const op = changetype<usize>(order);
+    for (let i = 0; i < m; i++) store<u32>(op + (<usize>i << 2), <u32>i);
+    mergeSortV6(order, m, this.hi6, this.lo6, this.meta6);
+    const H = changetype<usize>(this.hi6), L = changetype<usize>(this.lo6), M = changetype<usize>(this.meta6);
+    let m6 = 0;
+    for (let j = 0; j < m; j++) {
+      if (j > 0 && sameV6(H, L, M, <i32>load<u32>(op + (<usize>j << 2)), <i32>load<u32>(op + (<usize>(j - 1) << 2)))) continue;
+      m6++;
+    }
+    // ---- write the table region
+    const data = new ArrayBuffer(max(8, tableRegionBytes(m4, m6)));
+    const base = changetype<usize>(data);
+    const ps = base, pl = base + (<usize>m4 << 2), pr = base + <usize>m4 * 5;
     let w = 0;
     let prev: u64 = 0;
     for (let i = 0; i < n; i++) {
-      const k = unchecked(keys[i]);
+      const k = load<u64>(kp + (<usize>i << 3));
       if (i > 0 && k == prev) continue;
       prev = k;
-      unchecked(starts[w] = <u32>(k >> 32));
-      unchecked(lens[w] = <u8>((k >> 16) & 0xff));
-      unchecked(vals[w] = RULE_MASK - <u16>(k & 0xffff));
+      store<u32>(ps + (<usize>w << 2), <u32>(k >> 32));
+      store<u8>(pl + <usize>w, <u8>((k >> 16) & 0xff));
+      store<u16>(pr + (<usize>w << 1), RULE_MASK - <u16>(k & 0xffff));
       w++;
     }
-    setV4(idx, starts, lens, vals, m4);
-    // ---- IPv6
-    const m = this.n6;
-    const order = new StaticArray<u32>(m);
-    for (let i = 0; i < m; i++) unchecked(order[i] = <u32>i);
-    mergeSortV6(order, m, this.hi6, this.lo6, this.meta6);
-    const H = new StaticArray<u64>(m);
-    const L = new StaticArray<u64>(m);
-    const lens6 = new StaticArray<u8>(m);
-    const vals6 = new StaticArray<u16>(m);
+    const b6 = base + <usize>((m4 * 7 + 7) & ~7);
+    const qh = b6, ql = b6 + (<usize>m6 << 3), qn = b6 + (<usize>m6 << 4), qr = b6 + <usize>m6 * 17;
     let w6 = 0;
     for (let j = 0; j < m; j++) {
-      const o = <i32>unchecked(order[j]);
-      const h = unchecked(this.hi6[o]), lo = unchecked(this.lo6[o]), mt = unchecked(this.meta6[o]);
-      if (w6 > 0 && unchecked(H[w6 - 1]) == h && unchecked(L[w6 - 1]) == lo &&
-          <u32>unchecked(lens6[w6 - 1]) == (mt >> 16) && <u32>unchecked(vals6[w6 - 1]) == <u32>(RULE_MASK - <u16>(mt & 0xffff))) continue;
-      unchecked(H[w6] = h);
-      unchecked(L[w6] = lo);
-      unchecked(lens6[w6] = <u8>(mt >> 16));
-      unchecked(vals6[w6] = RULE_MASK - <u16>(mt & 0xffff));
+      const o = <i32>load<u32>(op + (<usize>j << 2));
+      if (j > 0 && sameV6(H, L, M, o, <i32>load<u32>(op + (<usize>(j - 1) << 2)))) continue;
+      const mt = load<u32>(M + (<usize>o << 2));
+      store<u64>(qh + (<usize>w6 << 3), load<u64>(H + (<usize>o << 3)));
+      store<u64>(ql + (<usize>w6 << 3), load<u64>(L + (<usize>o << 3)));
+      store<u8>(qn + <usize>w6, <u8>(mt >> 16));
+      store<u16>(qr + (<usize>w6 << 1), RULE_MASK - <u16>(mt & 0xffff));
       w6++;
     }
-    setV6(idx, trimU64(H, w6), trimU64(L, w6), trimU8(lens6, w6), trimU16(vals6, w6), w6);
+    const idx = new CidrIndex();
+    installTables(idx, data, 0, m4, m6);
     return idx;
   }
 }
 
-/**
- * Install IPv4 arrays (sorted by (start, len, preference), host bits clear, lens ≤ 32, vals
- * without HAS_PARENT) and compute parent links and the first-level table.
- */
-export function setV4(idx: CidrIndex, starts: StaticArray<u32>, lens: StaticArray<u8>, vals: StaticArray<u16>, n: i32): void {
-  idx.n4 = n;
-  idx.starts4 = starts;
-  idx.lens4 = lens;
-  idx.vals4 = vals;
-  // Parent links: a stack sweep over the sorted entries (laminar family). The stack holds entry
-  // indices with their end addresses (at most 33 distinct lengths × rules sharing a prefix).
-  let stackIdx = new StaticArray<i32>(64);
-  let stackEnd = new StaticArray<u32>(64);
-  let sp = 0;
-  let pc = new StaticArray<u32>(16);
-  let pp = new StaticArray<u32>(16);
-  let np = 0;
-  for (let i = 0; i < n; i++) {
-    const st = unchecked(starts[i]);
-    while (sp > 0 && st > unchecked(stackEnd[sp - 1])) sp--;
-    if (sp > 0) {
-      unchecked(vals[i] = unchecked(vals[i]) | HAS_PARENT);
-      if (np == pc.length) { pc = growU32(pc, np * 2, np); pp = growU32(pp, np * 2, np); }
-      unchecked(pc[np] = <u32>i);
-      unchecked(pp[np] = <u32>unchecked(stackIdx[sp - 1]));
-      np++;
-    }
-    if (sp == stackIdx.length) { stackIdx = growI32(stackIdx, sp * 2, sp); stackEnd = growU32(stackEnd, sp * 2, sp); }
-    unchecked(stackIdx[sp] = i);
-    unchecked(stackEnd[sp] = st | ~maskV4(<i32>unchecked(lens[i])));
-    sp++;
-  }
-  idx.pChild4 = trimU32(pc, np);
-  idx.pParent4 = trimU32(pp, np);
-  idx.np4 = np;
-  // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
-  const l1 = new StaticArray<u32>(L1_SIZE + 1);
-  let b = 0;
-  for (let j = 0; j < n; j++) {
-    const top = <i32>(unchecked(starts[j]) >>> L1_SHIFT);
-    while (b <= top) { unchecked(l1[b] = <u32>j); b++; }
-  }
-  while (b <= L1_SIZE) { unchecked(l1[b] = <u32>n); b++; }
-  idx.l1 = l1;
-}
-
-export function setV6(idx: CidrIndex, H: StaticArray<u64>, L: StaticArray<u64>, lens: StaticArray<u8>, vals: StaticArray<u16>, n: i32): void {
-  idx.n6 = n;
-  idx.hi6 = H;
-  idx.lo6 = L;
-  idx.lens6 = lens;
-  idx.vals6 = vals;
-  let stackArr = new StaticArray<i32>(64);
-  let sp = 0;
-  let pc = new StaticArray<u32>(4);
-  let pp = new StaticArray<u32>(4);
-  let np = 0;
-  for (let i = 0; i < n; i++) {
-    const h = unchecked(H[i]), l = unchecked(L[i]);
-    while (sp > 0) {
-      const t = unchecked(stackArr[sp - 1]);
-      const tl = <i32>unchecked(lens[t]);
-      // t contains i iff i's address masked to t's length equals t's address.
-      if ((h & maskHi(tl)) == unchecked(H[t]) && (l & maskLo(tl)) == unchecked(L[t])) break;
-      sp--;
-    }
-    if (sp > 0) {
-      const t = unchecked(stackArr[sp - 1]);
-      unchecked(vals[i] = unchecked(vals[i]) | HAS_PARENT);
-      if (np == pc.length) { pc = growU32(pc, np * 2, np); pp = growU32(pp, np * 2, np); }
-      unchecked(pc[np] = <u32>i);
-      unchecked(pp[np] = <u32>t);
-      np++;
-    }
-    if (sp == stackArr.length) stackArr = growI32(stackArr, sp * 2, sp);
-    unchecked(stackArr[sp] = i);
-    sp++;
-  }
-  idx.pChild6 = trimU32(pc, np);
-  idx.pParent6 = trimU32(pp, np);
-  idx.np6 = np;
+@inline function sameV6(H: usize, L: usize, M: usize, a: i32, b: i32): bool {
+  return load<u64>(H + (<usize>a << 3)) == load<u64>(H + (<usize>b << 3)) &&
+    load<u64>(L + (<usize>a << 3)) == load<u64>(L + (<usize>b << 3)) &&
+    load<u32>(M + (<usize>a << 2)) == load<u32>(M + (<usize>b << 2));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sorting and array helpers
 
-export function isSortedU64(a: StaticArray<u64>, n: i32): bool {
-  for (let i = 1; i < n; i++) if (unchecked(a[i - 1]) > unchecked(a[i])) return false;
+export function isSortedKeys(p: usize, n: i32): bool {
+  for (let i = 1; i < n; i++) if (load<u64>(p + (<usize>(i - 1) << 3)) > load<u64>(p + (<usize>i << 3))) return false;
   return true;
 }
 
+// Radix bucket counts, reused (≤ 2^16 buckets; grown on demand).
+let counts = new StaticArray<u32>(0);
+
 /**
- * Sort (address, length, preference) keys. LSD radix passes cover the varying ADDRESS bits only
- * (a /24 list varies in 24 bits: two 12-bit passes over 4096 buckets); keys with equal addresses
- * (other length or rule) are then ordered by an insertion pass that only moves elements inside
- * runs of equal addresses. Many equal addresses → a full radix sort over every varying bit.
+ * Sort (address, length, preference) keys at p[0..n). LSD radix passes cover the varying ADDRESS
+ * bits only (a /24 list varies in 24 bits: two 12-bit passes over 4096 buckets); keys with equal
+ * addresses (other length or rule) are then ordered by an insertion pass that only moves elements
+ * inside runs of equal addresses. Many equal addresses → a full radix sort over every varying bit.
  */
-export function radixSortU64(a: StaticArray<u64>, n: i32): void {
-  if (n < 64) { insertionSortU64(a, n); return; }
+export function radixSortKeys(p: usize, n: i32): void {
+  if (n < 64) { insertionSortKeys(p, n); return; }
   let orAll: u64 = 0, andAll: u64 = 0xffffffffffffffff;
   for (let i = 0; i < n; i++) {
-    const k = unchecked(a[i]);
+    const k = load<u64>(p + (<usize>i << 3));
     orAll |= k;
     andAll &= k;
   }
   const varying = orAll ^ andAll;
   if (varying == 0) return;
-  if ((varying & 0xffffffff) == 0) { radixPasses(a, n, varying); return; }
-  radixPasses(a, n, varying & 0xffffffff00000000);
+  if ((varying & 0xffffffff) == 0) { radixPasses(p, n, varying); return; }
+  radixPasses(p, n, varying & 0xffffffff00000000);
   let ties = 0;
-  for (let i = 1; i < n; i++) if ((unchecked(a[i]) >> 32) == (unchecked(a[i - 1]) >> 32)) ties++;
-  if (ties <= 4096) insertionSortU64(a, n);
-  else radixPasses(a, n, varying);
+  for (let i = 1; i < n; i++) if ((load<u64>(p + (<usize>i << 3)) >> 32) == (load<u64>(p + (<usize>(i - 1) << 3)) >> 32)) ties++;
+  if (ties <= 4096) insertionSortKeys(p, n);
+  else radixPasses(p, n, varying);
 }
 
 /** Stable LSD radix sort over the bit range lowest..highest set bit of `varying` (≤ 16-bit digits). */
-function radixPasses(a: StaticArray<u64>, n: i32, varying: u64): void {
+function radixPasses(a: usize, n: i32, varying: u64): void {
   if (varying == 0) return;
   const lo = <u64>ctz(varying);
   const span = <u64>(64 - clz(varying)) - lo;
@@ -347,72 +428,78 @@ function radixPasses(a: StaticArray<u64>, n: i32, varying: u64): void {
   const bits = (span + passes - 1) / passes;
   const radix = <i32>(1 << <i32>bits);
   const mask: u64 = <u64>radix - 1;
+  const tmp = new ArrayBuffer(n << 3); // scratch, garbage after the sort (not kept per VM)
+  if (counts.length < radix) counts = new StaticArray<u32>(radix);
   let src = a;
-  let dst = new StaticArray<u64>(n);
-  const count = new StaticArray<u32>(radix);
-  for (let p: u64 = 0; p < passes; p++) {
-    const shift = lo + p * bits;
+  let dst = changetype<usize>(tmp);
+  const count = changetype<usize>(counts);
+  for (let pi: u64 = 0; pi < passes; pi++) {
+    const shift = lo + pi * bits;
     if (((varying >> shift) & mask) == 0) continue;
-    memory.fill(changetype<usize>(count), 0, <usize>radix << 2);
+    memory.fill(count, 0, <usize>radix << 2);
     for (let i = 0; i < n; i++) {
-      const d = <i32>((unchecked(src[i]) >> shift) & mask);
-      unchecked(count[d] = unchecked(count[d]) + 1);
+      const c = count + (<usize>((load<u64>(src + (<usize>i << 3)) >> shift) & mask) << 2);
+      store<u32>(c, load<u32>(c) + 1);
     }
     let sum: u32 = 0;
     for (let b = 0; b < radix; b++) {
-      const c = unchecked(count[b]);
-      unchecked(count[b] = sum);
-      sum += c;
+      const c = count + (<usize>b << 2);
+      const v = load<u32>(c);
+      store<u32>(c, sum);
+      sum += v;
     }
     for (let i = 0; i < n; i++) {
-      const k = unchecked(src[i]);
-      const d = <i32>((k >> shift) & mask);
-      const pos = unchecked(count[d]);
-      unchecked(dst[pos] = k);
-      unchecked(count[d] = pos + 1);
+      const k = load<u64>(src + (<usize>i << 3));
+      const c = count + (<usize>((k >> shift) & mask) << 2);
+      const pos = load<u32>(c);
+      store<u64>(dst + (<usize>pos << 3), k);
+      store<u32>(c, pos + 1);
     }
     const t = src; src = dst; dst = t;
   }
-  if (src !== a) memory.copy(changetype<usize>(a), changetype<usize>(src), <usize>n << 3);
+  if (src != a) memory.copy(a, src, <usize>n << 3);
 }
 
-function insertionSortU64(a: StaticArray<u64>, n: i32): void {
+function insertionSortKeys(p: usize, n: i32): void {
   for (let i = 1; i < n; i++) {
-    const k = unchecked(a[i]);
+    const k = load<u64>(p + (<usize>i << 3));
     let j = i - 1;
-    while (j >= 0 && unchecked(a[j]) > k) { unchecked(a[j + 1] = unchecked(a[j])); j--; }
-    unchecked(a[j + 1] = k);
+    while (j >= 0 && load<u64>(p + (<usize>j << 3)) > k) { store<u64>(p + (<usize>(j + 1) << 3), load<u64>(p + (<usize>j << 3))); j--; }
+    store<u64>(p + (<usize>(j + 1) << 3), k);
   }
 }
 
-@inline function lessV6(a: u32, b: u32, H: StaticArray<u64>, L: StaticArray<u64>, M: StaticArray<u32>): bool {
-  const ha = unchecked(H[a]), hb = unchecked(H[b]);
+@inline function lessV6(a: u32, b: u32, H: usize, L: usize, M: usize): bool {
+  const ha = load<u64>(H + (<usize>a << 3)), hb = load<u64>(H + (<usize>b << 3));
   if (ha != hb) return ha < hb;
-  const la = unchecked(L[a]), lb = unchecked(L[b]);
+  const la = load<u64>(L + (<usize>a << 3)), lb = load<u64>(L + (<usize>b << 3));
   if (la != lb) return la < lb;
-  return unchecked(M[a]) < unchecked(M[b]);
+  return load<u32>(M + (<usize>a << 2)) < load<u32>(M + (<usize>b << 2));
 }
 
 /** Bottom-up merge sort of an index permutation by (hi, lo, len, preference). */
-function mergeSortV6(order: StaticArray<u32>, n: i32, H: StaticArray<u64>, L: StaticArray<u64>, M: StaticArray<u32>): void {
+function mergeSortV6(order: StaticArray<u32>, n: i32, hs: StaticArray<u64>, ls: StaticArray<u64>, ms: StaticArray<u32>): void {
   if (n < 2) return;
-  let src = order;
-  let dst = new StaticArray<u32>(n);
+  const H = changetype<usize>(hs), L = changetype<usize>(ls), M = changetype<usize>(ms);
+  const tmp = new StaticArray<u32>(n);
+  let src = changetype<usize>(order);
+  let dst = changetype<usize>(tmp);
   for (let width = 1; width < n; width <<= 1) {
     for (let lo = 0; lo < n; lo += width << 1) {
       const mid = min(lo + width, n), hi = min(lo + (width << 1), n);
       let i = lo, j = mid, k = lo;
       while (i < mid && j < hi) {
-        if (lessV6(unchecked(src[j]), unchecked(src[i]), H, L, M)) { unchecked(dst[k] = unchecked(src[j])); j++; }
-        else { unchecked(dst[k] = unchecked(src[i])); i++; }
+        const sj = load<u32>(src + (<usize>j << 2)), si = load<u32>(src + (<usize>i << 2));
+        if (lessV6(sj, si, H, L, M)) { store<u32>(dst + (<usize>k << 2), sj); j++; }
+        else { store<u32>(dst + (<usize>k << 2), si); i++; }
         k++;
       }
-      while (i < mid) { unchecked(dst[k] = unchecked(src[i])); i++; k++; }
-      while (j < hi) { unchecked(dst[k] = unchecked(src[j])); j++; k++; }
+      while (i < mid) { store<u32>(dst + (<usize>k << 2), load<u32>(src + (<usize>i << 2))); i++; k++; }
+      while (j < hi) { store<u32>(dst + (<usize>k << 2), load<u32>(src + (<usize>j << 2))); j++; k++; }
     }
     const t = src; src = dst; dst = t;
   }
-  if (src !== order) memory.copy(changetype<usize>(order), changetype<usize>(src), <usize>n << 2);
+  if (src != changetype<usize>(order)) memory.copy(changetype<usize>(order), src, <usize>n << 2);
 }
 
 export function growU64(a: StaticArray<u64>, cap: i32, used: i32): StaticArray<u64> {
@@ -423,34 +510,5 @@ export function growU64(a: StaticArray<u64>, cap: i32, used: i32): StaticArray<u
 export function growU32(a: StaticArray<u32>, cap: i32, used: i32): StaticArray<u32> {
   const b = new StaticArray<u32>(max(cap, 8));
   memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>used << 2);
-  return b;
-}
-function growI32(a: StaticArray<i32>, cap: i32, used: i32): StaticArray<i32> {
-  const b = new StaticArray<i32>(max(cap, 8));
-  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>used << 2);
-  return b;
-}
-export function trimU64(a: StaticArray<u64>, n: i32): StaticArray<u64> {
-  if (a.length == n) return a;
-  const b = new StaticArray<u64>(n);
-  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>n << 3);
-  return b;
-}
-export function trimU32(a: StaticArray<u32>, n: i32): StaticArray<u32> {
-  if (a.length == n) return a;
-  const b = new StaticArray<u32>(n);
-  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>n << 2);
-  return b;
-}
-export function trimU16(a: StaticArray<u16>, n: i32): StaticArray<u16> {
-  if (a.length == n) return a;
-  const b = new StaticArray<u16>(n);
-  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>n << 1);
-  return b;
-}
-export function trimU8(a: StaticArray<u8>, n: i32): StaticArray<u8> {
-  if (a.length == n) return a;
-  const b = new StaticArray<u8>(n);
-  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>n);
   return b;
 }

@@ -13,14 +13,16 @@
 //   24 [32] sha256 of the source document bytes (zero when not recorded)
 //   56 u64 checksum = XXH64(header[0..56), seed = XXH64(payload, 0))
 // Payload (offset 64): u32 mode, u32 rules, u32 n4, u32 n6, u32 cidrs, sampling, default-deny rule,
-// rules…, pad 8, starts4 u32[n4], lens4 u8[n4], vals4 u16[n4], pad 8, hi6 u64[n6], lo6 u64[n6],
-// lens6 u8[n6], vals6 u16[n6].
+// rules…, pad 8, then the table region exactly as cidr-index.ts keeps it in memory: starts4 u32[n4],
+// lens4 u8[n4], rules4 u16[n4], pad 8, hi6 u64[n6], lo6 u64[n6], lens6 u8[n6], rules6 u16[n6].
+// A loaded snapshot's index points into the snapshot's own bytes (no copy), except when the caller
+// asks for a copy (the push cache, whose blob also holds the document text).
 //
 // Everything is validated before use (a blob can come from the network, another build, or a bad
 // disk): magic, format, payload length, checksum, then every length, range and ordering. A bad blob
 // yields null with `snapshotError` saying why — never a trap.
 import { RuleSet, Rule, RulesMode, HeaderMatch } from "./rule-set";
-import { CidrIndex, setV4, setV6, RULE_MASK, MAX_RULES } from "./cidr-index";
+import { CidrIndex, installTables, tableRegionBytes, MAX_RULES } from "./cidr-index";
 import { maskV4, maskHi, maskLo } from "./cidr";
 import { validRuleId } from "./document";
 import { xxh64 } from "./xxh64";
@@ -64,14 +66,6 @@ class Writer {
     if (!this.measuring) String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.base + <usize>this.pos);
     this.pos += n;
   }
-  /** Rule values without the HAS_PARENT bit (the loader recomputes it). */
-  vals(a: StaticArray<u16>, n: i32): void {
-    if (!this.measuring) {
-      const q = this.base + <usize>this.pos;
-      for (let i = 0; i < n; i++) store<u16>(q + (<usize>i << 1), unchecked(a[i]) & RULE_MASK);
-    }
-    this.pos += n * 2;
-  }
   pad8(): void {
     while ((this.pos & 7) != 0) {
       if (!this.measuring) store<u8>(this.base + <usize>this.pos, 0);
@@ -114,14 +108,7 @@ function writePayload(w: Writer, set: RuleSet): void {
   writeRule(w, set.defaultDeny);
   for (let i = 0; i < set.rules.length; i++) writeRule(w, set.rules[i]);
   w.pad8();
-  w.raw(changetype<usize>(idx.starts4), idx.n4 * 4);
-  w.raw(changetype<usize>(idx.lens4), idx.n4);
-  w.vals(idx.vals4, idx.n4);
-  w.pad8();
-  w.raw(changetype<usize>(idx.hi6), idx.n6 * 8);
-  w.raw(changetype<usize>(idx.lo6), idx.n6 * 8);
-  w.raw(changetype<usize>(idx.lens6), idx.n6);
-  w.vals(idx.vals6, idx.n6);
+  w.raw(idx.s4, tableRegionBytes(idx.n4, idx.n6));
 }
 
 /**
@@ -254,7 +241,7 @@ function readRule(r: Reader): Rule | null {
  * Rebuild a RuleSet from the snapshot at `offset` in `b` (which must end where the snapshot ends);
  * null when it is malformed, with `snapshotError` saying why.
  */
-export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i32 = 0): RuleSet | null {
+export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i32 = 0, copyTables: bool = false): RuleSet | null {
   if (b === null || offset < 0 || offset > b.byteLength) return fail("no snapshot");
   const total = b.byteLength - offset;
   const h = changetype<usize>(b) + <usize>offset;
@@ -314,51 +301,38 @@ export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i3
   }
   set.rules = rules;
   r.pad8();
-  // IPv4 arrays
-  const need4 = <i32>n4 * 7;
-  if (r.bad || !r.need(need4)) return fail("truncated payload: IPv4 table");
-  const starts = new StaticArray<u32>(<i32>n4);
-  const lens = new StaticArray<u8>(<i32>n4);
-  const vals = new StaticArray<u16>(<i32>n4);
-  let p = r.p + <usize>r.pos;
-  memory.copy(changetype<usize>(starts), p, <usize>n4 * 4);
-  memory.copy(changetype<usize>(lens), p + <usize>n4 * 4, <usize>n4);
-  memory.copy(changetype<usize>(vals), p + <usize>n4 * 5, <usize>n4 * 2);
-  r.pos += need4;
+  // The table region: checked in place, then used in place (or copied once).
+  const need = tableRegionBytes(<i32>n4, <i32>n6);
+  if (r.bad || !r.need(need)) return fail("truncated payload: CIDR tables");
+  if (r.left() != need) return fail("malformed payload: " + (r.left() - need).toString() + " unexpected bytes at the end");
+  const t = r.p + <usize>r.pos;
+  const s4 = t, l4 = t + <usize>n4 * 4, r4 = t + <usize>n4 * 5;
   let prevS: u32 = 0, prevL: u32 = 0;
-  for (let i = 0; i < <i32>n4; i++) {
-    const st = unchecked(starts[i]);
-    const ln = <u32>unchecked(lens[i]);
-    const v = unchecked(vals[i]);
-    if (ln > 32 || (st & ~maskV4(<i32>ln)) != 0 || <u32>v >= nr) return fail("malformed payload: IPv4 entry " + i.toString());
+  for (let i: usize = 0; i < <usize>n4; i++) {
+    const st = load<u32>(s4 + (i << 2));
+    const ln = <u32>load<u8>(l4 + i);
+    if (ln > 32 || (st & ~maskV4(<i32>ln)) != 0 || <u32>load<u16>(r4 + (i << 1)) >= nr) return fail("malformed payload: IPv4 entry " + i.toString());
     if (i > 0 && (st < prevS || (st == prevS && ln < prevL))) return fail("malformed payload: IPv4 table out of order at " + i.toString());
     prevS = st; prevL = ln;
   }
-  r.pad8();
-  // IPv6 arrays
-  const need6 = <i32>n6 * 19;
-  if (r.bad || !r.need(need6)) return fail("truncated payload: IPv6 table");
-  if (r.left() != need6) return fail("malformed payload: " + (r.left() - need6).toString() + " unexpected bytes at the end");
-  const H = new StaticArray<u64>(<i32>n6);
-  const L = new StaticArray<u64>(<i32>n6);
-  const lens6 = new StaticArray<u8>(<i32>n6);
-  const vals6 = new StaticArray<u16>(<i32>n6);
-  p = r.p + <usize>r.pos;
-  memory.copy(changetype<usize>(H), p, <usize>n6 * 8);
-  memory.copy(changetype<usize>(L), p + <usize>n6 * 8, <usize>n6 * 8);
-  memory.copy(changetype<usize>(lens6), p + <usize>n6 * 16, <usize>n6);
-  memory.copy(changetype<usize>(vals6), p + <usize>n6 * 17, <usize>n6 * 2);
+  const b6 = t + <usize>((<i32>n4 * 7 + 7) & ~7);
+  const H = b6, L = b6 + <usize>n6 * 8, l6 = b6 + <usize>n6 * 16, r6 = b6 + <usize>n6 * 17;
   let ph: u64 = 0, pl: u64 = 0, pn: u32 = 0;
-  for (let i = 0; i < <i32>n6; i++) {
-    const hh = unchecked(H[i]), l = unchecked(L[i]);
-    const ln = <u32>unchecked(lens6[i]);
-    if (ln > 128 || (hh & ~maskHi(<i32>ln)) != 0 || (l & ~maskLo(<i32>ln)) != 0 || <u32>unchecked(vals6[i]) >= nr) return fail("malformed payload: IPv6 entry " + i.toString());
+  for (let i: usize = 0; i < <usize>n6; i++) {
+    const hh = load<u64>(H + (i << 3)), l = load<u64>(L + (i << 3));
+    const ln = <u32>load<u8>(l6 + i);
+    if (ln > 128 || (hh & ~maskHi(<i32>ln)) != 0 || (l & ~maskLo(<i32>ln)) != 0 || <u32>load<u16>(r6 + (i << 1)) >= nr) return fail("malformed payload: IPv6 entry " + i.toString());
     if (i > 0 && (hh < ph || (hh == ph && (l < pl || (l == pl && ln < pn))))) return fail("malformed payload: IPv6 table out of order at " + i.toString());
     ph = hh; pl = l; pn = ln;
   }
   const idx = new CidrIndex();
-  setV4(idx, starts, lens, vals, <i32>n4);
-  setV6(idx, H, L, lens6, vals6, <i32>n6);
+  if (copyTables) {
+    const own = new ArrayBuffer(max(8, need));
+    memory.copy(changetype<usize>(own), t, <usize>need);
+    installTables(idx, own, 0, <i32>n4, <i32>n6);
+  } else {
+    installTables(idx, b!, t - changetype<usize>(b), <i32>n4, <i32>n6);
+  }
   set.index = idx;
   snapshotError = "";
   return set;

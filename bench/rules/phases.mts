@@ -1,12 +1,25 @@
-// Parse/index phase timings for 100,000 random /24s in cidrs_text (process CPU time, inside wasm).
+// Parse/index phase timings inside wasm (process CPU time), for tuning: 100,000 (or argv[2]) random
+// /24s in cidrs_text. Prints min and median per phase over 30 runs, plus the whole document load
+// and a snapshot round trip. `npx tsx bench/rules/phases.mts [cidrs] [runs]`
 import { RulesUnit } from "../../test/rules/unit-module.js";
+const n = Number(process.argv[2] ?? 100_000);
+const runs = Number(process.argv[3] ?? 30);
 const u = await RulesUnit.create();
 const set = new Set<number>(); let x = 12345;
-while (set.size < 100_000) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; set.add((x & 0xffffff00) >>> 0); }
+while (set.size < n) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; set.add((x & 0xffffff00) >>> 0); }
 const lines = [...set].map((a) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.0/24`);
-const n = u.u.put(new TextEncoder().encode(JSON.stringify({ version: 1, access: [{ id: "big", cidrs_text: lines.join("\n") }] })));
+const len = u.u.put(new TextEncoder().encode(JSON.stringify({ version: 1, access: [{ id: "big", cidrs_text: lines.join("\n") }] })));
 const ex = u.u.exports as unknown as Record<string, (...a: number[]) => number>;
 ex.setBenchClock(2);
+const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
 const res: number[][] = [];
-for (let i = 0; i < 30; i++) { u.heapBytes(); ex.benchPhases(n); res.push(u.u.out().split(" ").map(Number)); }
-for (let k = 0; k < 3; k++) { const col = res.map((r) => r[k]).sort((a, b) => a - b); console.log(["json", "scan", "build"][k].padEnd(6), "min", col[0], "µs  p50", col[15], "µs"); }
+for (let i = 0; i < runs; i++) { u.heapBytes(); ex.benchPhases(len); res.push(u.u.out().split(" ").map(Number)); }
+const stat = (col: number[]) => { const s = [...col].sort((a, b) => a - b); return `min ${s[0].toFixed(0).padStart(6)} µs  p50 ${s[s.length >> 1].toFixed(0).padStart(6)} µs`; };
+for (let k = 0; k < 3; k++) console.log(["json", "scan", "build"][k].padEnd(8), stat(res.map((r) => r[k])));
+console.log("sum".padEnd(8), stat(res.map((r) => r[0] + r[1] + r[2])));
+const load: number[] = [];
+for (let i = 0; i < runs; i++) { u.heapBytes(); const t = cpu(); ex.loadRules(len, 256 << 20); load.push((cpu() - t) * 1000); }
+console.log("load".padEnd(8), stat(load), " (document → rule set, one call)");
+const rt: number[] = [];
+for (let i = 0; i < runs; i++) { u.heapBytes(); const t = cpu(); u.snapshotRoundTrip(); rt.push((cpu() - t) * 1000); }
+console.log("snap rt".padEnd(8), stat(rt), ` (encode + decode, ${u.snapshotEncode().length} bytes)`);

@@ -12,7 +12,7 @@
  * average before or after exceeded the core count (other jobs competed for the CPU: wall-clock
  * figures from such a run are not comparable). The report shows the flag next to every bench.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { arch, cpus, loadavg, platform } from "node:os";
@@ -51,6 +51,34 @@ export function resultsDir(quick: boolean): string {
   return quick ? QUICK_RESULTS_DIR : COMMITTED_RESULTS_DIR;
 }
 
+/**
+ * glibc malloc settings for bench processes: keep freed memory instead of returning it to the
+ * kernel (as Envoy's tcmalloc does). With glibc's defaults every large Buffer (an HTTP body, a
+ * shared-data value) is a fresh mmap, and on a VM where a page fault costs ~15 µs (this machine:
+ * copying 700 KB into a fresh Buffer took 2.6 ms, into a reused one 25 µs) those faults, not the
+ * filter, would dominate the embedded host's figures. Recorded in every results file.
+ */
+export const MALLOC_TUNING: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: "33554432",
+  MALLOC_TRIM_THRESHOLD_: "536870912",
+  MALLOC_TOP_PAD_: "67108864",
+};
+
+export function mallocTuned(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Object.entries(MALLOC_TUNING).every(([k, v]) => env[k] === v);
+}
+
+/**
+ * Run this bench script under MALLOC_TUNING: when the variables are not set, re-run the same
+ * command with them (glibc reads them at process start) and exit with its code. Returns only in
+ * the tuned process. EDGEWATCH_BENCH_MALLOC=default keeps glibc's defaults (to compare).
+ */
+export function ensureMallocTuning(): void {
+  if (mallocTuned() || process.env.EDGEWATCH_BENCH_MALLOC === "default") return;
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...MALLOC_TUNING } });
+  process.exit(r.status ?? 1);
+}
+
 export interface LoadAverage {
   "1m": number;
   "5m": number;
@@ -83,6 +111,8 @@ export interface Provenance {
   finished_at: string | null;
   duration_s: number | null;
   command: string;
+  /** glibc malloc settings of the bench process ("default" = glibc's own). */
+  malloc: string;
 }
 
 function load(): LoadAverage {
@@ -150,6 +180,7 @@ export class RunRecord {
       finished_at: null,
       duration_s: null,
       command: process.argv.slice(1).map((a) => (a.startsWith(REPO_ROOT) ? a.slice(REPO_ROOT.length + 1) : a)).join(" "),
+      malloc: mallocTuned() ? Object.entries(MALLOC_TUNING).map(([k, v]) => `${k}=${v}`).join(" ") : "default",
     };
   }
 

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCHES, selectBenches, type BenchModule } from "./registry.js";
 import { compareBenches, consoleTables, formatCompare, loadResults, quickMismatch, writeReport } from "./report.js";
-import { REPO_ROOT, RunRecord, resultsDir, writeResultFile } from "./results.js";
+import { MALLOC_TUNING, REPO_ROOT, RunRecord, resultsDir, writeResultFile } from "./results.js";
 
 export interface RunOptions {
   quick: boolean;
@@ -56,6 +56,7 @@ function runChild(b: BenchModule, opts: RunOptions, outDir: string): Promise<{ c
         EDGEWATCH_BENCH_QUICK: opts.quick ? "1" : "",
         EDGEWATCH_TARGET: opts.target,
         EDGEWATCH_BENCH_OUT: outDir,
+        ...(process.env.EDGEWATCH_BENCH_MALLOC === "default" ? {} : MALLOC_TUNING),
       },
       detached: false,
     });

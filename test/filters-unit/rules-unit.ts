@@ -8,7 +8,7 @@ import { parseCidr, parseClientAddress, formatIp, ipIsV4, ipV4, ipPrefix, ipHi, 
 import { buildRulesFromBytes } from "../../assembly/rules/document";
 import { evaluate } from "../../assembly/rules/access";
 import { RuleSet, RuleAction } from "../../assembly/rules/rule-set";
-import { encodeSnapshot, decodeSnapshot } from "../../assembly/rules/snapshot";
+import { encodeSnapshot, decodeSnapshot, snapshotVersion } from "../../assembly/rules/snapshot";
 import { parseConfiguration } from "../../assembly/config/parse";
 
 // @ts-ignore: decorator
@@ -220,8 +220,8 @@ export function benchPhases(len: i32): i32 {
   return n;
 }
 
-import { isSortedU64, radixSortU64, setV4 as setV4Index, CidrIndex } from "../../assembly/rules/cidr-index";
-/** Build sub-phases for a cidrs_text document: "sortcheck sort unpack link" in µs (bench clock). */
+import { isSortedKeys, radixSortKeys, installTables, CidrIndex } from "../../assembly/rules/cidr-index";
+/** Build sub-phases for a cidrs_text document: "sortcheck sort write+link" in µs (bench clock). */
 export function benchBuildPhases(len: i32): i32 {
   const buf = bytesAt(len);
   const doc = parseJson(buf, changetype<usize>(buf), len);
@@ -231,24 +231,51 @@ export function benchBuildPhases(len: i32): i32 {
   const b = new CidrIndexBuilder();
   scanCidrText(doc.rawPtr(text), doc.rawLength(text), b, 0);
   const n = b.n4;
-  const keys = b.keys4;
   const t0 = nowNs();
-  const sorted = isSortedU64(keys, n);
+  const sorted = isSortedKeys(b.kp, n);
   const t1 = nowNs();
-  if (!sorted) radixSortU64(keys, n);
+  if (!sorted) radixSortKeys(b.kp, n);
   const t2 = nowNs();
-  const starts = new StaticArray<u32>(n);
-  const lens = new StaticArray<u8>(n);
-  const vals = new StaticArray<u16>(n);
-  for (let i = 0; i < n; i++) {
-    const k = unchecked(keys[i]);
-    unchecked(starts[i] = <u32>(k >> 32));
-    unchecked(lens[i] = <u8>((k >> 16) & 0xff));
-    unchecked(vals[i] = 0x7fff - <u16>(k & 0xffff));
-  }
+  const idx = b.build(); // keys already sorted: write the table region + link
   const t3 = nowNs();
-  setV4Index(new CidrIndex(), starts, lens, vals, n);
-  const t4 = nowNs();
-  setOut(((t1 - t0) / 1000).toString() + " " + ((t2 - t1) / 1000).toString() + " " + ((t3 - t2) / 1000).toString() + " " + ((t4 - t3) / 1000).toString());
+  setOut(((t1 - t0) / 1000).toString() + " " + ((t2 - t1) / 1000).toString() + " " + ((t3 - t2) / 1000).toString() + " " + idx.size.toString());
   return n;
+}
+
+let snapBlob: ArrayBuffer | null = null;
+/** Time one snapshot load (decode) of the current set with the bench clock; out = µs. */
+export function benchSnapshotLoad(): i32 {
+  const s = current;
+  if (s === null) return -1;
+  if (snapBlob === null || snapshotVersion(snapBlob!) != s.version || snapBlobFor !== s) { snapBlob = encodeSnapshot(s); snapBlobFor = s; }
+  const t0 = nowNs();
+  const back = decodeSnapshot(snapBlob, "pull");
+  const t1 = nowNs();
+  if (back === null) return -2;
+  setOut(((t1 - t0) / 1000).toString());
+  return 1;
+}
+let snapBlobFor: RuleSet | null = null;
+
+/** Time installTables (parent links + first-level table) on the current set's table region; out = µs. */
+export function benchInstall(): i32 {
+  const s = current;
+  if (s === null) return -1;
+  const idx = new CidrIndex();
+  const t0 = nowNs();
+  installTables(idx, s.index.data, s.index.s4 - changetype<usize>(s.index.data), s.index.n4, s.index.n6);
+  const t1 = nowNs();
+  setOut(((t1 - t0) / 1000).toString());
+  return idx.size;
+}
+import { xxh64 } from "../../assembly/rules/xxh64";
+/** Time XXH64 over n bytes of the current set's table; out = µs. */
+export function benchXxh(): i32 {
+  const s = current;
+  if (s === null) return -1;
+  const t0 = nowNs();
+  const h = xxh64(s.index.s4, <usize>s.index.n4 * 7, 0);
+  const t1 = nowNs();
+  setOut(((t1 - t0) / 1000).toString() + " " + h.toString());
+  return 1;
 }
