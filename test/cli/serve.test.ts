@@ -114,5 +114,42 @@ describe("edgewatch serve", () => {
     });
     expect(code).toBe(1);
     expect(text).toMatch(/the filter rejected its configuration: \[\w+\] .*client_address/);
+    // Said once, by the CLI; nothing claims a previous configuration that never existed.
+    expect(text).not.toMatch(/keeping the previous configuration/);
+    expect(text).not.toMatch(/Wasm VM failed/);
+    expect(text.match(/client_address/g)).toHaveLength(1);
   });
+});
+
+describe("edgewatch serve output", () => {
+  it("pull mode: each pulled version and each rejected pulled document is printed, timestamped, without log stutter", async () => {
+    const { startRulesServer } = await import("../../harness/cli/rules-server.js");
+    const { startServe } = await import("../support/serve-process.js");
+    const rs = await startRulesServer({ port: 0, publishPort: 0 });
+    rs.service.publish({ version: 1, access: [] });
+    const s = await startServe({
+      upstreamPort: upstream.port,
+      clusters: [{ name: "rules", port: rs.rulesPort }],
+      plugin: {
+        tracing: { enabled: false },
+        rules_service: { cluster: "rules", authority: "rules", path: rs.rulesPath, long_poll_ms: 2000, timeout_ms: 3000, tick_ms: 50 },
+      },
+      extraArgs: ["--log-level", "info"],
+    });
+    try {
+      const ts = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+      await s.waitFor(new RegExp(`^${ts} rules reloaded: version 1 pulled from cluster rules and published to every worker \\(`, "m"));
+      rs.service.publish({ version: 2, access: [{ id: "x", cidrs: ["192.0.2.0/24"] }] });
+      await s.waitFor(new RegExp(`^${ts} rules reloaded: version 2 pulled from cluster rules`, "m"));
+      rs.service.publish('{"version": 3, "access": [{"id": "x", "cidrs": ["192.0.2.0/33"]}]}');
+      await s.waitFor(new RegExp(`^${ts} rules rejected by the filter \\(pulled from cluster rules\\): \\[cidr\\] .*bad CIDR "192\\.0\\.2\\.0/33"; rules version 2 stays in force`, "m"));
+      // Proxy log lines at --log-level info are shown once, the CLI way.
+      await s.waitFor(new RegExp(`^${ts} filter\\[[\\w-]+\\] info: `, "m"));
+      expect(s.output()).not.toMatch(/wasm log/);
+      expect(s.output()).not.toMatch(/edgewatch: edgewatch:/);
+    } finally {
+      await s.stop();
+      await rs.close();
+    }
+  }, 60_000);
 });

@@ -28,6 +28,8 @@ export interface ServeOptions {
   /** Initial rules document text (written to rules.json and passed as --rules). */
   rules?: string;
   workers?: number;
+  /** More clusters (e.g. a rules service the plugin configuration pulls from). */
+  clusters?: Array<{ name: string; address?: string; port: number }>;
   extraArgs?: string[];
 }
 
@@ -42,7 +44,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
       workers: opts.workers ?? 2,
       xffNumTrustedHops: 1,
       routes: [{ name: "api", match: { prefix: "/" }, cluster: "app" }],
-      clusters: [{ name: "app", address: "127.0.0.1", port: opts.upstreamPort }],
+      clusters: [{ name: "app", address: "127.0.0.1", port: opts.upstreamPort }, ...(opts.clusters ?? [])],
       plugin: { configuration: opts.plugin ?? { client_address: { source: "xff", xff_trusted_hops: 1 }, tracing: { enabled: false } } },
       stats: { flushIntervalMs: 1000, flushOnAdmin: true },
     }),

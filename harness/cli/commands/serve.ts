@@ -132,7 +132,11 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     return false;
   };
   const logger = new HostLogger({ level: "info", stderrLevel: "off", sink: logView({ level: opts.logLevel as "warn", handle }) });
-  const proxy = await startProxy(loaded.config, { logger });
+  // A rejected initial configuration is reported once, by the CLI error below (exit 1).
+  updating = true;
+  const proxy = await startProxy(loaded.config, { logger }).finally(() => {
+    updating = false;
+  });
   const cfg = loaded.config;
   process.stdout.write(
     [
