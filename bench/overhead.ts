@@ -156,6 +156,8 @@ async function proxyChild(): Promise<void> {
   const post = <T>(method: string, params?: object) =>
     new Promise<T>((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r as T))));
   let profiling = false;
+  /** Per VM: install / remove the guest-call timing wrapper (only while timing.on). */
+  const hooks: Array<{ install(): void; remove(): void }> = [];
   process.on("message", async (raw) => {
     const m = raw as ProxyMsg;
     try {
@@ -164,6 +166,8 @@ async function proxyChild(): Promise<void> {
         const logger = new HostLogger({ level: "warn", stderrLevel: "error" });
         proxy = await startEmbeddedProxy(m.config, { noFilter: m.noFilter, logger });
         if (!noFilter) {
+          // The timing hook wraps vm.call only while a timed round runs: a wrapped call sends every
+          // guest call through the host's generic (slower) path, which must not inflate the CPU rounds.
           for (const vm of proxy.host.vms) {
             type CallFn = typeof vm.call;
             const orig: CallFn = vm.call;
@@ -175,7 +179,7 @@ async function proxyChild(): Promise<void> {
               timing.calls++;
               return r;
             };
-            vm.call = wrapped;
+            hooks.push({ install: () => { vm.call = wrapped; }, remove: () => { vm.call = orig; } });
           }
         }
         send({ ok: true, listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl });
@@ -196,6 +200,7 @@ async function proxyChild(): Promise<void> {
           profile = splitGuestProfile(r.profile);
         }
         timing.on = m.on;
+        for (const h of hooks) (m.on ? h.install : h.remove)();
         send({ ok: true, profile });
       } else if (m.cmd === "sample") {
         const cpu = process.cpuUsage();
