@@ -2,7 +2,7 @@
 // whose single global root and stream-only context map trap on Envoy's reconfiguration
 // (proxy_on_done for the old root id). Unknown ids are ignored, never trapped on.
 import { Action } from "./status";
-import { createRoot, createStream, deleteStream, rootOrNull, streamOrNull, roots } from "./contexts";
+import { createRoot, createStream, deleteStream, deleteRoot, rootOrNull, streamOrNull } from "./contexts";
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -88,5 +88,5 @@ export function proxy_on_delete(id: u32): void {
   const s = streamOrNull(id);
   if (s !== null) { s.onDelete(); deleteStream(id); return; }
   const r = rootOrNull(id);
-  if (r !== null) { r.onDelete(); roots.delete(id); }
+  if (r !== null) { r.onDelete(); deleteRoot(id); }
 }

@@ -23,6 +23,7 @@ import { defineCounter, defineHistogram, incrementMetric, recordMetric } from ".
 import { propertyScratch, scratchPtr, scratchLen } from "../host/scratch";
 import { first, valuePtr, valueLen } from "../host/request-headers";
 import { RouteTable, ROUTE_UNKNOWN } from "./routes";
+import { IdTable, ABSENT } from "./id-table";
 import { CodeLabels, METHOD_NAMES, methodIndex, sanitizeString, METHOD_GET } from "./labels";
 
 // @ts-ignore: decorator
@@ -48,7 +49,7 @@ export class Telemetry {
   coldStartId: u32 = 0;
   private latencyIds: u32[] = [];
   private durationIds: u32[] = [];
-  private counterIds: Map<i64, u32> = new Map<i64, u32>();
+  private counterIds: IdTable = new IdTable();
 
   constructor() {
     const t = new TelemetrySettings();
@@ -63,7 +64,7 @@ export class Telemetry {
     this.codes = new CodeLabels(t.exactCodes);
     this.latencyIds = [];
     this.durationIds = [];
-    this.counterIds = new Map<i64, u32>();
+    this.counterIds = new IdTable();
     this.pathPrefixes = [];
     this.pathLabels = [];
     this.pathRouteIdx = [];
@@ -145,10 +146,8 @@ export class Telemetry {
     const codeKey = this.codes.keyOf(status);
     const m = this.methodLabel ? method : 15;
     const key: i64 = (<i64>route << 20) | (<i64>codeKey << 5) | (<i64>(local ? 1 : 0) << 4) | <i64>m;
-    let id: u32;
-    if (this.counterIds.has(key)) {
-      id = this.counterIds.get(key);
-    } else {
+    let id = this.counterIds.get(key);
+    if (id == ABSENT) {
       let name = PREFIX + "route=.=" + this.routes.label(route) + ";.;code=.=" + this.codes.nameOf(codeKey) +
         ";.;source=.=" + (local ? "local" : "upstream") + ";.;";
       if (this.methodLabel) name += "method=.=" + METHOD_NAMES[method] + ";.;";
