@@ -24,8 +24,8 @@ import { defineSafetyMetrics, countSignatureVerified, recordClientSampleSize } f
 import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
-import { digest, claimCount, KEY_PUSH_CACHE } from "./reload/shared-state";
-import { getSharedData, setSharedData } from "../host/shared";
+import { digest, bytesEqual, claimCount, KEY_PUSH_CACHE, KEY_PUSH_CACHE_TEXT } from "./reload/shared-state";
+import { getSharedData, setSharedData, setSharedDataRaw } from "../host/shared";
 import { WasmResult } from "../abi/status";
 import { encodeSnapshot, decodeSnapshot } from "../rules/snapshot";
 import { setTickPeriod } from "../host/time";
@@ -113,9 +113,9 @@ export class EdgewatchRoot extends RootContextBase {
           if (!chk.ok) return this.reject(Reason.Signature, chk.message);
         }
         let res: RulesBuild;
-        if (cfg.rulesNode >= 0) res = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push");
+        if (cfg.rulesNode >= 0) res = buildRulesFromNode(doc, cfg.rulesNode, "$.rules", "push", CACHE_HEADER);
         else {
-          res = buildRulesFromBytes(textBuf!, settings.maxRulesBytes, "push");
+          res = buildRulesFromBytes(textBuf!, settings.maxRulesBytes, "push", CACHE_HEADER);
           if (!res.ok) res.message = "$.rules_text: " + res.message;
         }
         if (!res.ok) return this.reject(res.reason, res.message);
@@ -244,10 +244,15 @@ export class EdgewatchRoot extends RootContextBase {
   }
 }
 
-// Cache layout: u64 digest, u32 text length, u32 flags (1: signed), the signer's public key (32
-// bytes) and signature (64 bytes) when signed, the rules text itself, pad to 8, snapshot.
+// Push cache: two shared-data keys, written by the first VM (Envoy's canary) to parse a document.
+//   KEY_PUSH_CACHE:      u64 digest, u32 text length, u32 flags (1: signed), the signer's public key
+//                        (32 bytes) and signature (64 bytes) when signed, then the rules snapshot.
+//   KEY_PUSH_CACHE_TEXT: the rules text itself, handed to the host straight from the configuration
+//                        buffer (no copy in the VM; the canary's memory is fresh, and fresh pages
+//                        are what a push pays for most).
 // A hit needs the digest, the length AND the bytes to match (a digest alone can be forged), and
-// with signing keys configured the same signer and signature (the storing VM verified them).
+// with signing keys configured the same signer and signature (the storing VM verified them). The
+// two keys are not written atomically: a text that does not match is a miss (parse), never a wrong hit.
 const CACHE_HEADER: i32 = 112;
 const PROOF_BYTES: i32 = 96;
 
@@ -266,22 +271,22 @@ function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null)
   const p = changetype<usize>(b);
   if (load<u64>(p) != d || load<u32>(p + 8) != <u32>len) return null;
   if (proof !== null && (load<u32>(p + 12) != 1 || memory.compare(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES) != 0)) return null;
-  const snap = (CACHE_HEADER + len + 7) & ~7;
-  if (snap > b.byteLength) return null;
-  if (memory.compare(p + CACHE_HEADER, text, <usize>len) != 0) return null;
-  return decodeSnapshot(b, "push", snap, true); // copy the tables: the blob also holds the document text
+  const tv = getSharedData(KEY_PUSH_CACHE_TEXT);
+  const t = tv.value;
+  if (tv.status != WasmResult.Ok || t === null || t.byteLength != len) return null;
+  if (!bytesEqual(changetype<usize>(t), text, <usize>len)) return null;
+  return decodeSnapshot(b, "push", CACHE_HEADER);
 }
 
 function storePushCache(d: u64, text: usize, len: i32, set: RuleSet, proof: ArrayBuffer | null): void {
-  const snap = (CACHE_HEADER + len + 7) & ~7;
-  const blob = encodeSnapshot(set, snap);
+  const blob = encodeSnapshot(set, CACHE_HEADER);
   const p = changetype<usize>(blob);
   store<u64>(p, d);
   store<u32>(p + 8, <u32>len);
   store<u32>(p + 12, proof !== null ? 1 : 0);
   if (proof !== null) memory.copy(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES);
   else memory.fill(p + 16, 0, <usize>PROOF_BYTES);
-  memory.copy(p + CACHE_HEADER, text, <usize>len);
+  setSharedDataRaw(KEY_PUSH_CACHE_TEXT, text, len, 0);
   setSharedData(KEY_PUSH_CACHE, blob, 0);
 }
 

@@ -26,6 +26,12 @@ export function setSharedData(key: string, value: ArrayBuffer, cas: u32): u32 {
   return proxy_set_shared_data(changetype<usize>(k), k.byteLength, changetype<usize>(value), value.byteLength, cas);
 }
 
+/** setSharedData of `len` bytes at `ptr` (bytes already in guest memory: no copy in the VM). */
+export function setSharedDataRaw(key: string, ptr: usize, len: i32, cas: u32): u32 {
+  const k = String.UTF8.encode(key);
+  return proxy_set_shared_data(changetype<usize>(k), k.byteLength, ptr, len, cas);
+}
+
 /** Register (or re-open) a queue; binds its notifications to this VM's root context. 0 on failure. */
 export function registerQueue(name: string): u32 {
   const n = String.UTF8.encode(name);

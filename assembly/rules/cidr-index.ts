@@ -325,7 +325,8 @@ export class CidrIndexBuilder {
     this.n6++;
   }
 
-  build(): CidrIndex {
+  /** Sort, de-duplicate and write the table region at byte `offset` of a new buffer (see snapshotTableOffset). */
+  build(offset: i32 = 0): CidrIndex {
     // ---- IPv4: sort the keys in place, count distinct ones
     const n = this.n4;
     const kp = this.kp;
@@ -345,8 +346,8 @@ export class CidrIndexBuilder {
       m6++;
     }
     // ---- write the table region
-    const data = new ArrayBuffer(max(8, tableRegionBytes(m4, m6)));
-    const base = changetype<usize>(data);
+    const data = new ArrayBuffer(max(8, offset + tableRegionBytes(m4, m6)));
+    const base = changetype<usize>(data) + <usize>offset;
     const ps = base, pl = base + (<usize>m4 << 2), pr = base + <usize>m4 * 5;
     let w = 0;
     let prev: u64 = 0;
@@ -373,7 +374,7 @@ export class CidrIndexBuilder {
       w6++;
     }
     const idx = new CidrIndex();
-    installTables(idx, data, 0, m4, m6);
+    installTables(idx, data, <usize>offset, m4, m6);
     return idx;
   }
 }

@@ -6,6 +6,7 @@ import { parseCidr, ipIsV4, ipV4, ipHi, ipLo, ipPrefix, maskV4 } from "./cidr";
 import { CidrIndexBuilder, MAX_RULES } from "./cidr-index";
 import { RuleSet, Rule, RuleAction, RulesMode, HeaderMatch, SamplingRules, RULE_HEADER, DEFAULT_RULE_ID } from "./rule-set";
 import { Reason } from "./reasons";
+import { snapshotTableOffset } from "./snapshot";
 import { HeaderPair, serializePairs } from "../abi/pairs";
 
 export class RulesBuild {
@@ -34,13 +35,13 @@ export function jsonFailure(doc: JsonDoc, what: string): RulesBuild {
 }
 
 /** A standalone rule document (pull): size check, JSON parse, validation, index build. */
-export function buildRulesFromBytes(buf: ArrayBuffer, maxBytes: i32, origin: string): RulesBuild {
+export function buildRulesFromBytes(buf: ArrayBuffer, maxBytes: i32, origin: string, snapshotPrefix: i32 = 0): RulesBuild {
   if (buf.byteLength > maxBytes) {
     return fail(Reason.Size, "rule document is " + buf.byteLength.toString() + " bytes, max_rules_bytes is " + maxBytes.toString());
   }
   const doc = parseJsonBuffer(buf);
   if (!doc.ok) return jsonFailure(doc, "rule document");
-  return buildRulesFromNode(doc, 0, "$", origin);
+  return buildRulesFromNode(doc, 0, "$", origin, snapshotPrefix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +107,11 @@ class Reply {
 }
 
 /** Build the rule document at `node`. `path` names it in messages ("$" or "$.rules"). */
-export function buildRulesFromNode(doc: JsonDoc, node: i32, path: string, origin: string): RulesBuild {
+/**
+ * Build the rule document at `node`. `path` names it in messages ("$" or "$.rules"). The tables are
+ * laid out for encodeSnapshot(set, snapshotPrefix) to wrap without a copy.
+ */
+export function buildRulesFromNode(doc: JsonDoc, node: i32, path: string, origin: string, snapshotPrefix: i32 = 0): RulesBuild {
   if (doc.kind(node) != JsonKind.Object) return fail(Reason.Schema, typeError(doc, node, path, "object"));
   const set = new RuleSet();
   set.origin = origin;
@@ -191,7 +196,7 @@ export function buildRulesFromNode(doc: JsonDoc, node: i32, path: string, origin
       ri++;
     }
     set.rules = rules;
-    set.index = builder.build();
+    set.index = builder.build(snapshotTableOffset(set, snapshotPrefix));
   }
   const out = new RulesBuild();
   out.rules = set;

@@ -88,7 +88,8 @@ function writeRule(w: Writer, r: Rule): void {
   w.u32(<u32>r.cidrCount);
 }
 
-function writePayload(w: Writer, set: RuleSet): void {
+/** Everything of the payload before the table region (its size does not depend on the table). */
+function writeHead(w: Writer, set: RuleSet): void {
   const idx = set.index;
   w.u32(<u32>set.mode);
   w.u32(<u32>set.rules.length);
@@ -108,7 +109,18 @@ function writePayload(w: Writer, set: RuleSet): void {
   writeRule(w, set.defaultDeny);
   for (let i = 0; i < set.rules.length; i++) writeRule(w, set.rules[i]);
   w.pad8();
-  w.raw(idx.s4, tableRegionBytes(idx.n4, idx.n6));
+}
+
+/**
+ * Where the table region of `set`'s snapshot starts when it is encoded after `prefix` bytes. A
+ * builder that puts its table there (CidrIndexBuilder.build(offset)) lets encodeSnapshot fill in
+ * the header and rules around the live table instead of copying it.
+ */
+export function snapshotTableOffset(set: RuleSet, prefix: i32): i32 {
+  const m = new Writer(true);
+  m.pos = prefix + SNAPSHOT_HEADER_BYTES;
+  writeHead(m, set);
+  return m.pos;
 }
 
 /**
@@ -116,16 +128,24 @@ function writePayload(w: Writer, set: RuleSet): void {
  * cache puts its key there). `sourceSha256` (32 bytes, or null) is recorded in the header.
  */
 export function encodeSnapshot(set: RuleSet, prefix: i32 = 0, sourceSha256: ArrayBuffer | null = null): ArrayBuffer {
-  const m = new Writer(true);
-  m.pos = prefix + SNAPSHOT_HEADER_BYTES;
-  writePayload(m, set);
-  const total = m.pos;
-  const buf = new ArrayBuffer(total);
+  const idx = set.index;
+  const tableOff = snapshotTableOffset(set, prefix);
+  const region = tableRegionBytes(idx.n4, idx.n6);
+  const total = tableOff + region;
+  let buf: ArrayBuffer;
+  const data = idx.data;
+  if (idx.s4 == changetype<usize>(data) + <usize>tableOff && data.byteLength == total) {
+    buf = data; // the table already sits where the snapshot wants it: write around it
+  } else {
+    buf = new ArrayBuffer(total);
+    memory.copy(changetype<usize>(buf) + <usize>tableOff, idx.s4, <usize>region);
+  }
   const base = changetype<usize>(buf);
+  memory.fill(base, 0, <usize>prefix); // the caller's prefix (and a reused buffer's) starts zeroed
   const w = new Writer(false);
   w.base = base;
   w.pos = prefix + SNAPSHOT_HEADER_BYTES;
-  writePayload(w, set);
+  writeHead(w, set);
   const h = base + <usize>prefix;
   store<u32>(h, SNAPSHOT_MAGIC);
   store<u32>(h + 4, SNAPSHOT_FORMAT);

@@ -35,13 +35,13 @@ const step = async (i: number) => {
 await step(0);
 const s = new Session(); s.connect();
 await s.post("Profiler.enable"); await s.post("Profiler.setSamplingInterval", { interval: 100 }); await s.post("Profiler.start");
-const c0 = process.cpuUsage(); const t0 = performance.now();
+const c0 = process.cpuUsage(); const f0 = process.resourceUsage().minorPageFault; const t0 = performance.now();
 for (let i = 1; i <= reloads; i++) await step(i);
-const wall = (performance.now() - t0) / reloads; const c = process.cpuUsage(c0);
+const wall = (performance.now() - t0) / reloads; const c = process.cpuUsage(c0); const faults = (process.resourceUsage().minorPageFault - f0) / reloads;
 const { profile } = await s.post("Profiler.stop");
 if (process.env.PROFILE_OUT) (await import("node:fs")).writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
 await stack.close();
-console.log(`${mode} ${n} CIDRs, ${workers} workers: ${wall.toFixed(2)} ms wall, ${((c.user + c.system) / 1000 / reloads).toFixed(2)} ms CPU per reload`);
+console.log(`${mode} ${n} CIDRs, ${workers} workers: ${wall.toFixed(2)} ms wall, ${((c.user + c.system) / 1000 / reloads).toFixed(2)} ms CPU, ${faults.toFixed(0)} page faults per reload`);
 const byId = new Map(profile.nodes.map((nd) => [nd.id, nd]));
 const self = new Map<string, number>();
 for (let i = 0; i < profile.samples!.length; i++) {

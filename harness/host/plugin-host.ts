@@ -338,11 +338,13 @@ export class PluginHost {
     this.subscription.attempt.add(1n);
     // Envoy plugin key cache hit: identical configuration, no callbacks at all (the subscription
     // accepted it; FilterConfigSubscription skips a resource whose hash did not change).
-    if (sameConfiguration(configuration, this.plugin.configuration)) {
+    // Envoy keeps the configuration as bytes (a std::string): encode it once, not once per VM.
+    const bytes = configurationBytes(configuration);
+    if (sameConfiguration(bytes, this.plugin.configuration)) {
       this.subscription.success.add(1n);
       return;
     }
-    const next: PluginInstance = { ...this.plugin, configuration };
+    const next: PluginInstance = { ...this.plugin, configuration: bytes };
     try {
       this.runCanary(next, "reconfigure");
     } catch (err) {

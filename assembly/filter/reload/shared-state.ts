@@ -3,6 +3,7 @@
 // the value, a set with a non-zero cas is atomic compare-and-swap, and nothing can be deleted.
 import { getSharedData, setSharedData, SharedValue } from "../../host/shared";
 import { WasmResult } from "../../abi/status";
+import { xxh64 } from "../../rules/xxh64";
 
 /** Fetcher lease: u64 holder token, u64 expiry (unix ms). */
 export const KEY_LEADER = "edgewatch.leader";
@@ -15,8 +16,10 @@ export const KEY_QUEUES = "edgewatch.queues";
 /** De-duplication of rules_reload_total across VMs: u64 digest, u64 unix ms. */
 export const KEY_COUNTED = "edgewatch.rules.counted";
 export const QUEUE_PREFIX = "edgewatch.notify.";
-/** Pushed rules parsed once per proxy: u64 digest of the "rules" text, then a snapshot. */
+/** Pushed rules parsed once per proxy: a small header (digest, length, signature proof), then the snapshot. */
 export const KEY_PUSH_CACHE = "edgewatch.rules.push";
+/** The rules text the push cache entry was built from (compared byte for byte on a hit). */
+export const KEY_PUSH_CACHE_TEXT = "edgewatch.rules.push.text";
 /** Registry size cap (VMs that died without on_delete leave names behind). */
 export const MAX_QUEUES: i32 = 256;
 
@@ -140,19 +143,23 @@ export function updateRegistry(name: string, add: bool): bool {
 
 // ---- counting once per document per proxy -----------------------------------------------
 
-/** FNV-1a over 8-byte words (plus tail), cheap enough for a 2 MB document (~0.3 ms). */
+/** 64-bit digest of a document: XXH64 (four lanes: ~0.1 ms for a 1.6 MB document). Not cryptographic. */
 export function digest(p: usize, len: i32, seed: u64): u64 {
-  let h: u64 = 0xcbf29ce484222325 ^ seed;
-  let i = 0;
-  while (i + 8 <= len) {
-    h = (h ^ load<u64>(p + <usize>i)) * 0x100000001b3;
+  return xxh64(p, <usize>len, seed);
+}
+
+/** p[0..n) == q[0..n), 8 bytes at a time whatever the alignment (std memory.compare goes byte by byte unless both are aligned alike). */
+export function bytesEqual(p: usize, q: usize, n: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    if (load<u64>(p + i) != load<u64>(q + i)) return false;
     i += 8;
   }
-  while (i < len) {
-    h = (h ^ <u64>load<u8>(p + <usize>i)) * 0x100000001b3;
+  while (i < n) {
+    if (load<u8>(p + i) != load<u8>(q + i)) return false;
     i++;
   }
-  return h ^ <u64>len;
+  return true;
 }
 
 /**
