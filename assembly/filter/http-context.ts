@@ -21,7 +21,7 @@ import { forgetRequestHeaders } from "../host/request-headers";
 import { sendLocalResponse } from "../host/stream";
 import { HeaderPair } from "../abi/pairs";
 import { parseStatus, METHOD_GET } from "../telemetry/labels";
-import { StreamTrace, tailReason, spanTracestate } from "../tracing/tracer";
+import { StreamTrace, tailReason, spanTracestate, spanTsPtr, spanTsLen } from "../tracing/tracer";
 import { SpanFields, SampleReason, SpanDecision } from "../tracing/span-store";
 import { clientAddressBytes, formatParsedAddress, ADDR_OUT } from "../tracing/client-address";
 
@@ -222,9 +222,9 @@ export class EdgewatchHttp extends HttpContextBase {
     const rule = this.ruleId.length > 0 ? String.UTF8.encode(this.ruleId) : EMPTY;
     f.rule = changetype<usize>(rule);
     f.ruleLen = rule.byteLength;
-    const ts = spanTracestate(st);
-    f.tracestate = ts === null ? 0 : changetype<usize>(ts);
-    f.tracestateLen = ts === null ? 0 : ts.byteLength;
+    spanTracestate(st);
+    f.tracestate = spanTsPtr;
+    f.tracestateLen = spanTsLen;
     obs.exporter.add(f, now);
   }
 

@@ -44,6 +44,8 @@ import { scratchAlloc } from "../host/scratch";
 @lazy const K_TRACESTATE: ArrayBuffer = String.UTF8.encode("tracestate");
 
 const TP_OUT: usize = memory.data(64);
+/** Outgoing tracestates up to this size are copied for the span; longer ones are read back at on_log. */
+const MAX_CAPTURED: i32 = 256;
 /** (ptr, len) of each tracestate line; more lines than this make the list invalid. */
 const MAX_TS_LINES: i32 = 64;
 const TS_LINES: usize = memory.data(MAX_TS_LINES * 8);
@@ -69,6 +71,13 @@ export class StreamTrace {
   tracestate: ArrayBuffer | null = null;
   /** The outgoing tracestate was written to (or left in) the request headers. */
   propagated: bool = false;
+  /**
+   * A head-sampled propagated stream's outgoing tracestate, copied when it was written (its span
+   * is exported for sure), so on_log needs no host call to read it back: capturedLen bytes of
+   * `captured` (reused with the pooled StreamTrace); -1 = not captured (read back at on_log).
+   */
+  captured: ArrayBuffer = new ArrayBuffer(MAX_CAPTURED);
+  capturedLen: i32 = -1;
 }
 
 export class Tracer {
@@ -89,6 +98,7 @@ export class Tracer {
 
   release(st: StreamTrace): void {
     st.tracestate = null;
+    st.capturedLen = -1;
     st.propagated = false;
     st.reason = 0;
     st.headSampled = false;
@@ -167,6 +177,8 @@ export class Tracer {
     st.headSampled = sampled;
     st.propagated = propagate;
     st.tracestate = null;
+    st.capturedLen = -1;
+    const capture = propagate && sampled;
     const flags: u8 = (valid ? (tp.flags & FLAG_RANDOM) : FLAG_RANDOM) | (sampled ? FLAG_SAMPLED : 0);
     st.flags = flags;
 
@@ -181,6 +193,7 @@ export class Tracer {
         // (spanTracestate reads the first line back at on_log) records all of it.
         if (!propagate) st.tracestate = copyOut(tsPtr, tsLen);
         else if (multiLine) replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, tsPtr, tsLen);
+        if (capture) captureFor(st, tsPtr, tsLen);
         return;
       }
     } else {
@@ -189,12 +202,14 @@ export class Tracer {
     if (n > 0) {
       if (propagate) {
         replaceHeaderRaw(MapType.RequestHeaders, K_TRACESTATE, TS_OUT, n);
+        if (capture) captureFor(st, TS_OUT, n);
       } else {
         st.tracestate = copyOut(TS_OUT, n);
       }
     } else {
       // A restarted trace carries no vendor state; an invalid or emptied tracestate is dropped.
       if (propagate && (valid ? tsPresent : lineCount(K_TRACESTATE) > 0)) removeHeaderRaw(MapType.RequestHeaders, K_TRACESTATE);
+      if (capture) st.capturedLen = 0;
     }
   }
 
@@ -243,8 +258,35 @@ export function tailReason(st: StreamTrace, status: i32, durationUs: u64, keep5x
   return SampleReason.None;
 }
 
-/** The tracestate a stream propagated, for its span (on_log: request headers are readable there). */
-export function spanTracestate(st: StreamTrace): ArrayBuffer | null {
-  if (!st.propagated) return st.tracestate;
-  return getHeaderBytes(MapType.RequestHeaders, K_TRACESTATE);
+function captureFor(st: StreamTrace, p: usize, n: i32): void {
+  if (n > MAX_CAPTURED) return; // read back at on_log
+  memory.copy(changetype<usize>(st.captured), p, <usize>n);
+  st.capturedLen = n;
+}
+
+/** The span's tracestate after spanTracestate(): spanTsLen bytes at spanTsPtr (0 = none). */
+export let spanTsPtr: usize = 0;
+export let spanTsLen: i32 = 0;
+/** A read-back buffer, kept alive until the span has been stored. */
+let readBack: ArrayBuffer | null = null;
+
+/**
+ * The tracestate a stream propagated (or would have), for its span: the copy made when it was
+ * written, or (a stream kept only at the tail, or a very long list) read back from the request
+ * headers, which are readable in on_log.
+ */
+export function spanTracestate(st: StreamTrace): void {
+  let b: ArrayBuffer | null = null;
+  if (!st.propagated) {
+    b = st.tracestate;
+  } else if (st.capturedLen >= 0) {
+    spanTsPtr = changetype<usize>(st.captured);
+    spanTsLen = st.capturedLen;
+    return;
+  } else {
+    b = getHeaderBytes(MapType.RequestHeaders, K_TRACESTATE);
+    readBack = b;
+  }
+  spanTsPtr = b === null ? 0 : changetype<usize>(b);
+  spanTsLen = b === null ? 0 : b.byteLength;
 }

@@ -147,8 +147,11 @@ export class FilterDriver {
         if (m === null) return 2;
         const k = self.str(kp, kl).toLowerCase();
         const v = self.str(vp, vl);
+        // Envoy setCopy: the one line of a key replaces ALL its lines (kept in place when there was one).
         const i = m.findIndex(([hk]) => hk === k);
-        if (i >= 0) m[i] = [k, v]; else m.push([k, v]);
+        if (i < 0) { m.push([k, v]); return 0; }
+        m[i] = [k, v];
+        for (let j = m.length - 1; j > i; j--) if (m[j][0] === k) m.splice(j, 1);
         return 0;
       },
       proxy_remove_header_map_value(type: number, kp: number, kl: number) {

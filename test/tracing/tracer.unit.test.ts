@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { FilterDriver } from "../../harness/driver/filter-driver.js";
 import { REPO_ROOT } from "./support/as-module.js";
 import { INVALID_TRACEPARENTS, INVALID_TRACESTATES, VALID_TRACEPARENT } from "../conformance/support/trace-corpus.js";
+import { decodeExportJson } from "../../harness/fixtures/otlp-schema.js";
 
 const WASM = resolve(REPO_ROOT, "build/edgewatch.wasm");
 const TP_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -103,4 +104,32 @@ describe("consistency across rates", () => {
     }
     expect(kept10).toBeGreaterThan(100);
   });
+});
+
+describe("the span records the tracestate the request went upstream with", () => {
+  // Head-sampled spans keep a copy made when the header was written (no read-back host call at
+  // on_log); spans kept only at the tail, or lists over 256 bytes, read the request header back.
+  const long = Array.from({ length: 20 }, (_, i) => `vendor${i}=${"v".repeat(12)}`).join(",");
+  const cases: Array<{ what: string; d: () => FilterDriver; headers: Array<[string, string]>; status?: number }> = [
+    { what: "forwarded unchanged (trusted sampled parent)", d: () => driver({ trust: "always" }), headers: [["traceparent", VALID_TRACEPARENT], ["tracestate", "rojo=1,congo=2"]] },
+    { what: "rewritten with ot=th (probability)", d: () => driver({ trust: "never", rate: 1 }), headers: [["traceparent", VALID_TRACEPARENT], ["tracestate", "rojo=1"]] },
+    { what: "joined from two header lines", d: () => driver({ trust: "always" }), headers: [["traceparent", VALID_TRACEPARENT], ["tracestate", "rojo=1"], ["tracestate", "congo=2"]] },
+    { what: "longer than 256 bytes (read back)", d: () => driver({ trust: "always" }), headers: [["traceparent", VALID_TRACEPARENT], ["tracestate", long]] },
+    { what: "kept at the tail only (5xx, read back)", d: () => driver({ trust: "never", rate: 0 }), headers: [["traceparent", VALID_TRACEPARENT], ["tracestate", "rojo=1"]], status: 503 },
+  ];
+  for (const c of cases) {
+    it(c.what, () => {
+      const d = c.d();
+      const out = d.request({ headers: req(c.headers), routeName: "api", status: c.status });
+      d.advance(200);
+      d.tick();
+      expect(d.httpCalls.length, "one export").toBe(1);
+      const spans = decodeExportJson(d.httpCalls[0].body).spans;
+      expect(spans).toHaveLength(1);
+      const sent = out.filter(([k]) => k === "tracestate").map(([, v]) => v);
+      expect(sent.length).toBeLessThanOrEqual(1);
+      expect(spans[0].traceState).toBe(sent[0] ?? "");
+      expect(spans[0].traceState.length).toBeGreaterThan(0);
+    });
+  }
 });
