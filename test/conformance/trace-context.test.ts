@@ -92,6 +92,21 @@ describe("trace context", () => {
       }
     });
 
+    it("two traceparent header lines are one invalid traceparent (RFC 9110 combination): a new trace, the caller's tracestate dropped", async () => {
+      const s = ref.stack;
+      const first = `00-${CORPUS_TRACE_ID}-${CORPUS_PARENT_ID.slice(0, 14)}11-01`;
+      const second = `00-${CORPUS_TRACE_ID}-${CORPUS_PARENT_ID.slice(0, 14)}12-01`;
+      for (const lines of [[first, second], [first, first]]) {
+        const answers = await s.probes.onEach({ path: "/api/two-lines", headers: { traceparent: lines, tracestate: "rojo=00f067aa0ba902b7" } });
+        for (const [w, a] of answers.entries()) {
+          expect(a.upstream?.headers.traceparent, `worker ${w}: one line upstream`).toEqual(expect.any(String));
+          const t = forwardedTraceparent(a);
+          expect(t.traceId, `worker ${w}: ${lines.join(" | ")}`).not.toBe(CORPUS_TRACE_ID);
+          expect(upstreamHeader(a, "tracestate"), `worker ${w}`).toBe("ot=th:0");
+        }
+      }
+    });
+
     it("a denied request is exported too, with the rule's decision and the client address", async () => {
       const s = ref.stack;
       const a = await s.client.get("/api/denied", { "x-forwarded-for": "198.51.100.4" });
