@@ -11,28 +11,34 @@
  *   - one child for the upstream echo fixture (`--role upstream`), which also takes the OTLP span
  *     exports when tracing is on (answers 200 to any POST).
  *
- * Per case (filter none|edgewatch × CIDRs {0, 10,000} × workers {1, 2}; 100 routes; tracing on for
- * the 10,000-CIDR cases, sampling every request; --quick runs the 2-worker shapes only):
+ * Per case (filter none|edgewatch × shape; 100 routes; shapes: CIDRs × workers × tracing rate,
+ * default 0 CIDRs no tracing, 10,000 CIDRs tracing at 1 %, 10,000 CIDRs tracing every request, on 1
+ * and 2 workers; --quick: the 2-worker shapes of the first two):
  *   requests, rps        wrk at a fixed connection count, summed over the rounds of that case
  *   p50_us, p99_us       median over rounds of wrk's latency percentiles (under that load)
  *   c1_p50_us, c1_p99_us latency one request at a time (undici, one connection), both sides
  *                        interleaved: the filter's added latency without queueing
- *   cpu_us_per_request   proxy process CPU time (user+sys) / requests
- *   wasm_us_per_request  guest time / requests, from a separate timed round of sequential requests
- *                        (one connection, no queueing): every outermost guest call (WasmVm.call at
- *                        depth 0, so the host functions the guest calls are included) is wrapped with
- *                        performance.now(); the timer's own cost is calibrated and subtracted. The
- *                        host has no guest-time counter of its own, hence the hook.
- *   wasm_code_us_per_request / host_calls_us_per_request
- *                        the same time split by the V8 sampling profiler (100 µs) into the filter's
- *                        own wasm code and the host functions it calls (JS here, C++ in Envoy).
+ *   cpu_us_per_request   proxy process CPU time (user+sys) / requests, over the interleaved rounds
+ *                        (no hook, no profiler running)
+ *   added_cpu_us_per_request   THE HEADLINE: cpu_us_per_request with the filter − without, same shape,
+ *                        same run (what the filter costs the proxy per request)
+ *   host_calls_per_request   hostcalls the filter made per request (a count; in Envoy each crosses
+ *                        the VM boundary), from a separate round of sequential requests
+ *   guest_calls_per_request  calls into the filter per request (same round)
+ *   wasm_us_per_request  time inside guest calls per request (host functions included), same round:
+ *                        every outermost guest call wrapped with performance.now(), the timer's own
+ *                        cost calibrated and subtracted
+ *   profile_wasm_code_us_per_request / profile_host_functions_us_per_request
+ *                        a labelled BREAKDOWN of wasm_us_per_request: the V8 sampling profiler
+ *                        (100 µs) in yet another round splits guest time into the filter's own wasm
+ *                        code and the host functions it calls (JS here, C++ in Envoy)
  *   ratio                rps / rps of the no-filter case with the same shape
  * Memory (section `memory`): RSS, V8 heap and wasm linear memory (sum and largest VM) of each proxy
- * process after N requests through it: the filter's proxy is driven to 1,000,000 requests in full
- * mode (what the rounds sent in --quick); the no-filter proxy is sampled after its rounds.
+ * process after N requests through it: the filter's proxy of the LAST shape is driven to 1,000,000
+ * requests in full mode (what the rounds sent in --quick); the no-filter proxy is sampled after its rounds.
  *
- * CLI: tsx bench/overhead.ts [--quick] [--connections 16] [--sample-rate 1] [--load wrk|undici]
- *      → bench/results/overhead.json and a table on stdout.
+ * CLI: tsx bench/overhead.ts [--quick] [--connections 16] [--shapes 0:2:off,10000:2:0.01] [--load wrk|undici]
+ *      [--out DIR] → overhead.json in bench/results (bench/results/quick with --quick) and a table on stdout.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
@@ -56,7 +62,7 @@ interface ProxyStartMsg {
   config: import("../harness/config/proxy-config.js").ProxyConfig;
   noFilter: boolean;
 }
-type ProxyMsg = ProxyStartMsg | { cmd: "timing"; on: boolean; profile?: boolean } | { cmd: "sample" } | { cmd: "stop" };
+type ProxyMsg = ProxyStartMsg | { cmd: "timing"; on: boolean; profile?: boolean; hook?: boolean } | { cmd: "sample" } | { cmd: "stop" };
 
 /** What the V8 sampling profiler saw inside guest calls during the timed round. */
 export interface GuestProfile {
@@ -125,6 +131,7 @@ export interface ProxySample {
   streams: number;
   guestNs: number;
   guestCalls: number;
+  hostCalls: number;
   wasmBytes: number[];
   timerPairNs: number;
 }
@@ -135,7 +142,7 @@ async function proxyChild(): Promise<void> {
   type Proxy = Awaited<ReturnType<typeof startEmbeddedProxy>>;
   let proxy: Proxy | undefined;
   let noFilter = true;
-  const timing = { on: false, ns: 0, calls: 0 };
+  const timing = { on: false, hook: true, ns: 0, calls: 0 };
   // Calibrate the cost of the two performance.now() reads the hook adds per guest call.
   let timerPairNs = 0;
   {
@@ -173,6 +180,10 @@ async function proxyChild(): Promise<void> {
             const orig: CallFn = vm.call;
             const wrapped: CallFn = function (this: typeof vm, name, fn, ctx, a, b, c, d, e) {
               if (!timing.on || this.callDepth !== 0) return orig.call(this, name, fn, ctx, a, b, c, d, e);
+              if (!timing.hook) {
+                timing.calls++;
+                return orig.call(this, name, fn, ctx, a, b, c, d, e);
+              }
               const t0 = performance.now();
               const r = orig.call(this, name, fn, ctx, a, b, c, d, e);
               timing.ns += (performance.now() - t0) * 1e6;
@@ -188,6 +199,7 @@ async function proxyChild(): Promise<void> {
         if (m.on) {
           timing.ns = 0;
           timing.calls = 0;
+          timing.hook = m.hook !== false;
           if (m.profile) {
             await post("Profiler.enable");
             await post("Profiler.setSamplingInterval", { interval: 100 });
@@ -213,6 +225,7 @@ async function proxyChild(): Promise<void> {
           streams: noFilter || !proxy ? 0 : proxy.host.stats.streamsCreated,
           guestNs: timing.ns,
           guestCalls: timing.calls,
+          hostCalls: vms.reduce((a, v) => a + v.hostCalls, 0),
           wasmBytes: vms.map((v) => (v.instance.exports.memory as WebAssembly.Memory).buffer.byteLength),
           timerPairNs,
         };
@@ -307,15 +320,18 @@ interface Shape {
   cidrs: number;
   workers: number;
   routes: number;
-  tracing: boolean;
+  /** Head-sampling rate with tracing on; null = tracing off. */
+  rate: number | null;
 }
 
 export interface OverheadCase {
+  target: string;
   filter: "none" | "edgewatch";
   cidrs: number;
   workers: number;
   routes: number;
-  tracing: boolean;
+  /** "off", or the head-sampling rate ("0.01", "1"). */
+  tracing: string;
   sample_rate: number;
   concurrency: number;
   requests: number;
@@ -326,22 +342,27 @@ export interface OverheadCase {
   c1_p50_us: number;
   c1_p99_us: number;
   cpu_us_per_request: number;
-  wasm_us_per_request: number;
-  /** Part of wasm_us_per_request in the filter's own wasm code (V8 sampling profiler share). */
-  wasm_code_us_per_request: number;
-  /** Part of wasm_us_per_request in the host functions the filter calls (JS in this host, C++ in Envoy). */
-  host_calls_us_per_request: number;
+  /** With the filter − without, same shape, same interleaved run (edgewatch rows; 0 for none). */
+  added_cpu_us_per_request: number;
+  /** Hostcalls the filter made per request (a count). */
+  host_calls_per_request: number;
   guest_calls_per_request: number;
+  wasm_us_per_request: number;
+  /** Breakdown of wasm_us_per_request by the V8 sampling profiler (separate round): the filter's own wasm code. */
+  profile_wasm_code_us_per_request: number;
+  /** Breakdown: the host functions the filter calls (JS in this host, C++ in Envoy). */
+  profile_host_functions_us_per_request: number;
   ratio: number;
   rounds: number;
 }
 
 export interface MemoryRow {
+  target: string;
   filter: "none" | "edgewatch";
   cidrs: number;
   workers: number;
   routes: number;
-  tracing: boolean;
+  tracing: string;
   requests: number;
   rss_bytes: number;
   heap_used_bytes: number;
@@ -372,19 +393,19 @@ export function benchCidrs(n: number): string[] {
   return out;
 }
 
-function proxyConfig(shape: Shape, upstreamPort: number, sampleRate: number): import("../harness/config/proxy-config.js").ProxyConfig {
+function proxyConfig(shape: Shape, upstreamPort: number): import("../harness/config/proxy-config.js").ProxyConfig {
   const routes = Array.from({ length: shape.routes }, (_, i) => ({ name: `r${i}`, match: { prefix: `/r${i}/` }, cluster: "app" }));
   const plugin = {
     client_address: { source: "xff", xff_trusted_hops: 1 },
     telemetry: { routes_cap: Math.max(128, shape.routes + 8) },
-    tracing: shape.tracing
+    tracing: shape.rate !== null
       ? { enabled: true, service_name: "edgewatch-bench", collector: { cluster: "otel", authority: "collector", path: "/v1/traces" } }
       : { enabled: false },
     rules: {
       version: 1,
       mode: "deny",
       access: shape.cidrs > 0 ? [{ id: "bench-deny", action: "deny", cidrs_text: benchCidrs(shape.cidrs).join("\n") }] : [],
-      sampling: { default_rate: shape.tracing ? sampleRate : 0 },
+      sampling: { default_rate: shape.rate ?? 0 },
     },
   };
   return {
@@ -425,7 +446,6 @@ async function main(): Promise<number> {
   const quick = args.quick;
   const run = new RunRecord("overhead", { quick, target: args.target, wasmPath: WASM });
   const connections = Number(arg("--connections") ?? 16);
-  const sampleRate = Number(arg("--sample-rate") ?? 1);
   const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, quantile } = await import("../harness/cli/load.js");
   const { Progress } = await import("../harness/cli/progress.js");
   const { textTable } = await import("../harness/bench/report.js");
@@ -438,11 +458,14 @@ async function main(): Promise<number> {
   const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 120 : 4 * 3600));
   const deadline = Date.now() + maxSeconds * 1000;
   const routes = 100;
-  // --shapes 0:1,10000:2 runs a subset (CIDRs:workers); tracing is on for the 10,000-CIDR shapes.
-  // --quick keeps the two 2-worker shapes (the issue's target case among them) to stay within budget.
-  const shapes: Shape[] = (arg("--shapes") ?? (quick ? "0:2,10000:2" : "0:1,0:2,10000:1,10000:2")).split(",").map((t) => {
-    const [c, w] = t.split(":").map(Number);
-    return { cidrs: c, workers: w, routes, tracing: c >= 10_000 };
+  // --shapes CIDRs:workers:rate, rate "off" or a sampling rate (issue 13's cases: no CIDRs and no
+  // tracing; 10k CIDRs tracing 1 %; 10k CIDRs tracing every request). --quick: the 2-worker shapes
+  // of the first two.
+  const shapes: Shape[] = (arg("--shapes") ?? (quick ? "0:2:off,10000:2:0.01" : "0:1:off,0:2:off,10000:1:0.01,10000:2:0.01,10000:1:1,10000:2:1")).split(",").map((t) => {
+    const [c, w, r] = t.split(":");
+    const rate = r === undefined || r === "off" ? null : Number(r);
+    if (!Number.isFinite(Number(c)) || !Number.isFinite(Number(w)) || (rate !== null && !(rate >= 0 && rate <= 1))) throw new Error(`--shapes: bad shape ${t} (CIDRs:workers:rate|off)`);
+    return { cidrs: Number(c), workers: Number(w), routes, rate };
   });
   const progress = new Progress("overhead", { intervalMs: 5000 });
   const script = wrkRoutesScript({ routes });
@@ -502,9 +525,9 @@ async function main(): Promise<number> {
   try {
     for (const [si, shape] of shapes.entries()) {
       if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
-      const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s)${shape.tracing ? ", tracing" : ""}`;
+      const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s), tracing ${shape.rate ?? "off"}`;
       progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies`);
-      const cfg = proxyConfig(shape, upstreamPort, sampleRate);
+      const cfg = proxyConfig(shape, upstreamPort);
       const [none, ew] = await Promise.all([Child.spawn("proxy", "proxy(none)"), Child.spawn("proxy", "proxy(edgewatch)")]);
       children.push(none, ew);
       const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
@@ -538,32 +561,41 @@ async function main(): Promise<number> {
         c1.none.push(...(await sequential(urlNone, Math.ceil(timedRequests / 2))));
         c1.edgewatch.push(...(await sequential(urlEw, Math.ceil(timedRequests / 2))));
       }
-      await ew.ask({ cmd: "timing", on: true, profile: true });
+      // Round A: guest time (hook on, no profiler) and call counts per request.
+      await ew.ask({ cmd: "timing", on: true, profile: false, hook: true });
       const t0 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
       await sequential(urlEw, timedRequests);
-      const prof = (await ew.ask({ cmd: "timing", on: false })).profile as GuestProfile;
+      await ew.ask({ cmd: "timing", on: false });
       const t1 = (await ew.ask({ cmd: "sample" })).sample as ProxySample;
       const streams = t1.streams - t0.streams;
       const guestNs = Math.max(0, t1.guestNs - t1.guestCalls * t1.timerPairNs);
       const wasmUs = streams > 0 ? guestNs / 1000 / streams : NaN;
       const callsPerReq = streams > 0 ? t1.guestCalls / streams : NaN;
-      // The profiler's split of the guest time: the filter's own wasm code vs the host functions it calls.
+      const hostCallsPerReq = streams > 0 ? (t1.hostCalls - t0.hostCalls) / streams : NaN;
+      // Round B (breakdown only): the sampling profiler splits guest time into the filter's own
+      // wasm code and the host functions it calls; its shares are applied to round A's time.
+      await ew.ask({ cmd: "timing", on: true, profile: true, hook: false });
+      await sequential(urlEw, timedRequests);
+      const prof = (await ew.ask({ cmd: "timing", on: false })).profile as GuestProfile;
       const selfShare = prof.underCallUs > 0 ? prof.wasmSelfUs / prof.underCallUs : NaN;
       const hostShare = prof.underCallUs > 0 ? prof.hostUs / prof.underCallUs : NaN;
 
       const base = sides[0];
       const baseRequests = base.rounds.reduce((a, r) => a + r.requests, 0);
       const baseRps = baseRequests / base.rounds.reduce((a, r) => a + r.seconds, 0);
+      const baseCpu = base.cpuUs / baseRequests;
       for (const s of sides) {
         const requests = s.rounds.reduce((a, r) => a + r.requests, 0);
         const rps = requests / s.rounds.reduce((a, r) => a + r.seconds, 0);
+        const on = s.name === "edgewatch";
         cases.push({
+          target: "embedded",
           filter: s.name,
           cidrs: shape.cidrs,
           workers: shape.workers,
           routes: shape.routes,
-          tracing: shape.tracing,
-          sample_rate: shape.tracing ? sampleRate : 0,
+          tracing: shape.rate === null ? "off" : String(shape.rate),
+          sample_rate: shape.rate ?? 0,
           concurrency: connections,
           requests,
           rps: Math.round(rps),
@@ -572,10 +604,12 @@ async function main(): Promise<number> {
           c1_p50_us: Math.round(quantile(c1[s.name].sort((a, b) => a - b), 0.5)),
           c1_p99_us: Math.round(quantile(c1[s.name], 0.99)),
           cpu_us_per_request: Number((s.cpuUs / requests).toFixed(1)),
-          wasm_us_per_request: s.name === "none" ? 0 : Number(wasmUs.toFixed(2)),
-          wasm_code_us_per_request: s.name === "none" ? 0 : Number((wasmUs * selfShare).toFixed(2)),
-          host_calls_us_per_request: s.name === "none" ? 0 : Number((wasmUs * hostShare).toFixed(2)),
-          guest_calls_per_request: s.name === "none" ? 0 : Number(callsPerReq.toFixed(2)),
+          added_cpu_us_per_request: on ? Number((s.cpuUs / requests - baseCpu).toFixed(1)) : 0,
+          host_calls_per_request: on ? Number(hostCallsPerReq.toFixed(2)) : 0,
+          guest_calls_per_request: on ? Number(callsPerReq.toFixed(2)) : 0,
+          wasm_us_per_request: on ? Number(wasmUs.toFixed(2)) : 0,
+          profile_wasm_code_us_per_request: on ? Number((wasmUs * selfShare).toFixed(2)) : 0,
+          profile_host_functions_us_per_request: on ? Number((wasmUs * hostShare).toFixed(2)) : 0,
           ratio: Number((rps / baseRps).toFixed(3)),
           rounds: s.rounds.length,
         });
@@ -583,19 +617,21 @@ async function main(): Promise<number> {
       // Memory after N requests through each proxy.
       for (const s of sides) {
         let sample = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
-        let sent = s.rounds.reduce((a, r) => a + r.requests, 0) + (s.name === "edgewatch" ? streams : 0);
-        // Only the filter side soaks to the target: the no-filter proxy's memory is the baseline.
-        while (s.name === "edgewatch" && memoryTarget > 0 && sent < memoryTarget && Date.now() < deadline) {
+        let sent = s.rounds.reduce((a, r) => a + r.requests, 0) + (s.name === "edgewatch" ? 2 * streams : 0);
+        // Only the filter side of the last shape soaks to the target: the no-filter proxy's memory is the baseline.
+        const soak = s.name === "edgewatch" && si === shapes.length - 1;
+        while (soak && memoryTarget > 0 && sent < memoryTarget && Date.now() < deadline) {
           progress.update(`case ${si + 1}/${shapes.length} (${label}): memory soak ${s.name}`, sent, memoryTarget);
           sent += (await round(s.url, Math.min(30, roundS * 4))).requests;
         }
         sample = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
         memory.push({
+          target: "embedded",
           filter: s.name,
           cidrs: shape.cidrs,
           workers: shape.workers,
           routes: shape.routes,
-          tracing: shape.tracing,
+          tracing: shape.rate === null ? "off" : String(shape.rate),
           requests: sent,
           rss_bytes: sample.rss,
           heap_used_bytes: sample.heapUsed,
@@ -625,7 +661,7 @@ async function main(): Promise<number> {
   const out = writeResultFile(args.outDir, "overhead.json", result);
   const prov = result.provenance;
   process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${prov.loadavg_before["1m"]} → ${prov.loadavg_after?.["1m"]}${prov.noisy ? ", NOISY" : ""})\n`);
-  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "c1_p99_us", "cpu_us_per_request", "wasm_us_per_request", "wasm_code_us_per_request", "host_calls_us_per_request", "guest_calls_per_request"])}\n\n`);
+  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "cpu_us_per_request", "added_cpu_us_per_request", "host_calls_per_request", "wasm_us_per_request", "profile_wasm_code_us_per_request", "profile_host_functions_us_per_request"])}\n\n`);
   process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
   process.stdout.write(`wrote ${out}\n`);
   return 0;

@@ -1,9 +1,9 @@
 /**
  * Bench report and comparison.
  *
- *  - `writeReport(dir)`: reads every `bench/results/*.json`, writes `REPORT.md` (tables plus inline,
- *    hand-written SVG bar charts) and the same charts as files under `charts/` (GitHub strips inline
- *    SVG from Markdown; the files render there).
+ *  - `writeReport(dir)`: reads every `bench/results/*.json`, writes `REPORT.md`: the issue-13 goals
+ *    with their verdicts (goals.ts), then per results file its provenance (commit, .wasm sha256,
+ *    machine, load, NOISY), its charts (SVG files under `charts/`, linked) and its tables.
  *  - `compare(old, new, tolerance)`: matches cases between two result sets and lists what got slower
  *    by more than the tolerance (and what got faster). Used by `edgewatch bench --compare OLD.json`.
  *
@@ -15,8 +15,10 @@
  * Command line: `edgewatch report [--dir DIR]` writes the report; `edgewatch report --compare OLD
  * [--against NEW] [--tolerance 0.15]` compares (exit 1 past the tolerance).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { MAX_CHART_ROWS, PALETTE, renderBarChart, renderLineChart, type BarChart, type LineChart } from "./charts.js";
+import { goalsMarkdown } from "./goals.js";
 import { REPO_ROOT } from "./results.js";
 
 export type Case = Record<string, unknown>;
@@ -346,92 +348,9 @@ export function textTable(cases: Case[], columns = tableColumns(cases)): string 
   return [line(columns.map(header)), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
 }
 
-// --- SVG bar charts (hand-written, no dependencies) --------------------------------------------
+// --- charts -----------------------------------------------------------------------------------------
 
-export interface BarSeries {
-  name: string;
-  color: string;
-}
-
-export interface BarChart {
-  title: string;
-  unit: string;
-  series: BarSeries[];
-  rows: { label: string; values: (number | undefined)[] }[];
-  /** A vertical target line (e.g. the issue's target), drawn dashed. */
-  target?: { value: number; label: string };
-  /** Log-scaled axis for values spanning orders of magnitude. */
-  log?: boolean;
-}
-
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948"];
-
-function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** Horizontal grouped bar chart: one group per row, one bar per series. */
-export function renderBarChart(chart: BarChart): string {
-  const labelW = Math.min(300, Math.max(80, ...chart.rows.map((r) => r.label.length * 6.6 + 12)));
-  const plotW = 440;
-  const barH = 12;
-  const gap = 8;
-  const groupH = chart.series.length * barH + gap;
-  const top = 34 + (chart.series.length > 1 ? 16 : 0);
-  const height = top + chart.rows.length * groupH + 30;
-  const width = labelW + plotW + 90;
-  const vals = chart.rows.flatMap((r) => r.values.filter((v): v is number => typeof v === "number" && Number.isFinite(v)));
-  let max = Math.max(...vals, chart.target?.value ?? 0, 0);
-  if (max <= 0) max = 1;
-  const minPos = Math.min(...vals.filter((v) => v > 0), max);
-  const useLog = chart.log === true && max / minPos > 50;
-  const logMin = useLog ? Math.pow(10, Math.floor(Math.log10(minPos))) : 0;
-  const scale = (v: number): number => {
-    if (v <= 0) return 0;
-    if (!useLog) return (v / max) * plotW;
-    const span = Math.log10(max) - Math.log10(logMin);
-    return Math.max(1, ((Math.log10(v) - Math.log10(logMin)) / (span || 1)) * plotW);
-  };
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-  );
-  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="8" y="18" font-size="13" font-weight="bold">${esc(chart.title)}${chart.unit ? ` (${esc(chart.unit)}${useLog ? ", log scale" : ""})` : ""}</text>`);
-  if (chart.series.length > 1) {
-    let x = labelW;
-    for (const s of chart.series) {
-      out.push(`<rect x="${x}" y="26" width="10" height="10" fill="${s.color}"/>`);
-      out.push(`<text x="${x + 14}" y="35">${esc(s.name)}</text>`);
-      x += 24 + s.name.length * 6.6;
-    }
-  }
-  chart.rows.forEach((row, i) => {
-    const y0 = top + i * groupH;
-    out.push(`<text x="${labelW - 6}" y="${y0 + (chart.series.length * barH) / 2 + 4}" text-anchor="end">${esc(row.label)}</text>`);
-    row.values.forEach((v, j) => {
-      const y = y0 + j * barH;
-      if (typeof v !== "number" || !Number.isFinite(v)) return;
-      const w = scale(v);
-      out.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH - 2}" fill="${chart.series[j].color}"/>`);
-      out.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${y + barH - 3}">${esc(fmtNum(v))}</text>`);
-    });
-  });
-  const axisY = top + chart.rows.length * groupH;
-  out.push(`<line x1="${labelW}" y1="${top - 4}" x2="${labelW}" y2="${axisY}" stroke="#333"/>`);
-  out.push(`<line x1="${labelW}" y1="${axisY}" x2="${labelW + plotW}" y2="${axisY}" stroke="#333"/>`);
-  out.push(`<text x="${labelW}" y="${axisY + 14}">${useLog ? fmtNum(logMin) : "0"}</text>`);
-  out.push(`<text x="${labelW + plotW}" y="${axisY + 14}" text-anchor="end">${esc(fmtNum(max))}</text>`);
-  if (chart.target && chart.target.value > 0) {
-    const x = labelW + scale(chart.target.value);
-    out.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${axisY}" stroke="#d62728" stroke-dasharray="4,3"/>`);
-    out.push(`<text x="${x.toFixed(1)}" y="${axisY + 26}" fill="#d62728" text-anchor="middle">${esc(chart.target.label)}</text>`);
-  }
-  out.push("</svg>");
-  return out.join("\n");
-}
-
-// --- per-bench charts -----------------------------------------------------------------------------
+export { renderBarChart, renderLineChart, type BarChart, type LineChart } from "./charts.js";
 
 function label(c: Case, fields: string[]): string {
   return fields
@@ -459,65 +378,84 @@ function labelFields(cases: Case[]): string[] {
   return varying.length > 0 ? varying : ident.slice(0, 1);
 }
 
+export type Chart = { kind: "bar"; chart: BarChart } | { kind: "line"; chart: LineChart };
+
+/** How reload cost grows with the list: p50 latency and CPU per reload (2 workers), parse and snapshot load in wasm. */
+function reloadGrowth(reload: BenchFile | undefined, micro: BenchFile | undefined): LineChart | null {
+  const series: LineChart["series"] = [];
+  const rc = (reload?.sections.find((x) => x.name === "cases")?.cases ?? []).filter((c) => (c.workers === 2 || c.workers === undefined) && (c.target ?? "embedded") === "embedded");
+  const modes = [...new Set(rc.map((c) => String(c.mode)))];
+  modes.forEach((mode, i) => {
+    const pts = rc.filter((c) => c.mode === mode).map((c) => ({ x: num(c, "cidrs") ?? 0, y: num(c, "p50_ms") ?? 0 }));
+    if (pts.length > 1) series.push({ name: `${mode}: reload p50 (ms)`, color: PALETTE[i % PALETTE.length]!, points: pts });
+    const cpu = rc.filter((c) => c.mode === mode).map((c) => ({ x: num(c, "cidrs") ?? 0, y: num(c, "cpu_p50_ms") ?? 0 }));
+    if (cpu.filter((p) => p.y > 0).length > 1) series.push({ name: `${mode}: CPU per reload p50 (ms)`, color: PALETTE[i % PALETTE.length]!, points: cpu, dashed: true });
+  });
+  const parse = micro?.sections.find((x) => x.name === "parse")?.cases ?? [];
+  const pp = parse.map((c) => ({ x: num(c, "cidrs") ?? 0, y: num(c, "parse_index_ms") ?? 0 }));
+  if (pp.length > 1) series.push({ name: "wasm: parse + index (ms CPU)", color: PALETTE[4]!, points: pp });
+  const sl = parse.map((c) => ({ x: num(c, "cidrs") ?? 0, y: num(c, "snapshot_load_ms") ?? 0 }));
+  if (sl.length > 1) series.push({ name: "wasm: snapshot load, one VM (ms CPU)", color: PALETTE[5]!, points: sl });
+  if (series.length === 0) return null;
+  return {
+    title: "Reload cost against the number of CIDRs (embedded host, 2 workers)",
+    xLabel: "CIDRs in the document",
+    yLabel: "ms",
+    series,
+    targets: [{ value: 5, label: "5 ms (p50 goal, 100k)" }, { value: 50, label: "50 ms (p50 goal, 1M pull)" }],
+  };
+}
+
 /** Charts for one bench file. Known benches get purpose-made charts; others a generic one. */
-export function chartsFor(b: BenchFile): BarChart[] {
-  const charts: BarChart[] = [];
+export function chartsFor(b: BenchFile, all: BenchFile[] = [b]): Chart[] {
+  const charts: Chart[] = [];
+  if (b.name === "reload") {
+    const g = reloadGrowth(b, all.find((x) => x.name === "reload-micro"));
+    if (g) charts.push({ kind: "line", chart: g });
+  }
   for (const s of b.sections) {
     const cases = s.cases;
+    if (cases.length > MAX_CHART_ROWS) continue; // the table shows them; a chart would be unreadable
     const has = (k: string) => cases.some((c) => num(c, k) !== undefined);
     const idFields = labelFields(cases);
+    const bar = (chart: BarChart) => charts.push({ kind: "bar", chart });
     if (has("p50_ms") && has("p99_ms")) {
-      charts.push({
+      bar({
         title: `${sectionTitle(b, s.name)} latency`,
         unit: "ms",
         series: [
-          { name: "p50", color: PALETTE[0] },
-          { name: "p99", color: PALETTE[1] },
-          ...(has("max_ms") ? [{ name: "max", color: PALETTE[3] }] : []),
+          { name: "p50", color: PALETTE[0]! },
+          { name: "p99", color: PALETTE[1]! },
         ],
-        rows: cases.map((c) => ({
-          label: label(c, idFields),
-          values: [num(c, "p50_ms"), num(c, "p99_ms"), ...(has("max_ms") ? [num(c, "max_ms")] : [])],
-        })),
-        target: b.name === "reload" ? { value: 10, label: "10 ms target (p99, 10k CIDRs, 2 workers)" } : undefined,
+        rows: cases.map((c) => ({ label: label(c, idFields), values: [num(c, "p50_ms"), num(c, "p99_ms")] })),
+        target: b.name === "reload" ? { value: 5, label: "5 ms goal (p50 at 100k; p99 at 10k)" } : undefined,
         log: true,
       });
     }
-    if (has("rps")) {
-      charts.push({
+    if (has("added_cpu_us_per_request")) {
+      const rows = cases.filter((c) => c.filter !== "none");
+      bar({
+        title: `${b.name}: CPU added per request (filter on − off, same run)`,
+        unit: "µs",
+        series: [{ name: "added CPU", color: PALETTE[3]! }],
+        rows: rows.map((c) => ({ label: label(c, idFields.filter((f) => f !== "filter")), values: [num(c, "added_cpu_us_per_request")] })),
+        target: { value: 6, label: "6 µs goal (0 CIDRs, no tracing)" },
+      });
+    } else if (has("rps")) {
+      bar({
         title: `${sectionTitle(b, s.name)} throughput`,
         unit: "requests/s",
-        series: [{ name: "rps", color: PALETTE[2] }],
+        series: [{ name: "rps", color: PALETTE[2]! }],
         rows: cases.map((c) => ({ label: label(c, idFields), values: [num(c, "rps")] })),
       });
     }
-    if (has("p50_us") && has("p99_us")) {
-      charts.push({
-        title: `${sectionTitle(b, s.name)} request latency`,
-        unit: "µs",
-        series: [
-          { name: "p50", color: PALETTE[0] },
-          { name: "p99", color: PALETTE[1] },
-        ],
-        rows: cases.map((c) => ({ label: label(c, idFields), values: [num(c, "p50_us"), num(c, "p99_us")] })),
-      });
-    }
-    if (has("wasm_us_per_request")) {
-      const rows = cases.filter((c) => num(c, "wasm_us_per_request") !== undefined && c.filter !== "none");
-      charts.push({
-        title: `${b.name}: wasm guest time per request`,
-        unit: "µs",
-        series: [{ name: "wasm µs/request", color: PALETTE[4] }],
-        rows: rows.map((c) => ({ label: label(c, idFields), values: [num(c, "wasm_us_per_request")] })),
-        target: { value: 5, label: "5 µs target" },
-      });
-    }
-    const byteFields = [...new Set(cases.flatMap((c) => Object.keys(c)))].filter((k) => /_bytes$/.test(k) && has(k));
+    const before = charts.length;
+    const byteFields = [...new Set(cases.flatMap((c) => Object.keys(c)))].filter((k) => /_bytes$/.test(k) && has(k) && s.name === "memory");
     if (byteFields.length > 0) {
-      charts.push({
-        title: `${sectionTitle(b, s.name)}${s.name === "memory" ? "" : " memory"}`,
+      bar({
+        title: `${sectionTitle(b, s.name)}`,
         unit: "MiB",
-        series: byteFields.map((f, i) => ({ name: f.replace(/_bytes$/, ""), color: PALETTE[i % PALETTE.length] })),
+        series: byteFields.map((f, i) => ({ name: f.replace(/_bytes$/, ""), color: PALETTE[i % PALETTE.length]! })),
         rows: cases.map((c) => ({
           label: label(c, idFields),
           values: byteFields.map((f) => {
@@ -527,14 +465,14 @@ export function chartsFor(b: BenchFile): BarChart[] {
         })),
       });
     }
-    if (charts.length === 0) {
-      // Generic: the first comparable metric.
+    if (charts.length === before && b.name !== "reload-micro") {
+      // Generic: the first comparable metric of the section.
       const metric = tableColumns(cases).find((k) => metricDirection(k) !== undefined && has(k));
       if (metric) {
-        charts.push({
+        bar({
           title: `${sectionTitle(b, s.name)} ${metric}`,
           unit: "",
-          series: [{ name: metric, color: PALETTE[0] }],
+          series: [{ name: metric, color: PALETTE[0]! }],
           rows: cases.map((c) => ({ label: label(c, idFields), values: [num(c, metric)] })),
         });
       }
@@ -543,12 +481,30 @@ export function chartsFor(b: BenchFile): BarChart[] {
   return charts;
 }
 
-const ORDER = ["overhead", "memory", "reload", "telemetry", "trace"];
+const ORDER = ["overhead", "reload", "reload-micro", "telemetry", "trace"];
 
 export interface ReportOutput {
   path: string;
   charts: string[];
   benches: string[];
+}
+
+/** One line on where a results file's figures come from (or that it does not say). */
+export function provenanceLine(b: BenchFile): string {
+  const p = b.meta.provenance as Record<string, unknown> | undefined;
+  if (!p || typeof p !== "object") return "Provenance: not recorded (a results file from before provenance was kept).";
+  const la = (x: unknown) => (x && typeof x === "object" ? (x as Record<string, number>)["1m"] : "?");
+  const parts = [
+    `commit \`${String(p.git_commit ?? "?").slice(0, 12)}\`${p.git_dirty ? " (uncommitted changes)" : ""}`,
+    `wasm sha256 \`${String(p.wasm_sha256 ?? "?").slice(0, 16)}…\``,
+    `Node ${p.node}`,
+    `${p.cpu_model} × ${p.cores} cores`,
+    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}`,
+    p.quick ? "quick run" : "full run",
+    `target ${p.target}${p.envoy_version ? ` (Envoy ${p.envoy_version})` : ""}`,
+    `${p.started_at}`,
+  ];
+  return `Provenance: ${parts.join(" · ")}${p.noisy ? ` · **NOISY**: ${p.noisy_reason}` : ""}`;
 }
 
 export function writeReport(dir: string, opts: { title?: string } = {}): ReportOutput {
@@ -560,36 +516,34 @@ export function writeReport(dir: string, opts: { title?: string } = {}): ReportO
   });
   const chartDir = join(dir, "charts");
   mkdirSync(chartDir, { recursive: true });
+  for (const f of readdirSync(chartDir)) if (f.endsWith(".svg")) rmSync(join(chartDir, f)); // no stale charts
   const chartFiles: string[] = [];
   const md: string[] = [];
   md.push(`# ${opts.title ?? "edgewatch bench report"}`);
   md.push("");
-  md.push(`Generated ${new Date().toISOString()} from \`${relativeToRepo(dir)}/*.json\` by \`bench/report.ts\`.`);
-  md.push("Charts are inline SVG; the same charts are in `charts/` for viewers that strip inline SVG (GitHub).");
+  md.push(`Written by \`edgewatch report\` from the result files in \`${relativeToRepo(dir)}/\` (each section names its file's provenance: commit, .wasm sha256, machine, load). Charts are SVG files in \`charts/\`, linked below.`);
   md.push("");
-  const headline = headlines(benches);
-  if (headline.length > 0) {
-    md.push("## Targets at a glance", "", "| target | measured | verdict |", "|---|---:|---|", ...headline, "");
-  }
+  if (benches.length > 0) md.push("## Goals (issue 13)", "", goalsMarkdown(benches), "");
   for (const b of benches) {
     md.push(`## ${b.name}`);
     md.push("");
+    md.push(provenanceLine(b), "");
     const metaLine = Object.entries(b.meta)
-      .filter(([, v]) => v !== null && typeof v !== "object")
-      .map(([k, v]) => `${k}: \`${fmtNum(v)}\``)
+      .filter(([k, v]) => v !== null && typeof v !== "object" && k !== "bench")
+      .map(([k, v]) => `${k}: ${typeof v === "string" && v.length > 60 ? v : `\`${fmtNum(v)}\``}`)
       .join(" · ");
     if (metaLine) md.push(metaLine, "");
+    chartsFor(b, benches).forEach((c, i) => {
+      const svg = c.kind === "bar" ? renderBarChart(c.chart) : renderLineChart(c.chart);
+      const file = `${b.name}-${i + 1}.svg`;
+      writeFileSync(join(chartDir, file), `${svg}\n`);
+      chartFiles.push(join(chartDir, file));
+      md.push(`![${c.chart.title}](charts/${file})`, "");
+    });
     for (const s of b.sections) {
       if (b.sections.length > 1 || s.name !== "cases") md.push(`### ${s.name}`, "");
       md.push(markdownTable(s.cases), "");
     }
-    chartsFor(b).forEach((chart, i) => {
-      const svg = renderBarChart(chart);
-      const file = `${b.name}-${i + 1}.svg`;
-      writeFileSync(join(chartDir, file), `${svg}\n`);
-      chartFiles.push(join(chartDir, file));
-      md.push(svg, "");
-    });
   }
   if (benches.length === 0) md.push("No bench results found. Run `npm run bench -- --quick`.", "");
   const path = join(dir, "REPORT.md");
@@ -601,50 +555,6 @@ function relativeToRepo(dir: string): string {
   const root = REPO_ROOT;
   const abs = resolve(dir);
   return abs.startsWith(root) ? abs.slice(root.length + 1) || "." : abs;
-}
-
-/** Rows for the issue targets, when the benches that measure them are present. */
-function headlines(benches: BenchFile[]): string[] {
-  const rows: string[] = [];
-  const get = (n: string) => benches.find((b) => b.name === n);
-  const overhead = get("overhead");
-  if (overhead) {
-    const cases = overhead.sections.find((s) => s.name === "cases")?.cases ?? overhead.sections[0]?.cases ?? [];
-    const ratios = cases.filter((c) => c.filter === "edgewatch" && typeof c.ratio === "number");
-    if (ratios.length > 0) {
-      const worst = ratios.reduce((a, b) => ((a.ratio as number) <= (b.ratio as number) ? a : b));
-      rows.push(
-        `| throughput with filter ≥ 0.9 × without (worst case: ${label(worst, ["cidrs", "workers", "routes"])}) | ${fmtNum(worst.ratio)} | ${(worst.ratio as number) >= 0.9 ? "met" : "**missed**"} |`,
-      );
-    }
-    // The filter's CPU per request: the same shape with and without it (proxy process CPU).
-    for (const c of cases.filter((x) => x.filter === "edgewatch" && typeof x.cpu_us_per_request === "number")) {
-      const none = cases.find((x) => x.filter === "none" && x.cidrs === c.cidrs && x.workers === c.workers && x.routes === c.routes && x.tracing === c.tracing);
-      if (!none || typeof none.cpu_us_per_request !== "number") continue;
-      const added = (c.cpu_us_per_request as number) - none.cpu_us_per_request;
-      rows.push(`| (info) proxy CPU added by the filter (${label(c, ["cidrs", "workers", "tracing"])}) | ${fmtNum(added)} µs/request of ${fmtNum(none.cpu_us_per_request)} | — |`);
-    }
-    const big = cases.filter((c) => c.filter === "edgewatch" && c.cidrs === 10000 && typeof c.wasm_us_per_request === "number");
-    for (const c of big) {
-      rows.push(
-        `| wasm time per request ≤ 5 µs (10k CIDRs, ${c.routes ?? "?"} routes, tracing ${c.tracing ?? "?"}, ${c.workers} worker(s)) | ${fmtNum(c.wasm_us_per_request)} µs | ${(c.wasm_us_per_request as number) <= 5 ? "met" : "**missed**"} |`,
-      );
-    }
-  }
-  const reload = get("reload");
-  if (reload) {
-    const cases = reload.sections.flatMap((s) => s.cases);
-    for (const c of cases.filter((x) => x.cidrs === 10000 && x.workers === 2 && typeof x.p99_ms === "number")) {
-      rows.push(`| reload p99 ≤ 10 ms (${c.mode}, 10k CIDRs, 2 workers) | ${fmtNum(c.p99_ms)} ms | ${(c.p99_ms as number) <= 10 ? "met" : "**missed**"} |`);
-    }
-    for (const c of cases.filter((x) => x.cidrs === 100000 && typeof x.p99_ms === "number" && typeof x.p50_ms === "number")) {
-      const ok = (c.p50_ms as number) <= 5 && (c.p99_ms as number) <= 20;
-      rows.push(
-        `| reload p50 ≤ 5 ms, p99 ≤ 20 ms (${c.mode}, 100k CIDRs, ${c.workers} workers) | ${fmtNum(c.p50_ms)} / ${fmtNum(c.p99_ms)} ms | ${ok ? "met" : "**missed**"} |`,
-      );
-    }
-  }
-  return rows;
 }
 
 /** Console tables for every bench (what CI prints). */

@@ -96,6 +96,8 @@ export class WasmVm {
   private nextContextId = 1;
   callDepth = 0;
   closed = false;
+  /** Hostcalls the guest made (every import call), for benches: host calls per request. */
+  hostCalls = 0;
   /** Opt-in time spent in outermost guest calls (hostcalls included), for benches. */
   timing: { ns: number; calls: number } | null = null;
 

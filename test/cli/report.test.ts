@@ -45,17 +45,54 @@ describe("bench report", () => {
     expect(b.meta.quick).toBe(true);
   });
 
-  it("writes REPORT.md with tables, target verdicts and inline SVG charts (also as files)", () => {
-    const dir = dirWith({ "overhead.json": overhead(9500, 2, 1000), "reload.json": reload });
+  it("writes REPORT.md: goals with verdicts and sources, provenance per file, tables, linked chart files", () => {
+    const prov = { git_commit: "0123456789abcdef", wasm_sha256: "ab".repeat(32), node: "v20.20.2", cpu_model: "AMD EPYC", cores: 2, loadavg_before: { "1m": 3.5 }, loadavg_after: { "1m": 4.1 }, quick: false, target: "embedded", noisy: true, noisy_reason: "1-minute load average 4.1 exceeded the 2 cores" };
+    const reloadNew = {
+      bench: "reload",
+      provenance: prov,
+      cases: [
+        ...reload.cases.map((c) => ({ ...c, target: "embedded", cpu_p50_ms: c.p50_ms / 2 })),
+        { target: "embedded", mode: "pull", cidrs: 100000, workers: 2, reloads: 200, p50_ms: 4.5, p99_ms: 19, max_ms: 30, cpu_p50_ms: 3 },
+        { target: "embedded", mode: "pull", cidrs: 1000000, workers: 2, reloads: 30, p50_ms: 41, p99_ms: 60, max_ms: 70, cpu_p50_ms: 30 },
+      ],
+    };
+    const micro = { bench: "reload-micro", provenance: { ...prov, noisy: false }, parse: [10, 100000, 1000000].map((n) => ({ cidrs: n, json_ms: n / 1e5, scan_ms: (2 * n) / 1e5, sort_index_ms: n / 1e5, parse_index_ms: (4 * n) / 1e5, snapshot_load_ms: n / 2e5, rule_table_bytes: n * 7 })) };
+    const dir = dirWith({ "overhead.json": overhead(9500, 2, 1000), "reload.json": reloadNew, "reload-micro.json": micro });
     const rep = writeReport(dir);
     const md = readFileSync(rep.path, "utf8");
-    expect(rep.benches).toEqual(["overhead", "reload"]);
+    expect(rep.benches).toEqual(["overhead", "reload", "reload-micro"]);
     expect(md).toMatch(/\| filter \| cidrs \| workers \|/);
-    expect(md).toMatch(/throughput with filter ≥ 0\.9 × without .*\| 0\.95 \| met \|/);
-    expect(md).toMatch(/reload p99 ≤ 10 ms \(pull, 10k CIDRs, 2 workers\) \| 12\.50 ms \| \*\*missed\*\*/);
-    const svgs = md.match(/<svg [^>]*>/g) ?? [];
-    expect(svgs.length).toBeGreaterThanOrEqual(4);
-    expect(readdirSync(join(dir, "charts")).filter((f) => f.endsWith(".svg")).length).toBe(svgs.length);
+    // Goals: measured value, verdict and the case it came from (noisy runs flagged).
+    expect(md).toMatch(/\| reload p99 ≤ 5 ms, 10k CIDRs, pull \| 12\.50 ms \| \*\*missed\*\* \| `reload\.json: mode=pull cidrs=10000 workers=2` \(noisy run\) \|/);
+    expect(md).toMatch(/\| reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, pull \| 4\.50 \/ 19\.00 ms \| met \|/);
+    expect(md).toMatch(/\| parse \+ index 100k CIDRs in wasm ≤ 3 ms CPU \| 4\.00 ms \(JSON 1\.00 \+ CIDR scan 2\.00 \+ sort\/index 1\.00\) \| \*\*missed\*\*/);
+    expect(md).toMatch(/\| rule tables ≤ 8 MiB per VM, 1,000,000 CIDRs \| 6\.68 MiB \| met \|/);
+    expect(md).toMatch(/reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, push \| — \| not measured/);
+    // Provenance per file, and files without it say so.
+    expect(md).toMatch(/Provenance: commit `0123456789ab` · wasm sha256 `abababababababab…` · Node v20\.20\.2 · AMD EPYC × 2 cores · load average 3\.5 → 4\.1 · full run · target embedded .*\*\*NOISY\*\*: 1-minute load average/);
+    expect(md).toMatch(/## overhead\n\nProvenance: not recorded/);
+    // Charts are files, linked (no inline SVG), including the log-log growth chart.
+    expect(md).not.toMatch(/<svg/);
+    const links = [...md.matchAll(/!\[[^\]]*\]\(charts\/([\w.-]+\.svg)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThanOrEqual(4);
+    expect(readdirSync(join(dir, "charts")).filter((f) => f.endsWith(".svg")).sort()).toEqual([...links].sort());
+    expect(md).toMatch(/!\[Reload cost against the number of CIDRs/);
+    const growth = readFileSync(join(dir, "charts", links.find((l) => readFileSync(join(dir, "charts", l), "utf8").includes("against the number of CIDRs"))!), "utf8");
+    expect(growth).toMatch(/\(log scale\)/);
+    expect(growth).toMatch(/pull: reload p50/);
+  });
+
+  it("charts fit their labels and skip sections too long to read", () => {
+    const long = "mode=pull cidrs=1000000 workers=4 target=embedded tracing=off with a long label";
+    const svg = renderBarChart({ title: "a very long chart title that must not be cut at the right edge of the image", unit: "ms", series: [{ name: "p50", color: "#000" }], rows: [{ label: long, values: [123456.7] }], target: { value: 100000, label: "the goal line's caption, also long" } });
+    const width = Number(/width="(\d+)"/.exec(svg)![1]);
+    expect(width).toBeGreaterThan(long.length * 6);
+    const labelX = Number(new RegExp(`<text x="([\\d.]+)"[^>]*text-anchor="end">${long}`).exec(svg)![1]);
+    expect(labelX - long.length * 6.4).toBeGreaterThanOrEqual(0);
+    const many = dirWith({ "fuzz.json": { bench: "fuzz", cases: Array.from({ length: 800 }, (_, i) => ({ name: `c${i}`, p50_ms: i, p99_ms: i * 2 })) } });
+    const rep = writeReport(many);
+    expect(rep.charts).toHaveLength(0);
+    expect(readFileSync(rep.path, "utf8")).toMatch(/\| c799 \|/);
   });
 
   it("draws bars proportional to values, with a dashed target line", () => {

@@ -13,6 +13,7 @@ export function registerReport(program: Command): void {
     .option("--compare <old>", "baseline: a summary.json, a single <name>.json or a results directory")
     .option("--against <new>", "what to compare with the baseline (default: --dir)")
     .option("--tolerance <fraction>", "allowed slowdown (0.15 = 15%)", parseFloatOption("--tolerance", 0, 100), 0.15)
+    .option("--readme", "also regenerate README.md's measured figures (the block between the results markers) from the same files")
     .addHelpText(
       "after",
       `
@@ -22,9 +23,10 @@ Exit codes: 0 ok, 1 something got slower than the tolerance, 2 usage or unreadab
 
 Examples:
   edgewatch report
+  edgewatch report --readme      # after full runs: REPORT.md and README's figures from bench/results
   edgewatch report --compare /tmp/base/summary.json --tolerance 0.2`,
     )
-    .action(async (opts: { dir: string; compare?: string; against?: string; tolerance: number }) => {
+    .action(async (opts: { dir: string; compare?: string; against?: string; tolerance: number; readme?: boolean }) => {
       const { compare, formatCompare, writeReport } = await import("../../bench/report.js");
       if (opts.compare) {
         const against = opts.against ?? opts.dir;
@@ -42,6 +44,17 @@ Examples:
       if (!existsSync(opts.dir)) throw usageError(`${opts.dir} does not exist`, "run `edgewatch bench --quick` first");
       const rep = writeReport(opts.dir);
       process.stdout.write(`wrote ${rep.path} (${rep.benches.join(", ") || "no results"}; ${rep.charts.length} charts)\n`);
+      if (opts.readme) {
+        const { loadResults } = await import("../../bench/report.js");
+        const { updateReadme } = await import("../../bench/readme.js");
+        const readme = resolve(REPO_ROOT, "README.md");
+        try {
+          const changed = updateReadme(readme, loadResults(opts.dir).filter((b) => b.sections.length > 0));
+          process.stdout.write(`${changed ? "updated" : "unchanged"}: ${readme} (measured figures)\n`);
+        } catch (err) {
+          throw usageError((err as Error).message);
+        }
+      }
       process.exitCode = EXIT.OK;
     });
 }

@@ -1,0 +1,143 @@
+/**
+ * The performance goals of issue 13 and their verdicts, read from result files: one place for the
+ * report (REPORT.md "Goals") and the README tables. Every verdict names the file and case it came
+ * from and whether that run was noisy. Goals are judged on the embedded host (target "embedded"
+ * or files from before the target field).
+ */
+import type { BenchFile, Case } from "./report.js";
+
+export interface GoalRow {
+  goal: string;
+  measured: string;
+  verdict: "met" | "missed" | "not measured";
+  /** "reload.json: mode=pull cidrs=10000 workers=2" */
+  source: string;
+  noisy: boolean;
+}
+
+const num = (c: Case | undefined, k: string): number | undefined => {
+  const v = c?.[k];
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+};
+
+export function fileNoisy(b: BenchFile | undefined): boolean {
+  const p = b?.meta.provenance as { noisy?: unknown } | undefined;
+  return p?.noisy === true;
+}
+
+/**
+ * Older result files: overhead `tracing` was a boolean (true = every request sampled) and had no
+ * added_cpu_us_per_request (derived here from the no-filter case of the same shape, same run).
+ */
+export function normalizeCases(all: Case[]): Case[] {
+  const norm = all.map((c) => (typeof c.tracing === "boolean" ? { ...c, tracing: c.tracing ? "1" : "off" } : c));
+  return norm.map((c) => {
+    if (c.filter !== "edgewatch" || typeof c.added_cpu_us_per_request === "number" || typeof c.cpu_us_per_request !== "number") return c;
+    const none = norm.find((x) => x.filter === "none" && x.cidrs === c.cidrs && x.workers === c.workers && x.tracing === c.tracing);
+    return typeof none?.cpu_us_per_request === "number" ? { ...c, added_cpu_us_per_request: Number((c.cpu_us_per_request - none.cpu_us_per_request).toFixed(1)) } : c;
+  });
+}
+
+function cases(b: BenchFile | undefined, section = "cases"): Case[] {
+  if (!b) return [];
+  const s = b.sections.find((x) => x.name === section) ?? (section === "cases" ? b.sections[0] : undefined);
+  return normalizeCases(s?.cases ?? []).filter((c) => c.target === undefined || c.target === "embedded");
+}
+
+const hostCalls = (c: Case | undefined) => (num(c, "host_calls_per_request") !== undefined ? ` (${num(c, "host_calls_per_request")} host calls)` : "");
+const fmt = (v: number, d = 2) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(d));
+
+export function goalRows(benches: BenchFile[]): GoalRow[] {
+  const get = (n: string) => benches.find((b) => b.name === n);
+  const reload = get("reload");
+  const micro = get("reload-micro");
+  const overhead = get("overhead");
+  const rows: GoalRow[] = [];
+  const add = (goal: string, file: BenchFile | undefined, c: Case | undefined, what: string, measured: string | undefined, ok: boolean | undefined) => {
+    rows.push({
+      goal,
+      measured: measured ?? "—",
+      verdict: measured === undefined || ok === undefined ? "not measured" : ok ? "met" : "missed",
+      source: c && file ? `${file.name}.json: ${what}` : "",
+      noisy: fileNoisy(file),
+    });
+  };
+  const rc = cases(reload);
+  const rcase = (mode: string, cidrs: number, workers = 2) => rc.find((c) => c.mode === mode && c.cidrs === cidrs && c.workers === workers);
+  for (const mode of ["pull", "push"]) {
+    const c = rcase(mode, 10_000);
+    const p99 = num(c, "p99_ms");
+    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms`, p99 === undefined ? undefined : p99 <= 5);
+  }
+  for (const mode of ["pull", "push"]) {
+    const c = rcase(mode, 100_000);
+    const p50 = num(c, "p50_ms");
+    const p99 = num(c, "p99_ms");
+    const has = p50 !== undefined && p99 !== undefined;
+    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
+  }
+  {
+    const c = rcase("pull", 1_000_000);
+    const p50 = num(c, "p50_ms");
+    add("reload p50 ≤ 50 ms, 1,000,000 CIDRs, pull", reload, c, "mode=pull cidrs=1000000 workers=2", p50 === undefined ? undefined : `${fmt(p50)} ms`, p50 === undefined ? undefined : p50 <= 50);
+  }
+  const parse = cases(micro, "parse");
+  {
+    const c = parse.find((x) => x.cidrs === 1_000_000);
+    const t = num(c, "rule_table_bytes");
+    add("rule tables ≤ 8 MiB per VM, 1,000,000 CIDRs", micro, c, "parse cidrs=1000000", t === undefined ? undefined : `${fmt(t / 1048576)} MiB`, t === undefined ? undefined : t <= 8 * 1048576);
+  }
+  {
+    const c = parse.find((x) => x.cidrs === 100_000);
+    const t = num(c, "parse_index_ms");
+    const parts = c ? ` (JSON ${fmt(num(c, "json_ms") ?? NaN)} + CIDR scan ${fmt(num(c, "scan_ms") ?? NaN)} + sort/index ${fmt(num(c, "sort_index_ms") ?? NaN)})` : "";
+    add("parse + index 100k CIDRs in wasm ≤ 3 ms CPU", micro, c, "parse cidrs=100000", t === undefined ? undefined : `${fmt(t)} ms${parts}`, t === undefined ? undefined : t <= 3);
+  }
+  const oc = cases(overhead);
+  const ocase = (cidrs: number, tracing: string, workers = 2) =>
+    oc.find((c) => c.filter === "edgewatch" && c.cidrs === cidrs && c.workers === workers && String(c.tracing) === tracing);
+  {
+    const c = ocase(0, "off");
+    const v = num(c, "added_cpu_us_per_request");
+    add("added CPU per request (filter on − off), 0 CIDRs, no tracing ≤ 6 µs", overhead, c, "cidrs=0 tracing=off workers=2", v === undefined ? undefined : `${fmt(v, 1)} µs${hostCalls(c)}`, v === undefined ? undefined : v <= 6);
+  }
+  {
+    const c = ocase(10_000, "0.01");
+    const v = num(c, "added_cpu_us_per_request");
+    add("added CPU per request, 10k CIDRs, tracing 1 % ≤ 10 µs", overhead, c, "cidrs=10000 tracing=0.01 workers=2", v === undefined ? undefined : `${fmt(v, 1)} µs${hostCalls(c)}`, v === undefined ? undefined : v <= 10);
+  }
+  for (const [cidrs, tracing, what] of [[0, "off", "no tracing"], [10_000, "0.01", "10k CIDRs + tracing 1 %"]] as const) {
+    const c = ocase(cidrs, tracing);
+    const v = num(c, "ratio");
+    add(`throughput with / without the filter ≥ 0.95, ${what}`, overhead, c, `cidrs=${cidrs} tracing=${tracing} workers=2`, v === undefined ? undefined : v.toFixed(2), v === undefined ? undefined : v >= 0.95);
+  }
+  return rows;
+}
+
+/** Informational rows (no goal): the costs issue 13 asks to report. */
+export function reportedRows(benches: BenchFile[]): GoalRow[] {
+  const overhead = benches.find((b) => b.name === "overhead");
+  const rows: GoalRow[] = [];
+  for (const c of cases(overhead).filter((x) => x.filter === "edgewatch" && x.cidrs === 10_000 && String(x.tracing) === "1")) {
+    const v = num(c, "added_cpu_us_per_request");
+    if (v === undefined) continue;
+    rows.push({
+      goal: `added CPU per request, 10k CIDRs, tracing every request, ${c.workers} worker(s) (reported)`,
+      measured: `${fmt(v, 1)} µs`,
+      verdict: "met",
+      source: `overhead.json: cidrs=10000 tracing=1 workers=${c.workers}`,
+      noisy: fileNoisy(overhead),
+    });
+  }
+  return rows;
+}
+
+export function goalsMarkdown(benches: BenchFile[]): string {
+  const rows = [...goalRows(benches), ...reportedRows(benches)];
+  const verdict = (r: GoalRow) => (r.goal.endsWith("(reported)") ? "—" : r.verdict === "met" ? "met" : r.verdict === "missed" ? "**missed**" : "not measured");
+  return [
+    "| goal | measured | verdict | from |",
+    "|---|---:|---|---|",
+    ...rows.map((r) => `| ${r.goal} | ${r.measured} | ${verdict(r)} | ${r.source ? `\`${r.source}\`` : "—"}${r.noisy ? " (noisy run)" : ""} |`),
+  ].join("\n");
+}
