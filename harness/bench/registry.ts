@@ -31,7 +31,7 @@ export const BENCHES: BenchModule[] = [
     script: "bench/reload.ts",
     description: "rule reload latency, publish → enforced on every worker (push and pull), and the parse/load cost inside wasm",
     outputs: ["reload.json", "reload-micro.json"],
-    targets: ["embedded"],
+    targets: ["embedded", "envoy", "envoy-local"],
     timeoutMs: { quick: 240_000, full: 3 * 3_600_000 },
   },
   {
