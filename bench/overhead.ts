@@ -344,14 +344,14 @@ export interface OverheadCase {
   cpu_us_per_request: number;
   /** With the filter − without, same shape, same interleaved run (edgewatch rows; 0 for none). */
   added_cpu_us_per_request: number;
-  /** Hostcalls the filter made per request (a count). */
-  host_calls_per_request: number;
-  guest_calls_per_request: number;
-  wasm_us_per_request: number;
+  /** Hostcalls the filter made per request (a count; null where the host cannot count them: Envoy). */
+  host_calls_per_request: number | null;
+  guest_calls_per_request: number | null;
+  wasm_us_per_request: number | null;
   /** Breakdown of wasm_us_per_request by the V8 sampling profiler (separate round): the filter's own wasm code. */
-  profile_wasm_code_us_per_request: number;
+  profile_wasm_code_us_per_request: number | null;
   /** Breakdown: the host functions the filter calls (JS in this host, C++ in Envoy). */
-  profile_host_functions_us_per_request: number;
+  profile_host_functions_us_per_request: number | null;
   ratio: number;
   rounds: number;
 }
@@ -393,8 +393,8 @@ export function benchCidrs(n: number): string[] {
   return out;
 }
 
-function proxyConfig(shape: Shape, upstreamPort: number): import("../harness/config/proxy-config.js").ProxyConfig {
-  const routes = Array.from({ length: shape.routes }, (_, i) => ({ name: `r${i}`, match: { prefix: `/r${i}/` }, cluster: "app" }));
+/** The filter's plugin configuration for a shape (collector cluster "otel", as harness/stack names it). */
+function pluginConfiguration(shape: Shape): string {
   const plugin = {
     client_address: { source: "xff", xff_trusted_hops: 1 },
     telemetry: { routes_cap: Math.max(128, shape.routes + 8) },
@@ -408,6 +408,11 @@ function proxyConfig(shape: Shape, upstreamPort: number): import("../harness/con
       sampling: { default_rate: shape.rate ?? 0 },
     },
   };
+  return JSON.stringify(plugin);
+}
+
+function proxyConfig(shape: Shape, upstreamPort: number): import("../harness/config/proxy-config.js").ProxyConfig {
+  const routes = Array.from({ length: shape.routes }, (_, i) => ({ name: `r${i}`, match: { prefix: `/r${i}/` }, cluster: "app" }));
   return {
     node: { id: "edgewatch-bench", cluster: "edgewatch" },
     listener: { address: "127.0.0.1", port: 0 },
@@ -418,7 +423,7 @@ function proxyConfig(shape: Shape, upstreamPort: number): import("../harness/con
       { name: "app", address: "127.0.0.1", port: upstreamPort },
       { name: "otel", address: "127.0.0.1", port: upstreamPort },
     ],
-    plugin: { name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch", wasmPath: WASM, configuration: JSON.stringify(plugin), failOpen: false },
+    plugin: { name: "edgewatch", rootId: "edgewatch", vmId: "edgewatch", wasmPath: WASM, configuration: pluginConfiguration(shape), failOpen: false },
     stats: { flushIntervalMs: 5000, flushOnAdmin: false, histogramBucketSettings: [], statsTags: [] },
     xffNumTrustedHops: 1,
   };
@@ -516,6 +521,112 @@ async function main(): Promise<number> {
       errors: r.errors + Object.entries(r.statuses).filter(([k]) => k !== "200").reduce((a, [, v]) => a + v, 0),
     };
   };
+
+  if (args.target !== "embedded") {
+    // Envoy targets: one Envoy with two listeners, the edgewatch one and a filter-less twin with
+    // the same routes (ProxyConfig.baselineListener); rounds alternate between them; CPU per
+    // request from the Envoy process (container stats / /proc), so the difference is the filter's
+    // cost in the same process, same run. Host and guest call counts are not observable there.
+    const { getTarget } = await import("../harness/targets/registry.js");
+    const { proxyOptions } = await import("../harness/stack/proxy-options.js");
+    const { startStack } = await import("../harness/stack/stack.js");
+    const target = getTarget(args.target as import("../harness/targets/target.js").TargetName);
+    const avail = await target.availability();
+    if (!avail.available) {
+      process.stderr.write(`overhead bench: target '${args.target}' is not available: ${avail.reason}\n`);
+      return 3;
+    }
+    const cases: OverheadCase[] = [];
+    try {
+      for (const [si, shape] of shapes.entries()) {
+        if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
+        const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s), tracing ${shape.rate ?? "off"}`;
+        progress.update(`case ${si + 1}/${shapes.length} (${label}): starting ${args.target}`);
+        const plugin = pluginConfiguration(shape);
+        let opts = proxyOptions()
+          .withWorkers(shape.workers)
+          .withXffTrustedHops(1)
+          .withRoutes(Array.from({ length: shape.routes }, (_, i) => ({ name: `r${i}`, match: { prefix: `/r${i}/` } })))
+          .withPlugin(plugin)
+          .withBaselineListener();
+        if (shape.rate !== null) opts = opts.withCollector();
+        const stack = await startStack(target, opts, { noProbes: true });
+        try {
+          if (!stack.proxy.baselineUrl || !stack.proxy.cpuUsageUs) throw new Error(`target ${args.target} has no baseline listener or CPU reading`);
+          if (si === 0) {
+            try {
+              const info = (await (await fetch(`${stack.proxy.adminUrl}/server_info`)).json()) as { version?: string };
+              run.setEnvoyVersion(info.version ?? null);
+            } catch {
+              /* left null */
+            }
+          }
+          const sides = [
+            { name: "none" as const, url: stack.proxy.baselineUrl, rounds: [] as RoundResult[], cpuUs: 0 },
+            { name: "edgewatch" as const, url: stack.proxy.listenerUrl, rounds: [] as RoundResult[], cpuUs: 0 },
+          ];
+          for (const sd of sides) await round(sd.url, warmupS);
+          for (let k = 0; k < pairs; k++) {
+            for (const sd of k % 2 === 0 ? sides : [...sides].reverse()) {
+              progress.update(`case ${si + 1}/${shapes.length} (${label}): round ${k + 1}/${pairs} ${sd.name}`);
+              const c0 = await stack.proxy.cpuUsageUs();
+              const r = await round(sd.url, roundS);
+              sd.cpuUs += (await stack.proxy.cpuUsageUs()) - c0;
+              sd.rounds.push(r);
+              if (r.errors > 0) throw new Error(`${sd.name}: ${r.errors} failed or non-2xx responses in a round (${label})`);
+            }
+          }
+          const c1 = { none: [] as number[], edgewatch: [] as number[] };
+          for (let h = 0; h < 2; h++) {
+            c1.none.push(...(await sequential(sides[0].url, Math.ceil(timedRequests / 2))));
+            c1.edgewatch.push(...(await sequential(sides[1].url, Math.ceil(timedRequests / 2))));
+          }
+          const base = sides[0];
+          const baseRequests = base.rounds.reduce((a, r) => a + r.requests, 0);
+          const baseRps = baseRequests / base.rounds.reduce((a, r) => a + r.seconds, 0);
+          const baseCpu = base.cpuUs / baseRequests;
+          for (const sd of sides) {
+            const requests = sd.rounds.reduce((a, r) => a + r.requests, 0);
+            const rps = requests / sd.rounds.reduce((a, r) => a + r.seconds, 0);
+            const on = sd.name === "edgewatch";
+            cases.push({
+              target: args.target,
+              filter: sd.name,
+              cidrs: shape.cidrs,
+              workers: shape.workers,
+              routes: shape.routes,
+              tracing: shape.rate === null ? "off" : String(shape.rate),
+              sample_rate: shape.rate ?? 0,
+              concurrency: connections,
+              requests,
+              rps: Math.round(rps),
+              p50_us: Math.round(median(sd.rounds.map((r) => r.p50_us))),
+              p99_us: Math.round(median(sd.rounds.map((r) => r.p99_us))),
+              c1_p50_us: Math.round(quantile(c1[sd.name].sort((a, b) => a - b), 0.5)),
+              c1_p99_us: Math.round(quantile(c1[sd.name], 0.99)),
+              cpu_us_per_request: Number((sd.cpuUs / requests).toFixed(1)),
+              added_cpu_us_per_request: on ? Number((sd.cpuUs / requests - baseCpu).toFixed(1)) : 0,
+              host_calls_per_request: null,
+              guest_calls_per_request: null,
+              wasm_us_per_request: null,
+              profile_wasm_code_us_per_request: null,
+              profile_host_functions_us_per_request: null,
+              ratio: Number((rps / baseRps).toFixed(3)),
+              rounds: sd.rounds.length,
+            });
+          }
+        } finally {
+          await stack.close();
+        }
+      }
+    } finally {
+      progress.done();
+    }
+    const result = { bench: "overhead", quick, provenance: run.finish(), load_generator: loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`, round_seconds: roundS, pairs, cases };
+    const out = writeResultFile(args.outDir, "overhead.json", result);
+    process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["target", "filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "cpu_us_per_request", "added_cpu_us_per_request"])}\nwrote ${out}\n`);
+    return 0;
+  }
 
   const upstream = await Child.spawn("upstream", "upstream");
   const upstreamPort = upstream.first.port as number;

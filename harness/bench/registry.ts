@@ -23,7 +23,7 @@ export const BENCHES: BenchModule[] = [
     script: "bench/overhead.ts",
     description: "per-request cost: the same traffic without and with the filter in one interleaved run (CPU µs/request added, host calls per request, ratio, p50/p99), memory after N requests",
     outputs: ["overhead.json"],
-    targets: ["embedded"],
+    targets: ["embedded", "envoy", "envoy-local"],
     timeoutMs: { quick: 180_000, full: 4 * 3_600_000 },
   },
   {

@@ -87,4 +87,9 @@ export interface ProxyConfig {
   stats: StatsConfig;
   /** HCM xff_num_trusted_hops; also drives x-envoy-external-address like Envoy. */
   xffNumTrustedHops: number;
+  /**
+   * A second listener with the same routes and clusters but WITHOUT the Wasm filter (Envoy
+   * targets): the overhead bench's "the same proxy without the filter", in the same process and run.
+   */
+  baselineListener?: { address: string; port: number };
 }

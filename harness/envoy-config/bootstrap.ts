@@ -26,6 +26,8 @@ export const WASM_RUNTIME_V8 = "envoy.wasm.runtime.v8";
 export const HCM_FILTER_NAME = "envoy.filters.network.http_connection_manager";
 export const ROUTER_FILTER_NAME = "envoy.filters.http.router";
 export const LISTENER_NAME = "edgewatch_ingress";
+/** The filter-less twin of the ingress listener (ProxyConfig.baselineListener): stats under this prefix. */
+export const BASELINE_LISTENER_NAME = "edgewatch_baseline";
 export const ROUTE_CONFIG_NAME = "edgewatch_routes";
 const DEFAULT_ROUTE_TIMEOUT_MS = 15000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
@@ -43,8 +45,8 @@ export interface BootstrapOptions {
   ecds?: { path: string };
   /** Override listener/admin bind address (a container must bind 0.0.0.0 for port mapping). */
   bindAddress?: string;
-  /** Override listener/admin ports (a container cannot publish port 0). */
-  ports?: { listener?: number; admin?: number };
+  /** Override listener/admin/baseline listener ports (a container cannot publish port 0). */
+  ports?: { listener?: number; admin?: number; baseline?: number };
 }
 
 export interface EcdsResourceOptions {
@@ -233,6 +235,20 @@ export function renderBootstrap(cfg: ProxyConfig, opts: BootstrapOptions = {}): 
     ],
     clusters: renderClusters(cfg, opts),
   };
+  if (cfg.baselineListener) {
+    // Same HCM, same routes, no Wasm filter: a request costs here what it costs without edgewatch.
+    const baselineHcm: Json = {
+      ...hcm,
+      stat_prefix: BASELINE_LISTENER_NAME,
+      http_filters: [{ name: ROUTER_FILTER_NAME, typed_config: { "@type": TYPE_URL.router } }],
+    };
+    bootstrap.static_resources.listeners.push({
+      name: BASELINE_LISTENER_NAME,
+      stat_prefix: BASELINE_LISTENER_NAME,
+      address: { socket_address: { address: bind ?? cfg.baselineListener.address, port_value: opts.ports?.baseline ?? cfg.baselineListener.port } },
+      filter_chains: [{ filters: [{ name: HCM_FILTER_NAME, typed_config: baselineHcm }] }],
+    });
+  }
   return bootstrap;
 }
 

@@ -65,6 +65,7 @@ interface State {
   collector?: FixtureRequest<Record<string, never>, OtlpCollector>;
   listener: { address: string; port: number };
   admin: { address: string; port: number };
+  baselineListener?: { address: string; port: number };
 }
 
 export class ProxyOptions {
@@ -169,6 +170,14 @@ export class ProxyOptions {
     return this.with({ admin });
   }
 
+  /**
+   * Add a listener with the same routes but without the Wasm filter (StartedTarget.baselineUrl on
+   * the Envoy targets): the overhead bench's "same proxy without the filter" in one process.
+   */
+  withBaselineListener(listener: { address: string; port: number } = { address: "127.0.0.1", port: 0 }): ProxyOptions {
+    return this.with({ baselineListener: listener });
+  }
+
   // -- read by startStack ----------------------------------------------------------------------
 
   get workers(): number {
@@ -215,6 +224,7 @@ export class ProxyOptions {
       },
       stats: { ...s.stats, histogramBucketSettings: s.stats.histogramBucketSettings.map((h) => ({ match: { ...h.match }, buckets: [...h.buckets] })), statsTags: s.stats.statsTags.map((t) => ({ ...t })) },
       xffNumTrustedHops: s.xffTrustedHops,
+      ...(s.baselineListener ? { baselineListener: { ...s.baselineListener } } : {}),
     };
   }
 }

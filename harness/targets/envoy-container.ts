@@ -30,7 +30,7 @@ export const CONTAINER_PATHS = {
   ecdsTemp: "/etc/envoy/ecds/.edgewatch-filter.yaml.next",
 } as const;
 /** Ports inside the container when the config asks for 0 (a container cannot publish port 0). */
-export const DEFAULT_CONTAINER_PORTS = { listener: 10000, admin: 9901 } as const;
+export const DEFAULT_CONTAINER_PORTS = { listener: 10000, admin: 9901, baseline: 10001 } as const;
 export const HOST_ALIAS = "host.testcontainers.internal";
 
 export interface EnvoyContainerOptions {
@@ -47,6 +47,8 @@ export class EnvoyContainer extends GenericContainer {
   private readonly cfg: ProxyConfig;
   private readonly listenerPort: number;
   private readonly adminPort: number;
+  /** The filter-less baseline listener's port in the container (0: none configured). */
+  private readonly baselinePort: number;
   private readonly hostPorts: number[];
   private readonly logBuffer = new LogBuffer();
 
@@ -56,6 +58,10 @@ export class EnvoyContainer extends GenericContainer {
     this.listenerPort = cfg.listener.port || DEFAULT_CONTAINER_PORTS.listener;
     this.adminPort = cfg.admin.port || DEFAULT_CONTAINER_PORTS.admin;
     if (this.listenerPort === this.adminPort) throw new Error(`listener and admin both use port ${this.adminPort}`);
+    this.baselinePort = cfg.baselineListener ? cfg.baselineListener.port || DEFAULT_CONTAINER_PORTS.baseline : 0;
+    if (this.baselinePort !== 0 && (this.baselinePort === this.listenerPort || this.baselinePort === this.adminPort)) {
+      throw new Error(`the baseline listener's port ${this.baselinePort} is taken by the listener or admin`);
+    }
     this.hostPorts = [...new Set(cfg.clusters.filter((c) => isLoopbackAddress(c.address)).map((c) => c.port))];
 
     const wasmSource = path.resolve(cfg.plugin.wasmPath);
@@ -66,14 +72,14 @@ export class EnvoyContainer extends GenericContainer {
       hostAddressForClusters: HOST_ALIAS,
       ecds: { path: CONTAINER_PATHS.ecds },
       bindAddress: "0.0.0.0",
-      ports: { listener: this.listenerPort, admin: this.adminPort },
+      ports: { listener: this.listenerPort, admin: this.adminPort, ...(this.baselinePort ? { baseline: this.baselinePort } : {}) },
     });
     const resource = renderEcdsResource(cfg, { wasmPathInContainer: CONTAINER_PATHS.wasm, versionInfo: "1" });
     // Envoy would refuse a bad config with a log line; failing here names the field instead. The
     // plugin's own JSON is left to the filter, so tests can start with deliberately bad settings.
     assertValidEcdsPair(bootstrap, resource, { checkPluginConfiguration: false });
 
-    this.withExposedPorts(this.listenerPort, this.adminPort)
+    this.withExposedPorts(...[this.listenerPort, this.adminPort, ...(this.baselinePort ? [this.baselinePort] : [])])
       .withCommand(
         envoyCommandArgs(cfg, CONTAINER_PATHS.bootstrap, ["-l", opts.logLevel ?? "info", "--component-log-level", `wasm:${opts.wasmLogLevel ?? "debug"}`]),
       )
@@ -96,7 +102,7 @@ export class EnvoyContainer extends GenericContainer {
   override async start(): Promise<StartedEnvoyContainer> {
     try {
       const started = await super.start();
-      return new StartedEnvoyContainer(started, this.cfg, this.listenerPort, this.adminPort, this.logBuffer);
+      return new StartedEnvoyContainer(started, this.cfg, this.listenerPort, this.adminPort, this.logBuffer, this.baselinePort);
     } catch (e) {
       const tail = this.logBuffer.tail(40);
       (e as Error).message += tail ? `\nLast Envoy log lines:\n${tail}` : "";
@@ -115,6 +121,7 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
     private readonly listenerPort: number,
     private readonly adminPort: number,
     private readonly logBuffer: LogBuffer,
+    private readonly baselinePort = 0,
   ) {
     super(started);
     this.configuration = cfg.plugin.configuration;
@@ -126,6 +133,21 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
 
   get adminUrl(): string {
     return `http://${hostForUrl(this.getHost())}:${this.getMappedPort(this.adminPort)}`;
+  }
+
+  /** The filter-less baseline listener (ProxyConfig.baselineListener), if configured. */
+  get baselineUrl(): string | undefined {
+    return this.baselinePort ? `http://${hostForUrl(this.getHost())}:${this.getMappedPort(this.baselinePort)}` : undefined;
+  }
+
+  /** CPU time (user + system) of the container so far, µs (Docker stats: cpu_stats.cpu_usage.total_usage, ns). */
+  async cpuUsageUs(): Promise<number> {
+    const { getContainerRuntimeClient } = await import("testcontainers");
+    const client = await getContainerRuntimeClient();
+    const stats = (await client.container.getById(this.getId()).stats({ stream: false })) as { cpu_stats?: { cpu_usage?: { total_usage?: number } } };
+    const ns = stats.cpu_stats?.cpu_usage?.total_usage;
+    if (typeof ns !== "number") throw new Error("container stats carry no cpu_stats.cpu_usage.total_usage");
+    return ns / 1000;
   }
 
   /** Envoy's stdout/stderr so far (last 2000 lines), including the filter's proxy_log output. */
@@ -182,6 +204,8 @@ export const envoyContainerTarget: Target = {
       target: "envoy",
       listenerUrl: container.listenerUrl,
       adminUrl: container.adminUrl,
+      baselineUrl: container.baselineUrl,
+      cpuUsageUs: () => container.cpuUsageUs(),
       updatePluginConfiguration: (configuration) => container.updatePluginConfiguration(configuration),
       logs: () => container.logText(),
       logMark: () => container.logMark(),

@@ -11,7 +11,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ProxyConfig } from "../config/proxy-config.js";
-import { envoyCommandArgs, LISTENER_NAME, renderEcdsBootstrap, renderEcdsResource, toYaml } from "../envoy-config/bootstrap.js";
+import { BASELINE_LISTENER_NAME, envoyCommandArgs, LISTENER_NAME, renderEcdsBootstrap, renderEcdsResource, toYaml } from "../envoy-config/bootstrap.js";
+
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on Linux x86-64 and arm64). */
+const CLOCK_TICKS_PER_SECOND = 100;
 import { assertValidEcdsPair } from "../envoy-config/validate.js";
 import { awaitEcdsApplied, listenerPort, readEcdsCounters, sleep, waitForReady } from "./envoy-admin.js";
 import { LogBuffer } from "./log-buffer.js";
@@ -81,8 +84,19 @@ class LocalEnvoy implements StartedTarget {
     readonly dir: string,
     private readonly ecdsPath: string,
     private readonly logBuffer: LogBuffer,
+    /** The filter-less baseline listener (ProxyConfig.baselineListener), if configured. */
+    readonly baselineUrl?: string,
   ) {
     this.configuration = cfg.plugin.configuration;
+  }
+
+  /** CPU time (user + system) of the Envoy process so far, µs (/proc/<pid>/stat utime + stime). */
+  async cpuUsageUs(): Promise<number> {
+    const stat = await fs.promises.readFile(`/proc/${this.child.pid}/stat`, "utf8");
+    // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(f[11]) + Number(f[12]);
+    return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
   }
 
   /** As StartedEnvoyContainer.updatePluginConfiguration: an unchanged configuration is a no-op. */
@@ -202,7 +216,12 @@ export const envoyLocalTarget: Target = {
       await waitForReady(adminUrl, STARTUP_TIMEOUT_MS, () => (child.exitCode !== null ? `exit ${child.exitCode}\n${logs.tail(40)}` : undefined));
       const port = cfg.listener.port || (await listenerPort(adminUrl, LISTENER_NAME));
       const listenerUrl = `http://${loopbackFor(cfg.listener.address)}:${port}`;
-      return new LocalEnvoy(listenerUrl, adminUrl, cfg, child, dir, ecdsPath, logs);
+      let baselineUrl: string | undefined;
+      if (cfg.baselineListener) {
+        const bport = cfg.baselineListener.port || (await listenerPort(adminUrl, BASELINE_LISTENER_NAME));
+        baselineUrl = `http://${loopbackFor(cfg.baselineListener.address)}:${bport}`;
+      }
+      return new LocalEnvoy(listenerUrl, adminUrl, cfg, child, dir, ecdsPath, logs, baselineUrl);
     } catch (e) {
       await stopChild(child);
       live.delete(child);

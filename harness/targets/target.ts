@@ -30,6 +30,10 @@ export interface StartedTarget {
   readonly listenerUrl: string;
   /** Base URL of the admin interface (/ready, /stats, /stats/prometheus). */
   readonly adminUrl: string;
+  /** Base URL of the filter-less baseline listener (ProxyConfig.baselineListener), when configured and supported. */
+  readonly baselineUrl?: string;
+  /** CPU time (user + system) the proxy process has used, in µs, when the target can measure it. */
+  cpuUsageUs?(): Promise<number>;
   /**
    * Replace the plugin configuration (PluginConfig.configuration) the way ECDS does: new streams
    * get a new root context configured with it. Resolves once applied (embedded: every worker VM

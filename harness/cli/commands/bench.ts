@@ -10,7 +10,7 @@ export function registerBench(program: Command): void {
     .description(
       "run the bench suite (overhead, reload, telemetry, signature, trace), write <name>.json, summary.json and REPORT.md (tables + SVG charts) into bench/results (full runs) or bench/results/quick (--quick, git-ignored), print the tables, and optionally compare with a baseline",
     )
-    .option("--target <name>", `where to run: ${TARGET_NAMES.join(" | ")} (reload runs on every target through harness/stack; overhead, telemetry and trace measure the embedded host or the filter itself and are skipped elsewhere)`, parseTarget, "embedded")
+    .option("--target <name>", `where to run: ${TARGET_NAMES.join(" | ")} (reload and overhead run on every target: reload through harness/stack, overhead on Envoy against a filter-less twin listener of the same process; telemetry and trace measure the filter itself and are skipped elsewhere)`, parseTarget, "embedded")
     .option("--quick", "short runs (a few minutes in total on a 2-core machine); results go to bench/results/quick, never over the committed full results")
     .option("--out <dir>", "results directory (default bench/results, or bench/results/quick with --quick)")
     .option("--only <names>", "comma-separated subset: overhead,reload,telemetry,trace", parseList)
