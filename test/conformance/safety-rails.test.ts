@@ -31,10 +31,23 @@ function enforced(s: Stack, addr: string, rule: string | undefined, path = "/", 
   return s.probes.untilEach({ path, headers: { "x-forwarded-for": addr } }, (a) => a.headers["x-edgewatch-rule"] === rule, { timeoutMs, what: `${addr}${path} → ${rule ?? "allowed"}` });
 }
 
-/** Traffic from `n` distinct clients (10.0.i.1), then wait until the proxy's sample holds them. */
+/**
+ * Traffic from `n` distinct clients (10.0.i.1) until the proxy's sample holds them. Each VM offers
+ * at most PENDING_MAX (16) new addresses per root tick — a reservoir, by design — so on a loaded
+ * machine one round may not fill the sample: send rounds (bounded) until it does.
+ */
 async function seeClients(s: Stack, n: number): Promise<void> {
-  await s.client.many(n, 4, (i) => ({ path: "/", headers: { "x-forwarded-for": `10.0.${i}.1` } }));
-  await eventually(async () => (await s.admin.metric("edgewatch_rules_client_sample_size")) >= n, 10_000, `client sample ≥ ${n}`);
+  const sampled = async () => (await s.admin.metric("edgewatch_rules_client_sample_size"));
+  for (let round = 0; round < 40; round++) {
+    await s.client.many(n, 4, (i) => ({ path: "/", headers: { "x-forwarded-for": `10.0.${i}.1` } }));
+    try {
+      await eventually(async () => (await sampled()) >= n, 500, `client sample ≥ ${n}`);
+      return;
+    } catch {
+      // the reservoir dropped some addresses this round: offer them again
+    }
+  }
+  throw new Error(`client sample stayed at ${await sampled()} < ${n} after 40 rounds of ${n} clients`);
 }
 
 const failures = (s: Stack, reason: string) => s.admin.metric("edgewatch_rules_reload_failures_total", { reason });
