@@ -202,7 +202,9 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
     } else {
       await waitAllWorkers(stack, "v0", performance.now(), args.probeGapMs);
     }
-    const warm = Math.min(5, Math.max(1, Math.floor(reloads / 20)));
+    // Warm-up reloads (not measured): VM heaps and host buffers reach their steady size (until then
+    // a reload touches fresh memory: page faults), and the wasm code tiers up.
+    const warm = Math.min(20, Math.max(5, Math.floor(reloads / 10)));
     for (let i = 0; i < reloads + warm; i++) {
       let t0: number;
       let c0: number;
