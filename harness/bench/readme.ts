@@ -27,11 +27,17 @@ function section(b: BenchFile | undefined, name: string): Case[] {
   return b?.sections.find((s) => s.name === name)?.cases ?? [];
 }
 
+/** ", foreign CPU 3 % of a core" when the file measured it. */
+export function foreignShort(f: unknown): string {
+  const m = f && typeof f === "object" ? (f as Record<string, unknown>).mean_cores : undefined;
+  return typeof m === "number" ? `, foreign CPU ${Math.round(m * 1000) / 10} % of a core` : "";
+}
+
 function provenanceShort(b: BenchFile): string {
   const p = b.meta.provenance as Record<string, unknown> | undefined;
   if (!p) return `\`${b.name}.json\`: provenance not recorded`;
   const la = (x: unknown) => (x && typeof x === "object" ? (x as Record<string, number>)["1m"] : "?");
-  return `\`${b.name}.json\`: commit \`${String(p.git_commit ?? "?").slice(0, 8)}\`, ${p.quick ? "quick" : "full"} run, ${p.cpu_model} × ${p.cores}, load ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${p.noisy ? " (**noisy**)" : ""}`;
+  return `\`${b.name}.json\`: commit \`${String(p.git_commit ?? "?").slice(0, 8)}\`, ${p.quick ? "quick" : "full"} run, ${p.cpu_model} × ${p.cores}, load ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignShort(p.foreign_cpu)}${p.noisy ? " (**noisy**)" : ""}`;
 }
 
 export function renderResults(benches: BenchFile[]): string {
@@ -40,7 +46,8 @@ export function renderResults(benches: BenchFile[]): string {
   const present = benches.filter((b) => ["reload", "reload-micro", "overhead", "telemetry", "trace"].includes(b.name));
   out.push(
     "Every figure below comes from a results file in `bench/results/` (full runs; `bench/results/REPORT.md` has all cases, charts and each file's provenance). " +
-      "A run is **noisy** when the load average exceeded the core count: its wall-clock figures are not comparable.",
+      "A run is **noisy** when other processes than the bench's own took CPU while it ran (foreign CPU above 10 % of one core on average or 25 % in a 5 s window; " +
+        "files without a foreign CPU figure used the older rule, 1-minute load average above the core count): its wall-clock figures are not comparable.",
     "",
     `Runs: ${present.map(provenanceShort).join(" · ") || "none yet"}.`,
     "",

@@ -489,6 +489,14 @@ export interface ReportOutput {
   benches: string[];
 }
 
+/** ", foreign CPU mean 3 % / worst 5 s window 12 % of a core" when the file measured it. */
+function foreignLine(f: unknown): string {
+  if (!f || typeof f !== "object") return "";
+  const x = f as Record<string, unknown>;
+  const pct = (v: unknown) => (typeof v === "number" ? `${Math.round(v * 1000) / 10} %` : "?");
+  return `, foreign CPU mean ${pct(x.mean_cores)} / worst ${x.window_s ?? "?"} s window ${pct(x.max_window_cores)} of a core`;
+}
+
 /** One line on where a results file's figures come from (or that it does not say). */
 export function provenanceLine(b: BenchFile): string {
   const p = b.meta.provenance as Record<string, unknown> | undefined;
@@ -499,7 +507,7 @@ export function provenanceLine(b: BenchFile): string {
     `wasm sha256 \`${String(p.wasm_sha256 ?? "?").slice(0, 16)}…\``,
     `Node ${p.node}`,
     `${p.cpu_model} × ${p.cores} cores`,
-    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}`,
+    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignLine(p.foreign_cpu)}`,
     p.quick ? "quick run" : "full run",
     `target ${p.target}${p.envoy_version ? ` (Envoy ${p.envoy_version})` : ""}`,
     `${p.started_at}`,

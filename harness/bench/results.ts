@@ -8,9 +8,14 @@
  *
  * Provenance (the `provenance` member of every results file): git commit (and whether the tree had
  * uncommitted changes), sha256 of the .wasm measured, Node and V8 versions, CPU model, cores, the
- * 1/5/15-minute load average before and after the run, and `noisy` — true when the 1-minute load
- * average before or after exceeded the core count (other jobs competed for the CPU: wall-clock
- * figures from such a run are not comparable). The report shows the flag next to every bench.
+ * 1/5/15-minute load average before and after the run (information only), `foreign_cpu` — the CPU
+ * the rest of the machine used while the bench ran (harness/bench/foreign-cpu.ts: /proc/stat busy
+ * time minus the bench's own process tree) — and `noisy`: true when foreign CPU averaged more than
+ * 10 % of one core or any 5 s window exceeded 25 % (neighbours competed for the CPU: wall-clock
+ * figures from such a run are not comparable). The load average is not the rule: a bench that
+ * saturates the machine itself raises it without being disturbed. Where /proc is not readable the
+ * old rule applies (1-minute load average above the core count). The report shows the flag next to
+ * every bench.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,6 +23,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { arch, cpus, loadavg, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { clockTicks, ForeignCpuSampler, foreignVerdict, type ForeignCpu } from "./foreign-cpu.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Committed results of full runs. */
@@ -100,7 +106,9 @@ export interface Provenance {
   cores: number;
   loadavg_before: LoadAverage;
   loadavg_after: LoadAverage | null;
-  /** The 1-minute load average before or after the run exceeded the core count. */
+  /** CPU used by other processes than the bench's own tree during the run (null: /proc not readable). */
+  foreign_cpu: ForeignCpu | null;
+  /** Foreign CPU above its limits (or, without /proc, the 1-minute load average above the core count). */
   noisy: boolean;
   noisy_reason: string | null;
   quick: boolean;
@@ -135,11 +143,18 @@ export function wasmDigest(path: string): { sha256: string | null; bytes: number
   return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
 }
 
-/** Decide `noisy` from the load averages and the core count. */
-export function noisyVerdict(cores: number, before: LoadAverage, after: LoadAverage | null): { noisy: boolean; reason: string | null } {
+/**
+ * Decide `noisy`: by foreign CPU when it was measured (the load average is then information only),
+ * else by the 1-minute load average before or after against the core count.
+ */
+export function noisyVerdict(cores: number, before: LoadAverage, after: LoadAverage | null, foreign: ForeignCpu | null = null): { noisy: boolean; reason: string | null } {
+  if (foreign) {
+    const reason = foreignVerdict(foreign);
+    return { noisy: reason !== null, reason };
+  }
   const worst = Math.max(before["1m"], after?.["1m"] ?? 0);
   if (worst > cores) {
-    return { noisy: true, reason: `1-minute load average ${worst} exceeded the ${cores} cores (before ${before["1m"]}, after ${after?.["1m"] ?? "?"})` };
+    return { noisy: true, reason: `1-minute load average ${worst} exceeded the ${cores} cores (before ${before["1m"]}, after ${after?.["1m"] ?? "?"}; foreign CPU not measurable here)` };
   }
   return { noisy: false, reason: null };
 }
@@ -148,6 +163,7 @@ export function noisyVerdict(cores: number, before: LoadAverage, after: LoadAver
 export class RunRecord {
   readonly provenance: Provenance;
   private readonly t0 = Date.now();
+  private readonly sampler = ForeignCpuSampler.start();
 
   constructor(bench: string, opts: { quick: boolean; target?: string; wasmPath?: string; envoyVersion?: string | null }) {
     const wasmPath = opts.wasmPath ?? BENCH_WASM;
@@ -169,10 +185,9 @@ export class RunRecord {
       cores: cpu.length,
       loadavg_before: before,
       loadavg_after: null,
-      ...(() => {
-        const v = noisyVerdict(cpu.length, before, null);
-        return { noisy: v.noisy, noisy_reason: v.reason };
-      })(),
+      foreign_cpu: null,
+      noisy: false,
+      noisy_reason: null,
       quick: opts.quick,
       target: opts.target ?? "embedded",
       envoy_version: opts.envoyVersion ?? null,
@@ -188,11 +203,12 @@ export class RunRecord {
     this.provenance.envoy_version = v;
   }
 
-  /** Take the closing load average and decide `noisy`; returns the provenance to store. */
+  /** Take the closing load average and foreign CPU, decide `noisy`; returns the provenance to store. */
   finish(): Provenance {
     const p = this.provenance;
     p.loadavg_after = load();
-    const v = noisyVerdict(p.cores, p.loadavg_before, p.loadavg_after);
+    p.foreign_cpu = this.sampler?.stop(p.cores, clockTicks()) ?? null;
+    const v = noisyVerdict(p.cores, p.loadavg_before, p.loadavg_after, p.foreign_cpu);
     p.noisy = v.noisy;
     p.noisy_reason = v.reason;
     p.finished_at = new Date().toISOString();
