@@ -48,6 +48,25 @@ function fe(): Fe { return new StaticArray<i64>(10); }
 
 // ---- field arithmetic -----------------------------------------------------------------------
 
+/** Carries h0…h9 into 26, 25, 26, … -bit limbs (the carry out of limb 9 folds back ×19, since
+ *  2^255 ≡ 19 mod p) and stores them in h. Inlined: the field operations stay straight-line code. */
+@inline function carryStore(h: Fe, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
+  let c: i64;
+  c = h0 >> 26; h1 += c; h0 -= c << 26;
+  c = h1 >> 25; h2 += c; h1 -= c << 25;
+  c = h2 >> 26; h3 += c; h2 -= c << 26;
+  c = h3 >> 25; h4 += c; h3 -= c << 25;
+  c = h4 >> 26; h5 += c; h4 -= c << 26;
+  c = h5 >> 25; h6 += c; h5 -= c << 25;
+  c = h6 >> 26; h7 += c; h6 -= c << 26;
+  c = h7 >> 25; h8 += c; h7 -= c << 25;
+  c = h8 >> 26; h9 += c; h8 -= c << 26;
+  c = h9 >> 25; h0 += c * 19; h9 -= c << 25;
+  c = h0 >> 26; h1 += c; h0 -= c << 26;
+  unchecked(h[0] = h0); unchecked(h[1] = h1); unchecked(h[2] = h2); unchecked(h[3] = h3); unchecked(h[4] = h4);
+  unchecked(h[5] = h5); unchecked(h[6] = h6); unchecked(h[7] = h7); unchecked(h[8] = h8); unchecked(h[9] = h9);
+}
+
 /** h = f · g (mod p), carried. */
 function feMul(h: Fe, f: Fe, g: Fe): void {
   const f0 = unchecked(f[0]);
@@ -95,21 +114,7 @@ function feMul(h: Fe, f: Fe, g: Fe): void {
   let h8: i64 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19;
   let h9: i64 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0;
 
-  // carry: 26, 25, 26, … bits; the carry out of limb 9 folds back ×19 (2^255 ≡ 19)
-  let c: i64;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  c = h1 >> 25; h2 += c; h1 -= c << 25;
-  c = h2 >> 26; h3 += c; h2 -= c << 26;
-  c = h3 >> 25; h4 += c; h3 -= c << 25;
-  c = h4 >> 26; h5 += c; h4 -= c << 26;
-  c = h5 >> 25; h6 += c; h5 -= c << 25;
-  c = h6 >> 26; h7 += c; h6 -= c << 26;
-  c = h7 >> 25; h8 += c; h7 -= c << 25;
-  c = h8 >> 26; h9 += c; h8 -= c << 26;
-  c = h9 >> 25; h0 += c * 19; h9 -= c << 25;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  unchecked(h[0] = h0); unchecked(h[1] = h1); unchecked(h[2] = h2); unchecked(h[3] = h3); unchecked(h[4] = h4);
-  unchecked(h[5] = h5); unchecked(h[6] = h6); unchecked(h[7] = h7); unchecked(h[8] = h8); unchecked(h[9] = h9);
+  carryStore(h, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
 }
 
 /** h = f² (mod p), carried: 55 products instead of 100. */
@@ -135,21 +140,7 @@ function feSq(h: Fe, f: Fe): void {
   let h8: i64 = f0 * f8 * 2 + f1 * f7 * 4 + f2 * f6 * 2 + f3 * f5 * 4 + f4 * f4 + f9 * f9 * 38;
   let h9: i64 = f0 * f9 * 2 + f1 * f8 * 2 + f2 * f7 * 2 + f3 * f6 * 2 + f4 * f5 * 2;
 
-  // carry: 26, 25, 26, … bits; the carry out of limb 9 folds back ×19 (2^255 ≡ 19)
-  let c: i64;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  c = h1 >> 25; h2 += c; h1 -= c << 25;
-  c = h2 >> 26; h3 += c; h2 -= c << 26;
-  c = h3 >> 25; h4 += c; h3 -= c << 25;
-  c = h4 >> 26; h5 += c; h4 -= c << 26;
-  c = h5 >> 25; h6 += c; h5 -= c << 25;
-  c = h6 >> 26; h7 += c; h6 -= c << 26;
-  c = h7 >> 25; h8 += c; h7 -= c << 25;
-  c = h8 >> 26; h9 += c; h8 -= c << 26;
-  c = h9 >> 25; h0 += c * 19; h9 -= c << 25;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  unchecked(h[0] = h0); unchecked(h[1] = h1); unchecked(h[2] = h2); unchecked(h[3] = h3); unchecked(h[4] = h4);
-  unchecked(h[5] = h5); unchecked(h[6] = h6); unchecked(h[7] = h7); unchecked(h[8] = h8); unchecked(h[9] = h9);
+  carryStore(h, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
 }
 
 
@@ -167,28 +158,7 @@ function feAdd(h: Fe, f: Fe, g: Fe): void {
   let h7: i64 = unchecked(f[7]) + unchecked(g[7]);
   let h8: i64 = unchecked(f[8]) + unchecked(g[8]);
   let h9: i64 = unchecked(f[9]) + unchecked(g[9]);
-  let c: i64;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  c = h1 >> 25; h2 += c; h1 -= c << 25;
-  c = h2 >> 26; h3 += c; h2 -= c << 26;
-  c = h3 >> 25; h4 += c; h3 -= c << 25;
-  c = h4 >> 26; h5 += c; h4 -= c << 26;
-  c = h5 >> 25; h6 += c; h5 -= c << 25;
-  c = h6 >> 26; h7 += c; h6 -= c << 26;
-  c = h7 >> 25; h8 += c; h7 -= c << 25;
-  c = h8 >> 26; h9 += c; h8 -= c << 26;
-  c = h9 >> 25; h0 += c * 19; h9 -= c << 25;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  unchecked(h[0] = h0);
-  unchecked(h[1] = h1);
-  unchecked(h[2] = h2);
-  unchecked(h[3] = h3);
-  unchecked(h[4] = h4);
-  unchecked(h[5] = h5);
-  unchecked(h[6] = h6);
-  unchecked(h[7] = h7);
-  unchecked(h[8] = h8);
-  unchecked(h[9] = h9);
+  carryStore(h, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
 }
 
 /** h = f − g + 2p: limbs stay non-negative for carried inputs; carried. */
@@ -203,28 +173,7 @@ function feSub(h: Fe, f: Fe, g: Fe): void {
   let h7: i64 = unchecked(f[7]) - unchecked(g[7]) + 0x3fffffe;
   let h8: i64 = unchecked(f[8]) - unchecked(g[8]) + 0x7fffffe;
   let h9: i64 = unchecked(f[9]) - unchecked(g[9]) + 0x3fffffe;
-  let c: i64;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  c = h1 >> 25; h2 += c; h1 -= c << 25;
-  c = h2 >> 26; h3 += c; h2 -= c << 26;
-  c = h3 >> 25; h4 += c; h3 -= c << 25;
-  c = h4 >> 26; h5 += c; h4 -= c << 26;
-  c = h5 >> 25; h6 += c; h5 -= c << 25;
-  c = h6 >> 26; h7 += c; h6 -= c << 26;
-  c = h7 >> 25; h8 += c; h7 -= c << 25;
-  c = h8 >> 26; h9 += c; h8 -= c << 26;
-  c = h9 >> 25; h0 += c * 19; h9 -= c << 25;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  unchecked(h[0] = h0);
-  unchecked(h[1] = h1);
-  unchecked(h[2] = h2);
-  unchecked(h[3] = h3);
-  unchecked(h[4] = h4);
-  unchecked(h[5] = h5);
-  unchecked(h[6] = h6);
-  unchecked(h[7] = h7);
-  unchecked(h[8] = h8);
-  unchecked(h[9] = h9);
+  carryStore(h, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
 }
 
 

@@ -334,3 +334,15 @@ export async function runValidate(files: string[], opts: ValidateOptions): Promi
   }
   return code;
 }
+
+/**
+ * The check `rules push` and `rules sign` run before sending or signing (unless --no-validate):
+ * the filter's own validation, quiet when the file is valid. On failure the command's exit code is
+ * set and false returned — the caller stops without sending or signing anything.
+ */
+export async function validateBeforeUse(file: string, wasm: string): Promise<boolean> {
+  const code = await runValidate([file], { wasm, quietOk: true });
+  if (code === EXIT.OK) return true;
+  process.exitCode = code;
+  return false;
+}

@@ -2,7 +2,7 @@
 // AssemblyScript unit-test (and bench) entry for the rules code: compiled by test/rules/unit-module.ts
 // with the filter's own compiler settings, instantiated with stub host imports. Data goes in through
 // `scratch(n)` (a pinned buffer) and comes back through `outPtr()/outLen()` (UTF-8 text).
-import { proxy_log } from "../../assembly/abi/imports";
+import { input, setOut, setOutBytes } from "./unit-io";
 import { parseJson, JsonKind } from "../../assembly/json/parser";
 import { parseCidr, parseClientAddress, formatIp, ipIsV4, ipV4, ipPrefix, ipHi, ipLo, setParsedV4 } from "../../assembly/rules/cidr";
 import { buildRulesFromBytes } from "../../assembly/rules/document";
@@ -11,35 +11,17 @@ import { RuleSet, RuleAction } from "../../assembly/rules/rule-set";
 import { encodeSnapshot, decodeSnapshot, snapshotVersion } from "../../assembly/rules/snapshot";
 import { parseConfiguration } from "../../assembly/config/parse";
 
-// @ts-ignore: decorator
-@global
-function unit_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  const msg = "abort: " + (message !== null ? message : "") + " at " + (fileName !== null ? fileName : "") + ":" + line.toString() + ":" + column.toString();
-  const b = String.UTF8.encode(msg);
-  proxy_log(5, changetype<usize>(b), b.byteLength);
-  unreachable();
-}
+export { scratch, outPtr, outLen } from "./unit-io";
 
-let scratchBuf: ArrayBuffer = new ArrayBuffer(0);
-let out: ArrayBuffer = new ArrayBuffer(0);
 let current: RuleSet | null = null;
 
-export function scratch(n: i32): usize {
-  scratchBuf = new ArrayBuffer(n);
-  return changetype<usize>(scratchBuf);
-}
-
-function setOut(s: string): void { out = String.UTF8.encode(s); }
-export function outPtr(): usize { return changetype<usize>(out); }
-export function outLen(): i32 { return out.byteLength; }
-
 function bytesAt(len: i32): ArrayBuffer {
-  return scratchBuf.byteLength == len ? scratchBuf : scratchBuf.slice(0, len);
+  return input().byteLength == len ? input() : input().slice(0, len);
 }
 
 /** JSON parse: returns 0 ok or the error kind; out = message or "kind count". */
 export function jsonParse(len: i32): i32 {
-  const doc = parseJson(scratchBuf, changetype<usize>(scratchBuf), len);
+  const doc = parseJson(input(), changetype<usize>(input()), len);
   if (!doc.ok) { setOut(doc.errorMessage); return doc.errorKind; }
   setOut(doc.kind(0).toString() + " " + doc.count.toString());
   return 0;
@@ -47,28 +29,28 @@ export function jsonParse(len: i32): i32 {
 
 /** Decode the top-level JSON string (escapes) to UTF-8 text in out. */
 export function jsonString(len: i32): i32 {
-  const doc = parseJson(scratchBuf, changetype<usize>(scratchBuf), len);
+  const doc = parseJson(input(), changetype<usize>(input()), len);
   if (!doc.ok || doc.kind(0) != JsonKind.String) return 0;
-  out = doc.stringBytes(0);
+  setOutBytes(doc.stringBytes(0));
   return 1;
 }
 
 /** Top-level JSON number value. */
 export function jsonNumber(len: i32): f64 {
-  const doc = parseJson(scratchBuf, changetype<usize>(scratchBuf), len);
+  const doc = parseJson(input(), changetype<usize>(input()), len);
   if (!doc.ok || doc.kind(0) != JsonKind.Number) return NaN;
   return doc.numberValue(0);
 }
 
 /** CIDR → "v4 1.2.3.0/24" / "v6 2001:db8:0:0:0:0:0:0/32", or 0. */
 export function cidr(len: i32): i32 {
-  if (!parseCidr(changetype<usize>(scratchBuf), len)) return 0;
+  if (!parseCidr(changetype<usize>(input()), len)) return 0;
   setOut((ipIsV4 ? "v4 " : "v6 ") + formatIp() + "/" + ipPrefix.toString());
   return 1;
 }
 
 export function clientAddress(len: i32): i32 {
-  if (!parseClientAddress(changetype<usize>(scratchBuf), len)) return 0;
+  if (!parseClientAddress(changetype<usize>(input()), len)) return 0;
   setOut((ipIsV4 ? "v4 " : "v6 ") + formatIp());
   return 1;
 }
@@ -87,7 +69,7 @@ export function loadRules(len: i32, maxBytes: i32): i32 {
 export function decide(len: i32): i32 {
   const s = current;
   if (s === null) return -2;
-  if (!parseClientAddress(changetype<usize>(scratchBuf), len)) return -1;
+  if (!parseClientAddress(changetype<usize>(input()), len)) return -1;
   const d = evaluate(s, false);
   setOut(d.ruleId);
   return d.action;
@@ -113,8 +95,9 @@ export function snapshotDecode(len: i32): i32 {
 export function snapshotEncode(): i32 {
   const s = current;
   if (s === null) return -1;
-  out = encodeSnapshot(s);
-  return out.byteLength;
+  const snap = encodeSnapshot(s);
+  setOutBytes(snap);
+  return snap.byteLength;
 }
 
 /** Plugin configuration: 1 ok (out = JSON summary), 0 rejected (out = reason\tmessage). */

@@ -2,55 +2,39 @@
 // Unit-test (and bench) entry for issue 15's safety rails: SHA-512, Ed25519 verification, base64,
 // signature checks of documents, the client sample and the blast-radius guard. Same conventions as
 // rules-unit.ts: input through `scratch(n)`, text output through `outPtr()/outLen()`.
-import { proxy_log } from "../../assembly/abi/imports";
+import { input, setOut, setOutBytes } from "./unit-io";
 import { sha512 } from "../../assembly/crypto/sha512";
 import { ed25519VerifyRaw, ed25519KeyUsable } from "../../assembly/crypto/ed25519";
 import { base64Decode } from "../../assembly/crypto/base64";
 
-// @ts-ignore: decorator
-@global
-function unit_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  const msg = "abort: " + (message !== null ? message : "") + " at " + (fileName !== null ? fileName : "") + ":" + line.toString() + ":" + column.toString();
-  const b = String.UTF8.encode(msg);
-  proxy_log(5, changetype<usize>(b), b.byteLength);
-  unreachable();
-}
-
-let scratchBuf: ArrayBuffer = new ArrayBuffer(0);
-let out: ArrayBuffer = new ArrayBuffer(0);
-
-export function scratch(n: i32): usize {
-  scratchBuf = new ArrayBuffer(n);
-  return changetype<usize>(scratchBuf);
-}
-export function outPtr(): usize { return changetype<usize>(out); }
-export function outLen(): i32 { return out.byteLength; }
+export { scratch, outPtr, outLen } from "./unit-io";
 
 const DIGEST = memory.data(64);
 
 /** SHA-512 of scratch[0..len) → out (64 bytes). */
 export function hash512(len: i32): void {
-  sha512(changetype<usize>(scratchBuf), <usize>len, DIGEST);
-  out = new ArrayBuffer(64);
-  memory.copy(changetype<usize>(out), DIGEST, 64);
+  sha512(changetype<usize>(input()), <usize>len, DIGEST);
+  const d = new ArrayBuffer(64);
+  memory.copy(changetype<usize>(d), DIGEST, 64);
+  setOutBytes(d);
 }
 
 /** scratch = key (32) ‖ sig (64) ‖ message: VerifyResult code. */
 export function verify(len: i32): i32 {
-  const p = changetype<usize>(scratchBuf);
+  const p = changetype<usize>(input());
   return ed25519VerifyRaw(p, p + 32, p + 96, <usize>(len - 96));
 }
 
 /** scratch = 32-byte key: 1 usable. */
 export function keyUsable(len: i32): i32 {
-  return ed25519KeyUsable(scratchBuf.slice(0, len)) ? 1 : 0;
+  return ed25519KeyUsable(input().slice(0, len)) ? 1 : 0;
 }
 
 /** base64 decode of scratch → out; -1 when rejected. */
 export function b64(len: i32): i32 {
-  const r = base64Decode(changetype<usize>(scratchBuf), len);
+  const r = base64Decode(changetype<usize>(input()), len);
   if (r === null) return -1;
-  out = r;
+  setOutBytes(r);
   return r.byteLength;
 }
 
@@ -66,11 +50,10 @@ import { parseSignatureHeader, signatureParseError, checkSignature } from "../..
 let current: RuleSet | null = null;
 let sample: ArrayBuffer | null = null;
 
-function setOut(s: string): void { out = String.UTF8.encode(s); }
 
 /** Build a rule document from scratch: 1 ok (current set), 0 rejected (out = reason\tmessage). */
 export function loadRules(len: i32): i32 {
-  const r = buildRulesFromBytes(scratchBuf.slice(0, len), 64 * 1024 * 1024, "push");
+  const r = buildRulesFromBytes(input().slice(0, len), 64 * 1024 * 1024, "push");
   if (!r.ok) { setOut(r.reason + "\t" + r.message); current = null; return 0; }
   current = r.rules;
   return 1;
@@ -78,7 +61,7 @@ export function loadRules(len: i32): i32 {
 
 /** Does the current document deny every request from the address in scratch? -1 bad address. */
 export function denies(len: i32): i32 {
-  if (current === null || !parseClientAddress(changetype<usize>(scratchBuf), len)) return -1;
+  if (current === null || !parseClientAddress(changetype<usize>(input()), len)) return -1;
   const d = ipIsV4 ? deniesV4(current!, ipV4) : deniesV6(current!, ipHi, ipLo);
   return d ? 1 : 0;
 }
@@ -91,7 +74,7 @@ export function wholeSpace(): i32 {
 
 /** Offer the address in scratch to the pending set (as a request would). */
 export function offer(len: i32): i32 {
-  if (!parseClientAddress(changetype<usize>(scratchBuf), len)) return -1;
+  if (!parseClientAddress(changetype<usize>(input()), len)) return -1;
   offerClient();
   return pendingClients();
 }
@@ -128,7 +111,7 @@ export function measure(maxFraction: f64, minClients: i32): i32 {
 
 /** Plugin configuration: 1 accepted (out = summary), 0 rejected (out = reason\tmessage). */
 export function config(len: i32): i32 {
-  const r = parseConfiguration(len == 0 ? null : scratchBuf.slice(0, len));
+  const r = parseConfiguration(len == 0 ? null : input().slice(0, len));
   if (!r.ok) { setOut(r.reason + "\t" + r.message); return 0; }
   const s = r.settings;
   let keys = "";
@@ -142,7 +125,7 @@ export function config(len: i32): i32 {
 
 /** Parse an x-edgewatch-signature header value: 1 ok (out = key id), 0 (out = error). */
 export function sigHeader(len: i32): i32 {
-  const d = parseSignatureHeader(String.UTF8.decode(scratchBuf.slice(0, len)));
+  const d = parseSignatureHeader(String.UTF8.decode(input().slice(0, len)));
   if (d === null) { setOut(signatureParseError); return 0; }
   setOut(d.keyId);
   return 1;
@@ -155,9 +138,9 @@ let benchSig: ArrayBuffer = new ArrayBuffer(0);
 
 /** scratch = key (32) ‖ sig (64) ‖ document: keep them for the bench calls. */
 export function benchSetup(len: i32): void {
-  benchKey = scratchBuf.slice(0, 32);
-  benchSig = scratchBuf.slice(32, 96);
-  benchDoc = scratchBuf.slice(96, len);
+  benchKey = input().slice(0, 32);
+  benchSig = input().slice(32, 96);
+  benchDoc = input().slice(96, len);
 }
 
 /** Parse and index the document (what a reload pays without signatures): CIDR count, -1 on error. */

@@ -26,9 +26,11 @@ export async function compileUnit(entry: string): Promise<Uint8Array<ArrayBuffer
   const entryPath = resolve(ROOT, entry);
   const files: string[] = [];
   listTs(join(ROOT, "assembly"), files);
+  // The entries share test/filters-unit/unit-io.ts: every file there is part of the cache key.
+  listTs(join(ROOT, "test/filters-unit"), files);
   files.push(entryPath, join(ROOT, "test/filters-unit/asconfig.json"), fileURLToPath(import.meta.url));
   const h = createHash("sha256");
-  for (const f of files.sort()) h.update(f).update(readFileSync(f));
+  for (const f of [...new Set(files)].sort()) h.update(f).update(readFileSync(f));
   const key = h.digest("hex").slice(0, 16);
   const dir = join(tmpdir(), "edgewatch-unit");
   mkdirSync(dir, { recursive: true });

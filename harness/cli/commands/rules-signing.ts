@@ -135,12 +135,8 @@ Examples:
       if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
       const signer = loadSigningKey(opts);
       if (opts.validate) {
-        const { runValidate } = await import("../rules-validate.js");
-        const code = await runValidate([file], { wasm: opts.wasm, quietOk: true });
-        if (code !== EXIT.OK) {
-          process.exitCode = code;
-          return;
-        }
+        const { validateBeforeUse } = await import("../rules-validate.js");
+        if (!(await validateBeforeUse(file, opts.wasm))) return;
       }
       const bytes = readFileSync(file);
       const sig = signRules(bytes, signer.key, signer.keyId);

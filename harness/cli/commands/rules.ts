@@ -98,12 +98,8 @@ Example:
       if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
       const signer = opts.sign || opts.keyFile ? loadSigningKey(opts) : null;
       if (opts.validate) {
-        const { runValidate } = await import("../rules-validate.js");
-        const code = await runValidate([file], { wasm: opts.wasm, quietOk: true });
-        if (code !== EXIT.OK) {
-          process.exitCode = code;
-          return;
-        }
+        const { validateBeforeUse } = await import("../rules-validate.js");
+        if (!(await validateBeforeUse(file, opts.wasm))) return;
       }
       const { readFileSync } = await import("node:fs");
       const { pushRules } = await import("../rules-push.js");
