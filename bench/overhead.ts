@@ -40,9 +40,11 @@
  * CLI: tsx bench/overhead.ts [--quick] [--connections 16] [--shapes 0:2:off,10000:2:0.01] [--load wrk|undici]
  *      [--out DIR] → overhead.json in bench/results (bench/results/quick with --quick) and a table on stdout.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { exitWithParent, forkChild } from "../harness/process/child-lifetime.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), "..");
@@ -137,6 +139,7 @@ export interface ProxySample {
 }
 
 async function proxyChild(): Promise<void> {
+  exitWithParent();
   const { startEmbeddedProxy } = await import("../harness/proxy/embedded-proxy.js");
   const { HostLogger } = await import("../harness/host/logger.js");
   type Proxy = Awaited<ReturnType<typeof startEmbeddedProxy>>;
@@ -243,6 +246,7 @@ async function proxyChild(): Promise<void> {
 }
 
 async function upstreamChild(): Promise<void> {
+  exitWithParent();
   const { startUpstreamServer } = await import("../harness/fixtures/upstream-server.js");
   const up = await startUpstreamServer({ keep: 1 });
   process.send!({ ready: true, port: up.port, url: up.url });
@@ -274,7 +278,8 @@ class Child {
     );
   }
   static async spawn(role: string, name: string): Promise<Child> {
-    const proc = fork(HERE, ["--role", role], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // Dies with this process (IPC channel closed → the child exits: exitWithParent in its role).
+    const proc = forkChild(HERE, ["--role", role], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const c = new Child(proc, name);
     const first = await c.next(60_000);
     if (!first.ready) throw new Error(`${name}: unexpected first message ${JSON.stringify(first)}`);
@@ -778,12 +783,31 @@ async function main(): Promise<number> {
   return 0;
 }
 
+const USAGE = `usage: npx tsx bench/overhead.ts [options]
+
+Per-request cost of the filter: the same traffic through the embedded proxy without and with the
+filter in one run, rounds interleaved. → overhead.json in the results directory.
+
+options:
+  --target T              embedded | envoy | envoy-local (default embedded; EDGEWATCH_TARGET)
+  --shapes LIST           CIDRs:workers:rate|off,… (default 0:1:off,0:2:off,10000:1:0.01,10000:2:0.01,10000:1:1,10000:2:1;
+                          --quick 0:2:off,10000:2:0.01)
+  --connections N         wrk / undici connections (default 16)
+  --load wrk|undici       load generator (default wrk when installed)
+  --round-seconds S       seconds per round (default 5; --quick 2)
+  --pairs N               interleaved on/off pairs per case (default 10; --quick 3)
+  --timed-requests N      requests of the sequential timed and profiled rounds (default 20000; --quick 2000)
+  --memory-requests N     requests through the last filter proxy before its memory is sampled (default 1000000; --quick 0)
+  --max-seconds S         time bound of the whole run (default 14400; --quick 120)
+${COMMON_OPTIONS}`;
+
 const role = arg("--role");
 if (role === "proxy") {
   void proxyChild();
 } else if (role === "upstream") {
   void upstreamChild();
 } else if (process.argv[1] && resolve(process.argv[1]) === HERE) {
+  exitOnHelp(USAGE);
   main().then(
     (code) => process.exit(code),
     (err) => {

@@ -29,6 +29,7 @@
  *      [--cidrs 10,1000,...] [--workers 1,2,4] [--reloads N] [--reloads-1m N] [--no-micro]
  */
 import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile, BENCH_WASM } from "../harness/bench/results.js";
+import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { TARGET_NAMES, type TargetName } from "../harness/targets/target.js";
 import { proxyOptions } from "../harness/stack/proxy-options.js";
@@ -381,7 +382,25 @@ async function envoyVersion(target: TargetName, stack: Stack | null): Promise<st
   }
 }
 
+const USAGE = `usage: npx tsx bench/reload.ts [options]
+
+Rule reload latency, publish → enforced on every worker (push, pull, pull-json), and the parse/load
+cost inside wasm. → reload.json and reload-micro.json in the results directory.
+
+options:
+  --target T            embedded | envoy | envoy-local (default embedded; EDGEWATCH_TARGET)
+  --modes LIST          push,pull,pull-json (default all three)
+  --cidrs LIST          document sizes (default 10,100,1000,10000,100000,1000000; --quick 10,10000,100000)
+  --workers LIST        worker counts (default 2)
+  --worker-sweep-at LIST  sizes also run on 1 and 4 workers (default 10000,100000; --quick none)
+  --reloads N           reloads per case (default 200; --quick 20)
+  --reloads-1m N        reloads at 1,000,000 CIDRs (default 30; --quick 5)
+  --probe-gap-ms N      pause between a probe's requests (default 1)
+  --no-micro            skip the in-wasm parse/load measurements (reload-micro.json)
+${COMMON_OPTIONS}`;
+
 async function main(): Promise<number> {
+  exitOnHelp(USAGE);
   ensureMallocTuning();
   const args = parseArgs(process.argv.slice(2));
   const target = getTarget(args.target);

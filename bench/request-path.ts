@@ -38,6 +38,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";
 import { FuzzHost, COLLECTOR_CLUSTER } from "../harness/fuzz/host-driver.js";
 import { HeaderMap } from "../harness/host/header-map.js";
@@ -310,6 +311,22 @@ async function report(): Promise<void> {
   process.stdout.write(`wrote ${out}\n`);
 }
 
+const USAGE = `usage: npx tsx bench/request-path.ts [options]
+
+The filter's request path at call level: host calls per request by import, the filter's wasm time per
+request and the CPU it adds through the embedded host (no sockets). → request-path.json.
+
+modes (default: every case, all three figures):
+  --calls                         host calls per request only (table)
+  --loop N --case C               N requests of case C after 2,000 warm-up ones, CPU µs per request
+                                  (run it under valgrind --tool=callgrind to count instructions)
+  --wasm --loop N --case C        the filter's own wasm time per request (V8 sampling profiler)
+  --host --case C [--loop N]      CPU µs per request through the real embedded host, filter − none
+  --compare OTHER.wasm            with --loop/--wasm/--host: a second build in the same run
+cases: plain, cidrs10k, trace1pct, traceAll, parent
+${COMMON_OPTIONS}`;
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  exitOnHelp(USAGE);
   main().then(() => process.exit(0), (err) => { process.stderr.write(`request-path: ${(err as Error).stack ?? err}\n`); process.exit(1); });
 }

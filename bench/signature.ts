@@ -22,7 +22,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { withParentDeath } from "../harness/process/child-lifetime.js";
 import { compileUnit, instantiateUnit } from "../test/rules/unit-module.js";
+
+exitOnHelp(`usage: npx tsx bench/signature.ts [options]
+
+Cost of the rule-delivery safety rails (Ed25519 verification, SHA-512, blast-radius guard) against the
+parse + index of the same document, 10k and 100k CIDRs, process CPU time over interleaved rounds.
+→ signature.json in the results directory.
+
+options:
+  --instructions    also count CPU instructions per operation under valgrind --tool=callgrind
+${COMMON_OPTIONS}`);
 
 const ARGS = benchArgs();
 const QUICK = ARGS.quick;
@@ -94,8 +106,9 @@ function instructionCounts(n: number, reps: number): { perOp: Record<"parse" | "
   const script = fileURLToPath(import.meta.url);
   const total = (spec: string): number => {
     const out = join(dir, `${spec.replace(/:/g, "_")}.out`);
-    execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, "--import", "tsx", script, "--child", spec],
-      { stdio: ["ignore", "ignore", "ignore"], timeout: 1_800_000 });
+    // Dies with this process (setpriv --pdeathsig): valgrind runs for minutes.
+    const [cmd, argv] = withParentDeath("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, process.execPath, "--import", "tsx", script, "--child", spec]);
+    execFileSync(cmd, argv, { stdio: ["ignore", "ignore", "ignore"], timeout: 1_800_000 });
     const m = /^(?:summary|totals):\s+(\d+)/m.exec(readFileSync(out, "utf8"));
     if (!m) throw new Error(`no callgrind totals for ${spec}`);
     return Number(m[1]);

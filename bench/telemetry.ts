@@ -17,7 +17,15 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } from "../harness/bench/results.js";
+import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 
+exitOnHelp(`usage: npx tsx bench/telemetry.ts [options]
+
+Telemetry cost per request in the product filter (call-level driver, host calls stubbed), 1 and 1,000
+routes, telemetry on − off in alternating rounds. → telemetry.json in the results directory.
+
+options:
+${COMMON_OPTIONS}`);
 ensureMallocTuning();
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";

@@ -17,7 +17,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } from "../harness/bench/results.js";
+import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 
+exitOnHelp(`usage: npx tsx bench/trace.ts [options]
+
+Trace path cost per request (parse + decide + propagate), OTLP export cost per span and the measured
+head-sampling rates (call-level driver, host calls stubbed). → trace.json in the results directory.
+
+options:
+${COMMON_OPTIONS}`);
 ensureMallocTuning();
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";

@@ -17,12 +17,13 @@
  * old rule applies (1-minute load average above the core count). The report shows the flag next to
  * every bench.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { arch, cpus, loadavg, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnSyncChild } from "../process/child-lifetime.js";
 import { clockTicks, ForeignCpuSampler, foreignVerdict, type ForeignCpu } from "./foreign-cpu.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -81,7 +82,8 @@ export function mallocTuned(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export function ensureMallocTuning(): void {
   if (mallocTuned() || process.env.EDGEWATCH_BENCH_MALLOC === "default") return;
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...MALLOC_TUNING } });
+  // The re-run dies with this process (SIGTERM: it stops its own children), e.g. when a runner's time bound kills it.
+  const r = spawnSyncChild(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...MALLOC_TUNING } }, "TERM");
   process.exit(r.status ?? 1);
 }
 

@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { withParentDeath } from "../process/child-lifetime.js";
 import { BENCHES, selectBenches, type BenchModule } from "./registry.js";
 import { compareBenches, consoleTables, formatCompare, loadResults, quickMismatch, writeReport } from "./report.js";
 import { MALLOC_TUNING, REPO_ROOT, RunRecord, resultsDir, writeResultFile } from "./results.js";
@@ -48,7 +49,9 @@ function runChild(b: BenchModule, opts: RunOptions, outDir: string): Promise<{ c
   if (opts.quick) args.push("--quick");
   if (opts.target !== "embedded") args.push("--target", opts.target);
   return new Promise((res) => {
-    const child = spawn(process.execPath, args, {
+    // TERM when the runner dies: the bench stops its own children (harness/process/child-lifetime.ts).
+    const [cmd, argv] = withParentDeath(process.execPath, args, "TERM");
+    const child = spawn(cmd, argv, {
       cwd: REPO_ROOT,
       stdio: ["ignore", "inherit", "inherit"],
       env: {

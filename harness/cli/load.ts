@@ -7,11 +7,12 @@
  *    cycles paths and sets headers; parsed from wrk's --latency output. Much cheaper per request than
  *    a Node client, so the proxy — not the client — is the bottleneck.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { spawnChild } from "../process/child-lifetime.js";
 
 export interface RequestSpec {
   path: string;
@@ -232,10 +233,11 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
   }
   args.push(opts.url);
   return new Promise((res, rej) => {
-    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Dies with this process, even when it is killed with SIGKILL (setpriv --pdeathsig).
+    const child = spawnChild("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
     // Hard bound: wrk's own duration plus a margin.
     const timer = setTimeout(() => child.kill("SIGKILL"), (opts.durationS + (opts.timeoutS ?? 5) + 10) * 1000);
     child.on("error", (e) => {

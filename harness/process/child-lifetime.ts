@@ -8,8 +8,14 @@
  *
  *   parent:  const child = forkChild(script, ["--role", "worker"]);
  *   child:   exitWithParent();   // first thing in the child's role
+ *
+ * Programs that are not Node scripts of ours (wrk, valgrind, a re-executed bench) cannot watch a
+ * channel: spawnChild / spawnSyncChild start them under `setpriv --pdeathsig` (util-linux), so the
+ * kernel signals them when this process dies, SIGKILL included (prctl PR_SET_PDEATHSIG; libuv forks
+ * from the calling thread, which is the main thread here). Without setpriv they are still stopped
+ * on SIGINT/SIGTERM/SIGHUP and on exit, not on SIGKILL.
  */
-import { fork, type ChildProcess, type ForkOptions } from "node:child_process";
+import { fork, spawn, spawnSync, type ChildProcess, type ForkOptions, type SpawnOptions, type SpawnSyncOptions, type SpawnSyncReturns } from "node:child_process";
 
 const live = new Set<ChildProcess>();
 let parentHooked = false;
@@ -41,6 +47,42 @@ export function forkChild(modulePath: string, args: string[], opts: ForkOptions 
   live.add(child);
   child.on("exit", () => live.delete(child));
   return child;
+}
+
+let setprivOk: boolean | undefined;
+
+/** `setpriv --pdeathsig SIG --` when setpriv can set it here, else nothing. */
+export function parentDeathPrefix(signal: "KILL" | "TERM" = "KILL"): string[] {
+  if (setprivOk === undefined) {
+    const r = spawnSync("setpriv", ["--pdeathsig", "KILL", "--", "true"], { stdio: "ignore", timeout: 5000 });
+    setprivOk = r.status === 0;
+  }
+  return setprivOk ? ["setpriv", "--pdeathsig", signal, "--"] : [];
+}
+
+/** [command, args] that run `command args` so that it dies with this process (setpriv), or unchanged. */
+export function withParentDeath(command: string, args: string[], signal: "KILL" | "TERM" = "KILL"): [string, string[]] {
+  const prefix = parentDeathPrefix(signal);
+  return prefix.length > 0 ? [prefix[0], [...prefix.slice(1), command, ...args]] : [command, args];
+}
+
+/**
+ * spawn() of a program that dies with this process (see above), tracked like forkChild's children.
+ * `signal`: what the kernel sends it when this process dies (TERM lets a Node child stop its own).
+ */
+export function spawnChild(command: string, args: string[], opts: SpawnOptions = {}, signal: "KILL" | "TERM" = "KILL"): ChildProcess {
+  hookParent();
+  const [cmd, argv] = withParentDeath(command, args, signal);
+  const child = spawn(cmd, argv, opts);
+  live.add(child);
+  child.on("exit", () => live.delete(child));
+  return child;
+}
+
+/** spawnSync() of a program that dies with this process (the caller blocks, so only the kernel can tell it). */
+export function spawnSyncChild(command: string, args: string[], opts: SpawnSyncOptions = {}, signal: "KILL" | "TERM" = "KILL"): SpawnSyncReturns<string | Buffer> {
+  const [cmd, argv] = withParentDeath(command, args, signal);
+  return spawnSync(cmd, argv, opts);
 }
 
 /** Children of this process that are still running (for tests and progress lines). */

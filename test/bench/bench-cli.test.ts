@@ -1,0 +1,89 @@
+// Bench command-line hygiene: every bench script answers --help with its options and exits 0 without
+// running anything (no results file, no child), and the processes a bench starts (wrk, forked proxies,
+// the upstream fixture) die with it, even when it is killed with SIGKILL.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { linuxProc, parsePidStat } from "../../harness/bench/foreign-cpu.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const started: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+const SCRIPTS = ["reload", "overhead", "request-path", "signature", "telemetry", "trace", "soak", "fuzz", "run"];
+
+/** Live descendants of `root` with their command names. */
+function descendants(root: number): Array<{ pid: number; comm: string }> {
+  const all = linuxProc.pids().flatMap((pid) => {
+    const t = linuxProc.pidStat(pid);
+    return t ? [{ ...parsePidStat(t), comm: t.slice(t.indexOf("(") + 1, t.lastIndexOf(")")) }] : [];
+  });
+  const out: Array<{ pid: number; comm: string }> = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    for (const c of all.filter((x) => x.ppid === p)) {
+      out.push({ pid: c.pid, comm: c.comm });
+      stack.push(c.pid);
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean, ms: number, what: () => string): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("bench scripts", () => {
+  it.concurrent.each(SCRIPTS)("bench/%s.ts --help prints its options, exits 0 and runs nothing", (name) => {
+    const out = mkdtempSync(join(tmpdir(), "ew-help-"));
+    const r = spawnSync(process.execPath, ["--import", "tsx", `bench/${name}.ts`, "--help"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, EDGEWATCH_BENCH_OUT: out },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^usage: /i);
+    expect(r.stdout).toMatch(/^\s+(-h, )?--\w/m); // an options list
+    expect(r.stdout).toMatch(/--help/);
+    expect(readdirSync(out)).toEqual([]);
+  }, 90_000);
+
+  it("overhead: wrk, the proxies and the upstream die when the bench is killed with SIGKILL", async () => {
+    const out = mkdtempSync(join(tmpdir(), "ew-kill-"));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "bench/overhead.ts", "--quick", "--shapes", "0:1:off", "--round-seconds", "20", "--pairs", "1", "--out", out],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    started.push(child);
+    let log = "";
+    child.stdout!.on("data", (d) => (log += d));
+    child.stderr!.on("data", (d) => (log += d));
+    const hasWrk = () => descendants(child.pid!).some((d) => d.comm === "wrk");
+    await until(hasWrk, 90_000, () => `no wrk under the bench; output:\n${log}`);
+    const tree = descendants(child.pid!);
+    // wrk, two proxies and the upstream (plus the re-run under the malloc settings and tsx's helpers).
+    expect(tree.filter((d) => d.comm !== "wrk").length).toBeGreaterThanOrEqual(3);
+    child.kill("SIGKILL");
+    await until(() => tree.every((d) => !alive(d.pid)), 15_000, () => `still running after the bench was killed: ${JSON.stringify(tree.filter((d) => alive(d.pid)))}`);
+  }, 150_000);
+});
