@@ -32,6 +32,13 @@
  *                                                   no sockets): CPU µs per request with the filter minus
  *                                                   the same stream without it, interleaved rounds; with
  *                                                   --compare, the same for a second build in the same run
+ *   tsx bench/request-path.ts --host-loop N --case C [--off] [--warmup W]
+ *                                                   N streams of case C through the REAL embedded host (as
+ *                                                   --host) after W (2,000) warm-up ones, with the filter (or
+ *                                                   without it: --off); for instruction counts per request,
+ *                                                   the loop (synchronous: no timers inside) is marked by
+ *                                                   getgroups() calls (callgrind dump part 3 is the loop):
+ *     valgrind --tool=callgrind --dump-before=getgroups --callgrind-out-file=/tmp/cg.out node --import tsx bench/request-path.ts --host-loop 5000 --case plain)
  *   EDGEWATCH_WASM=path selects the build (compare two builds in one run with --compare OTHER.wasm).
  */
 import { dirname, join, resolve } from "node:path";
@@ -43,6 +50,7 @@ import { profileSplit } from "../harness/driver/wasm-profile.js";
 import { FuzzHost, COLLECTOR_CLUSTER } from "../harness/fuzz/host-driver.js";
 import { HeaderMap } from "../harness/host/header-map.js";
 import { HttpStream, type StreamSink } from "../harness/host/http-stream.js";
+import type { WasmVm } from "../harness/host/vm.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : join(ROOT, "build/edgewatch.wasm");
@@ -156,15 +164,27 @@ class NullSink implements StreamSink {
   clearRouteCache(): void {}
 }
 
+/** The worker VM streams attach to (looked up once per host: the lookup is not part of a request). */
+const workers = new WeakMap<FuzzHost, WasmVm>();
+function workerOf(h: FuzzHost): WasmVm {
+  let vm = workers.get(h);
+  if (vm === undefined) {
+    vm = h.host.vms.find((v) => v.label.includes("worker")) ?? h.host.vms[h.host.vms.length - 1];
+    workers.set(h, vm);
+  }
+  return vm;
+}
+
 /** One stream through the host: decode headers, upstream 200, complete; with or without the filter. */
 function hostStream(h: FuzzHost | null, c: Case, i: number): void {
+  const vm = h === null ? null : workerOf(h);
   const stream = new HttpStream();
   const sink = new NullSink();
   stream.sink = sink;
   stream.info.downstreamRemote = { ip: "192.0.2.1", port: 40000 };
   stream.info.downstreamLocal = { ip: "127.0.0.1", port: 10000 };
   stream.info.routeName = `r${i % 100}`;
-  if (h) stream.attachFilter(h.host.vms.find((v) => v.label.includes("worker")) ?? h.host.vms[h.host.vms.length - 1], false);
+  if (vm !== null) stream.attachFilter(vm, false);
   const headers = new HeaderMap("request");
   for (const [k, v] of headersFor(i, c)) headers.addCopy(k, v);
   stream.decodeHeaders(headers, true);
@@ -224,6 +244,28 @@ async function main(): Promise<void> {
     for (let r = 0; r < 5; r++) for (let k = 0; k < builds.length; k++) res[k].push(await wasmNsPerRequest(c, Number(loop ?? 20000), builds[k]));
     const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
     builds.forEach((w, k) => process.stdout.write(`${name}: ${w} wasm ${med(res[k].map((x) => x.wasm)).toFixed(0)} ns/req, JS↔wasm transitions ${med(res[k].map((x) => x.transition)).toFixed(0)} ns/req (medians of 5 interleaved rounds)\n`));
+    return;
+  }
+  const hostLoop = arg("--host-loop");
+  if (hostLoop !== undefined) {
+    const name = arg("--case") ?? "plain";
+    const c = CASES.find((x) => x.name === name);
+    if (!c) throw new Error(`unknown --case ${name}`);
+    const h = process.argv.includes("--off") ? null : await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: WASM, logCapacity: 100 });
+    const warmup = Number(arg("--warmup") ?? 2000);
+    for (let w = 0; w < warmup; w += 500) {
+      cpuRound(h, c, 500);
+      await new Promise((res) => setImmediate(res)); // let span exports complete
+    }
+    const n = Number(hostLoop);
+    // getgroups(2) marks the measured loop for `valgrind --tool=callgrind --dump-before=getgroups`
+    // (process.getgroups calls it twice): dump part 3 holds the loop's instructions alone. The loop
+    // is one synchronous run, so no timer (the filter's tick, stats flush) lands inside it.
+    process.getgroups?.();
+    const us = cpuRound(h, c, n);
+    process.getgroups?.();
+    process.stdout.write(`${name}: ${h === null ? "without" : "with"} filter ${us.toFixed(2)} µs/req CPU over ${n} streams\n`);
+    if (h !== null) await h.close();
     return;
   }
   if (process.argv.includes("--host")) {

@@ -187,6 +187,8 @@ export class RootContext extends Context {
   tickTimer: NodeJS.Timeout | null = null;
   tickTimerCreated = false;
   private readonly prefix: string;
+  /** The log prefix of this root's stream contexts (cpp-host PluginBase::log_prefix), made once. */
+  readonly streamLogPrefix: string;
 
   constructor(vm: WasmVm, id: number, readonly plugin: PluginInstance) {
     super(vm, id);
@@ -195,6 +197,7 @@ export class RootContext extends Context {
     if (plugin.rootId) p += ` ${plugin.rootId}`;
     if (plugin.vmId) p += ` ${plugin.vmId}`;
     this.prefix = p;
+    this.streamLogPrefix = pluginLogPrefix(plugin);
   }
 
   rootContext(): RootContext {
@@ -236,18 +239,15 @@ export class StreamContext extends Context {
   failureLocalReplySent = false;
   streamFailed = false;
   destroyed = false;
-  private readonly prefix: string;
-
   constructor(vm: WasmVm, id: number, readonly root: RootContext, readonly callbacks: StreamCallbacks) {
     super(vm, id);
-    this.prefix = vm.pluginLogPrefix(root.plugin);
   }
 
   rootContext(): RootContext {
     return this.root;
   }
   logPrefix(): string {
-    return this.prefix;
+    return this.root.streamLogPrefix;
   }
   streamInfo(): StreamInfo {
     return this.callbacks.info;

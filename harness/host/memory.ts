@@ -90,7 +90,8 @@ export class GuestMemory {
     this.sync();
     ptr >>>= 0;
     if (!this.ok(ptr, 8)) return false;
-    this.dv.setBigUint64(ptr, BigInt.asUintN(64, v), true);
+    // setBigUint64 takes the value modulo 2^64 itself (ToBigUint64): no BigInt.asUintN copy.
+    this.dv.setBigUint64(ptr, v, true);
     return true;
   }
 

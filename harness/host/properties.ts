@@ -345,7 +345,14 @@ function okLatin1(v: string | undefined): Serialized {
   return v === undefined ? NOT_FOUND : { status: WasmResult.Ok, latin1: v };
 }
 function okUtf8(v: string | undefined): Serialized {
-  return v === undefined ? NOT_FOUND : { status: WasmResult.Ok, bytes: Buffer.from(v, "utf8") };
+  if (v === undefined) return NOT_FOUND;
+  // ASCII (route and cluster names, addresses): its UTF-8 bytes are its latin1 bytes, written
+  // straight into the guest allocation without an intermediate Buffer.
+  return isAscii(v) ? { status: WasmResult.Ok, latin1: v } : { status: WasmResult.Ok, bytes: Buffer.from(v, "utf8") };
+}
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 function okInt64(v: bigint | number | undefined): Serialized {
   if (v === undefined) return NOT_FOUND;

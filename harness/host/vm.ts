@@ -8,7 +8,7 @@
  */
 import type { CounterStat, GaugeStat, HistogramStat } from "../stats/types.js";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./abi/status.js";
-import { Context, RootContext, StreamContext, VmContext, pluginLogPrefix, type PluginInstance, type StreamCallbacks } from "./contexts.js";
+import { Context, RootContext, StreamContext, VmContext, type PluginInstance, type StreamCallbacks } from "./contexts.js";
 import { mallocRestrictedAllowList, startRestrictedAllowList } from "./envoy-imports.js";
 import { WasmStartError } from "./errors.js";
 import type { HostEnv } from "./host-env.js";
@@ -110,16 +110,17 @@ export class WasmVm {
   nextCounterId = 0;
   nextGaugeId = 1;
   nextHistogramId = 2;
-  readonly counters = new Map<number, CounterStat>();
-  readonly gauges = new Map<number, GaugeStat>();
-  readonly histograms = new Map<number, HistogramStat>();
+  // Defined metrics by id >>> 2 (ids of one type are consecutive multiples of 4 plus the type):
+  // an array index per increment/record instead of a hash lookup.
+  readonly counters: Array<CounterStat | undefined> = [];
+  readonly gauges: Array<GaugeStat | undefined> = [];
+  readonly histograms: Array<HistogramStat | undefined> = [];
   // Envoy wasm.h callout tokens (CalloutType in the low 2 bits).
   nextHttpCallId = 0;
   nextGrpcCallId = 1;
   nextGrpcStreamId = 2;
   nextDnsToken = 0;
 
-  private readonly logPrefixes = new WeakMap<PluginInstance, string>();
   private readonly mallocAllow = mallocRestrictedAllowList();
 
   constructor(
@@ -157,15 +158,6 @@ export class WasmVm {
 
   get vmConfigurationBytes(): Buffer {
     return this.env.vmConfiguration;
-  }
-
-  pluginLogPrefix(p: PluginInstance): string {
-    let s = this.logPrefixes.get(p);
-    if (s === undefined) {
-      s = pluginLogPrefix(p);
-      this.logPrefixes.set(p, s);
-    }
-    return s;
   }
 
   /** cpp-host contextOrEffectiveContext. */

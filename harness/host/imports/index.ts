@@ -39,20 +39,31 @@ export function allHostFunctions(vm: WasmVm): HostFunctions {
 
 /**
  * Wraps a hostcall with the restriction check and the VM's hostcall counter (benches report host
- * calls per request: in Envoy each one crosses the VM boundary), keeping the arity (cheap for V8 to inline).
+ * calls per request: in Envoy each one crosses the VM boundary), keeping the arity.
+ *
+ * Each import gets a wrapper compiled from its own source text (the key is part of it): V8 shares
+ * type feedback between closures of one function literal, so one shared wrapper would call every
+ * implementation through a single megamorphic call site; a wrapper of its own calls one
+ * implementation, which V8 inlines. Same-source wrappers of other VMs share the compiled code.
  */
+const wrapperFactories = new Map<string, (vm: WasmVm, key: string, fn: HostFn) => HostFn>();
+
 function guard(vm: WasmVm, key: string, fn: HostFn): HostFn {
-  /* eslint-disable @typescript-eslint/no-explicit-any */
-  switch (fn.length) {
-    case 0: return () => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(); };
-    case 1: return (a: any) => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(a); };
-    case 2: return (a: any, b: any) => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(a, b); };
-    case 3: return (a: any, b: any, c: any) => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(a, b, c); };
-    case 4: return (a: any, b: any, c: any, d: any) => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(a, b, c, d); };
-    case 5: return (a: any, b: any, c: any, d: any, e: any) => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(a, b, c, d, e); };
-    default: return (...args: any[]) => { vm.hostCalls++; if (vm.restricted !== null) vm.checkRestricted(key); return fn(...args); };
+  const arity = fn.length;
+  const id = `${key}/${arity}`;
+  let make = wrapperFactories.get(id);
+  if (make === undefined) {
+    const params = Array.from({ length: arity }, (_, i) => `a${i}`).join(", ");
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    make = new Function("vm", "key", "fn", `// hostcall ${JSON.stringify(key)}
+return function (${params}) {
+  vm.hostCalls++;
+  if (vm.restricted !== null) vm.checkRestricted(key);
+  return fn(${params});
+};`) as (vm: WasmVm, key: string, fn: HostFn) => HostFn;
+    wrapperFactories.set(id, make);
   }
-  /* eslint-enable @typescript-eslint/no-explicit-any */
+  return make(vm, key, fn);
 }
 
 export function buildImports(vm: WasmVm, info: ModuleInfo): WebAssembly.Imports {

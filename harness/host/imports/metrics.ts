@@ -21,13 +21,13 @@ export function metricImports(vm: WasmVm): HostFunctions {
       // Defining an existing name yields a new id for the same (shared) stat.
       if (type === MetricType.Counter) {
         id = vm.nextCounterId += METRIC_ID_INCREMENT;
-        vm.counters.set(id, stats.counter(full));
+        vm.counters[id >>> 2] = stats.counter(full);
       } else if (type === MetricType.Gauge) {
         id = vm.nextGaugeId += METRIC_ID_INCREMENT;
-        vm.gauges.set(id, stats.gauge(full));
+        vm.gauges[id >>> 2] = stats.gauge(full);
       } else {
         id = vm.nextHistogramId += METRIC_ID_INCREMENT;
-        vm.histograms.set(id, stats.histogram(full));
+        vm.histograms[id >>> 2] = stats.histogram(full);
       }
       return vm.mem.setU32(idPtr, id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
@@ -35,7 +35,7 @@ export function metricImports(vm: WasmVm): HostFunctions {
       id >>>= 0;
       const type = id & METRIC_TYPE_MASK;
       if (type === MetricType.Counter) {
-        const c = vm.counters.get(id);
+        const c = vm.counters[id >>> 2];
         if (c === undefined) return WasmResult.NotFound;
         // Counters only go up: offset ≤ 0 → BadArgument.
         if (offset <= 0n) return WasmResult.BadArgument;
@@ -43,7 +43,7 @@ export function metricImports(vm: WasmVm): HostFunctions {
         return WasmResult.Ok;
       }
       if (type === MetricType.Gauge) {
-        const g = vm.gauges.get(id);
+        const g = vm.gauges[id >>> 2];
         if (g === undefined) return WasmResult.NotFound;
         g.add(offset);
         return WasmResult.Ok;
@@ -52,23 +52,24 @@ export function metricImports(vm: WasmVm): HostFunctions {
     },
     "env.proxy_record_metric": (id: number, value: bigint): number => {
       id >>>= 0;
-      const v = BigInt.asUintN(64, value);
+      // Envoy reads the value as uint64 (a negative i64 wraps); non-negative values need no copy.
+      const v = value >= 0n ? value : BigInt.asUintN(64, value);
       const type = id & METRIC_TYPE_MASK;
       if (type === MetricType.Counter) {
         // record on a counter adds (does not set).
-        const c = vm.counters.get(id);
+        const c = vm.counters[id >>> 2];
         if (c !== undefined) {
           c.add(v);
           return WasmResult.Ok;
         }
       } else if (type === MetricType.Gauge) {
-        const g = vm.gauges.get(id);
+        const g = vm.gauges[id >>> 2];
         if (g !== undefined) {
           g.set(v);
           return WasmResult.Ok;
         }
       } else if (type === MetricType.Histogram) {
-        const h = vm.histograms.get(id);
+        const h = vm.histograms[id >>> 2];
         if (h !== undefined) {
           h.record(Number(v));
           return WasmResult.Ok;
@@ -81,11 +82,11 @@ export function metricImports(vm: WasmVm): HostFunctions {
       const type = id & METRIC_TYPE_MASK;
       let value: bigint;
       if (type === MetricType.Counter) {
-        const c = vm.counters.get(id);
+        const c = vm.counters[id >>> 2];
         if (c === undefined) return WasmResult.NotFound;
         value = c.value();
       } else if (type === MetricType.Gauge) {
-        const g = vm.gauges.get(id);
+        const g = vm.gauges[id >>> 2];
         if (g === undefined) return WasmResult.NotFound;
         value = g.value();
       } else {
