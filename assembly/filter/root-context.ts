@@ -24,7 +24,7 @@ import { defineSafetyMetrics, countSignatureVerified, recordClientSampleSize } f
 import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
-import { digest, bytesEqual, claimCount, KEY_PUSH_CACHE, KEY_PUSH_CACHE_TEXT } from "./reload/shared-state";
+import { digest, bytesEqual, claimCount, KEY_PUSH_CACHE, KEY_PUSH_CACHE_META, KEY_PUSH_CACHE_TEXT } from "./reload/shared-state";
 import { getSharedData, setSharedData, setSharedDataRaw } from "../host/shared";
 import { WasmResult } from "../abi/status";
 import { encodeSnapshot, decodeSnapshot } from "../rules/snapshot";
@@ -105,9 +105,13 @@ export class EdgewatchRoot extends RootContextBase {
       // worker: the first VM validates and parses it and leaves a snapshot in shared data; the
       // others load that snapshot (a copy and one linear pass) instead of re-parsing the JSON.
       // A hit also needs the same signer and signature, verified by the VM that stored it.
-      pushed = loadPushCache(pushedDigest, text, textLen, proof);
-      cachedParse = pushed !== null;
-      if (pushed === null) {
+      const hit = loadPushCache(pushedDigest, text, textLen, proof);
+      let pushedDigest2: u64 = 0;
+      if (hit !== null) {
+        pushed = hit.rules;
+        pushedDigest2 = hit.digest2;
+        cachedParse = true;
+      } else {
         if (proof !== null) {
           const chk = checkSignature(keys, cfg.signature, text, textLen, "$.rules_text");
           if (!chk.ok) return this.reject(Reason.Signature, chk.message);
@@ -120,12 +124,13 @@ export class EdgewatchRoot extends RootContextBase {
         }
         if (!res.ok) return this.reject(res.reason, res.message);
         pushed = res.rules;
+        pushedDigest2 = digest2(text, textLen);
       }
       // Safety step 2: the blast-radius guard, same verdict on every VM of the proxy.
-      const guard = guardRules(pushed!, settings.blastRadius, new DocKey(pushedDigest, digest2(text, textLen), textLen), nowMs(), "push");
+      const guard = guardRules(pushed!, settings.blastRadius, new DocKey(pushedDigest, pushedDigest2, textLen), nowMs(), "push");
       if (!guard.ok) return this.reject(Reason.BlastRadius, guard.message);
       if (proof !== null && guard.first) countSignatureVerified();
-      if (!cachedParse) storePushCache(pushedDigest, text, textLen, pushed!, proof);
+      if (!cachedParse) storePushCache(pushedDigest, pushedDigest2, text, textLen, pushed!, proof);
     }
 
     // Accepted: commit.
@@ -244,17 +249,23 @@ export class EdgewatchRoot extends RootContextBase {
   }
 }
 
-// Push cache: two shared-data keys, written by the first VM (Envoy's canary) to parse a document.
-//   KEY_PUSH_CACHE:      u64 digest, u32 text length, u32 flags (1: signed), the signer's public key
-//                        (32 bytes) and signature (64 bytes) when signed, then the rules snapshot.
+// Push cache: three shared-data keys, written by the first VM (Envoy's canary) to parse a document.
+//   KEY_PUSH_CACHE_META: the entry's key (CACHE_HEADER bytes): u64 digest, u32 text length, u32
+//                        flags (1: signed), the signer's public key (32 bytes) and signature (64
+//                        bytes) when signed, u64 second digest (the blast-radius record's key).
+//   KEY_PUSH_CACHE:      the same CACHE_HEADER bytes, then the rules snapshot.
 //   KEY_PUSH_CACHE_TEXT: the rules text itself, handed to the host straight from the configuration
-//                        buffer (no copy in the VM; the canary's memory is fresh, and fresh pages
-//                        are what a push pays for most).
-// A hit needs the digest, the length AND the bytes to match (a digest alone can be forged), and
-// with signing keys configured the same signer and signature (the storing VM verified them). The
-// two keys are not written atomically: a text that does not match is a miss (parse), never a wrong hit.
-const CACHE_HEADER: i32 = 112;
+//                        buffer (no copy in the VM).
+// A VM reads the small meta record first and fetches the two big values only when it matches: the
+// canary of the next document (a fresh VM, whose every first-touched page costs a page fault)
+// then reads 128 bytes instead of the previous document's snapshot. A hit needs the digest, the
+// length AND the bytes to match (a digest alone can be forged), and with signing keys configured
+// the same signer and signature (the storing VM verified them). The keys are not written
+// atomically: a snapshot or text that does not match the meta record is a miss (parse), never a
+// wrong hit.
+const CACHE_HEADER: i32 = 128;
 const PROOF_BYTES: i32 = 96;
+const META_DIGEST2: usize = 112;
 
 /** Public key ‖ signature: what a cache entry records as verified. */
 function signatureProof(key: ArrayBuffer, sig: ArrayBuffer): ArrayBuffer {
@@ -264,21 +275,37 @@ function signatureProof(key: ArrayBuffer, sig: ArrayBuffer): ArrayBuffer {
   return b;
 }
 
-function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null): RuleSet | null {
-  const sv = getSharedData(KEY_PUSH_CACHE);
-  const b = sv.value;
-  if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
-  const p = changetype<usize>(b);
-  if (load<u64>(p) != d || load<u32>(p + 8) != <u32>len) return null;
-  if (proof !== null && (load<u32>(p + 12) != 1 || memory.compare(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES) != 0)) return null;
+class CacheHit {
+  constructor(public rules: RuleSet, public digest2: u64) {}
+}
+
+/** Does the entry key at `p` (CACHE_HEADER bytes) name this document, signer and signature? */
+function keyMatches(p: usize, d: u64, len: i32, proof: ArrayBuffer | null): bool {
+  if (load<u64>(p) != d || load<u32>(p + 8) != <u32>len) return false;
+  if (proof !== null && (load<u32>(p + 12) != 1 || memory.compare(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES) != 0)) return false;
+  return true;
+}
+
+function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null): CacheHit | null {
+  const mv = getSharedData(KEY_PUSH_CACHE_META);
+  const m = mv.value;
+  if (mv.status != WasmResult.Ok || m === null || m.byteLength != CACHE_HEADER) return null;
+  const mp = changetype<usize>(m);
+  if (!keyMatches(mp, d, len, proof)) return null;
   const tv = getSharedData(KEY_PUSH_CACHE_TEXT);
   const t = tv.value;
   if (tv.status != WasmResult.Ok || t === null || t.byteLength != len) return null;
   if (!bytesEqual(changetype<usize>(t), text, <usize>len)) return null;
-  return decodeSnapshot(b, "push", CACHE_HEADER);
+  const sv = getSharedData(KEY_PUSH_CACHE);
+  const b = sv.value;
+  if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
+  // The snapshot must belong to the same entry as the meta record (written separately).
+  if (memory.compare(changetype<usize>(b), mp, <usize>CACHE_HEADER) != 0) return null;
+  const set = decodeSnapshot(b, "push", CACHE_HEADER);
+  return set === null ? null : new CacheHit(set, load<u64>(mp + META_DIGEST2));
 }
 
-function storePushCache(d: u64, text: usize, len: i32, set: RuleSet, proof: ArrayBuffer | null): void {
+function storePushCache(d: u64, d2: u64, text: usize, len: i32, set: RuleSet, proof: ArrayBuffer | null): void {
   const blob = encodeSnapshot(set, CACHE_HEADER);
   const p = changetype<usize>(blob);
   store<u64>(p, d);
@@ -286,8 +313,11 @@ function storePushCache(d: u64, text: usize, len: i32, set: RuleSet, proof: Arra
   store<u32>(p + 12, proof !== null ? 1 : 0);
   if (proof !== null) memory.copy(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES);
   else memory.fill(p + 16, 0, <usize>PROOF_BYTES);
+  store<u64>(p + META_DIGEST2, d2);
+  memory.fill(p + META_DIGEST2 + 8, 0, <usize>CACHE_HEADER - META_DIGEST2 - 8);
   setSharedDataRaw(KEY_PUSH_CACHE_TEXT, text, len, 0);
   setSharedData(KEY_PUSH_CACHE, blob, 0);
+  setSharedDataRaw(KEY_PUSH_CACHE_META, p, CACHE_HEADER, 0);
 }
 
 /** Swap pulled rules into every pull-enabled root of this VM. */

@@ -429,10 +429,13 @@ function radixPasses(a: usize, n: i32, varying: u64): void {
   const bits = (span + passes - 1) / passes;
   const radix = <i32>(1 << <i32>bits);
   const mask: u64 = <u64>radix - 1;
-  const tmp = new ArrayBuffer(n << 3); // scratch, garbage after the sort (not kept per VM)
+  // Scratch from the heap, freed as soon as the sort ends (not a GC object left for a later
+  // collection): the table region allocated next reuses these pages. In a fresh VM (Envoy's
+  // canary runs every pushed document in one) each first-touched page is a page fault.
+  const tmp = heap.alloc(<usize>n << 3);
   if (counts.length < radix) counts = new StaticArray<u32>(radix);
   let src = a;
-  let dst = changetype<usize>(tmp);
+  let dst = tmp;
   const count = changetype<usize>(counts);
   for (let pi: u64 = 0; pi < passes; pi++) {
     const shift = lo + pi * bits;
@@ -459,6 +462,7 @@ function radixPasses(a: usize, n: i32, varying: u64): void {
     const t = src; src = dst; dst = t;
   }
   if (src != a) memory.copy(a, src, <usize>n << 3);
+  heap.free(tmp);
 }
 
 function insertionSortKeys(p: usize, n: i32): void {
@@ -482,9 +486,9 @@ function insertionSortKeys(p: usize, n: i32): void {
 function mergeSortV6(order: StaticArray<u32>, n: i32, hs: StaticArray<u64>, ls: StaticArray<u64>, ms: StaticArray<u32>): void {
   if (n < 2) return;
   const H = changetype<usize>(hs), L = changetype<usize>(ls), M = changetype<usize>(ms);
-  const tmp = new StaticArray<u32>(n);
+  const tmp = heap.alloc(<usize>n << 2); // freed below, as radixPasses' scratch
   let src = changetype<usize>(order);
-  let dst = changetype<usize>(tmp);
+  let dst = tmp;
   for (let width = 1; width < n; width <<= 1) {
     for (let lo = 0; lo < n; lo += width << 1) {
       const mid = min(lo + width, n), hi = min(lo + (width << 1), n);
@@ -501,6 +505,7 @@ function mergeSortV6(order: StaticArray<u32>, n: i32, hs: StaticArray<u64>, ls: 
     const t = src; src = dst; dst = t;
   }
   if (src != changetype<usize>(order)) memory.copy(changetype<usize>(order), src, <usize>n << 2);
+  heap.free(tmp);
 }
 
 export function growU64(a: StaticArray<u64>, cap: i32, used: i32): StaticArray<u64> {

@@ -18,6 +18,8 @@ export const KEY_COUNTED = "edgewatch.rules.counted";
 export const QUEUE_PREFIX = "edgewatch.notify.";
 /** Pushed rules parsed once per proxy: a small header (digest, length, signature proof), then the snapshot. */
 export const KEY_PUSH_CACHE = "edgewatch.rules.push";
+/** The push cache entry's key (digests, length, signature proof): read first, so a miss copies 128 bytes. */
+export const KEY_PUSH_CACHE_META = "edgewatch.rules.push.meta";
 /** The rules text the push cache entry was built from (compared byte for byte on a hit). */
 export const KEY_PUSH_CACHE_TEXT = "edgewatch.rules.push.text";
 /** Registry size cap (VMs that died without on_delete leave names behind). */
