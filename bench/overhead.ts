@@ -13,15 +13,19 @@
  *
  * Per case (filter none|edgewatch × shape; 100 routes; shapes: CIDRs × workers × tracing rate,
  * default 0 CIDRs no tracing, 10,000 CIDRs tracing at 1 %, 10,000 CIDRs tracing every request, on 1
- * and 2 workers; --quick: the 2-worker shapes of the first two):
- *   requests, rps        wrk at a fixed connection count, summed over the rounds of that case
- *   p50_us, p99_us       median over rounds of wrk's latency percentiles (under that load)
+ * and 2 workers; --quick: the 2-worker shapes of the first two). Method (METHOD below, recorded in
+ * the results file): warm-up, saturation pairs (wrk), then fixed-rate pairs (open-loop undici at
+ * 40 % of the filter side's saturation throughput), each pair interleaved (A B, then B A):
+ *   rate_rps, fixed_requests, fixed_p50_us, fixed_p99_us, fixed_skipped   the fixed-rate rounds
+ *   cpu_us_per_request   proxy process CPU time (user+sys) / requests over the fixed-rate rounds
+ *   added_cpu_us_per_request   THE HEADLINE: median over pairs of (on − off) CPU per request at the
+ *                        fixed rate; added_cpu_us_min/_max and _ci95_low/_high (95 % bootstrap
+ *                        interval of the median) show how repeatable it is; pairs = how many
+ *   requests, rps, p50_us, p99_us   saturation rounds (wrk at a fixed connection count)
+ *   ratio, ratio_min, ratio_max     saturation throughput with / without (all rounds; range over pairs)
+ *   saturation_cpu_us_per_request, saturation_added_cpu_us_per_request   CPU per request at saturation
  *   c1_p50_us, c1_p99_us latency one request at a time (undici, one connection), both sides
  *                        interleaved: the filter's added latency without queueing
- *   cpu_us_per_request   proxy process CPU time (user+sys) / requests, over the interleaved rounds
- *                        (no hook, no profiler running)
- *   added_cpu_us_per_request   THE HEADLINE: cpu_us_per_request with the filter − without, same shape,
- *                        same run (what the filter costs the proxy per request)
  *   host_calls_per_request   hostcalls the filter made per request (a count; in Envoy each crosses
  *                        the VM boundary), from a separate round of sequential requests
  *   guest_calls_per_request  calls into the filter per request (same round)
@@ -32,17 +36,16 @@
  *                        a labelled BREAKDOWN of wasm_us_per_request: the V8 sampling profiler
  *                        (100 µs) in yet another round splits guest time into the filter's own wasm
  *                        code and the host functions it calls (JS here, C++ in Envoy)
- *   ratio                rps / rps of the no-filter case with the same shape
  * Memory (section `memory`): RSS, V8 heap and wasm linear memory (sum and largest VM) of each proxy
  * process after N requests through it: the filter's proxy of the LAST shape is driven to 1,000,000
- * requests in full mode (what the rounds sent in --quick); the no-filter proxy is sampled after its rounds.
+ * 500,000 requests in full mode (what the rounds sent in --quick); the no-filter proxy is sampled after its rounds.
  *
- * CLI: tsx bench/overhead.ts [--quick] [--connections 16] [--shapes 0:2:off,10000:2:0.01] [--load wrk|undici]
- *      [--out DIR] → overhead.json in bench/results (bench/results/quick with --quick) and a table on stdout.
+ * CLI: tsx bench/overhead.ts --help lists the options → overhead.json in bench/results (bench/results/quick with --quick) and a table on stdout.
  */
 import type { ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median, pairStats } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 import { exitWithParent, forkChild } from "../harness/process/child-lifetime.js";
 
@@ -338,17 +341,37 @@ export interface OverheadCase {
   /** "off", or the head-sampling rate ("0.01", "1"). */
   tracing: string;
   sample_rate: number;
+  /** wrk connections of the saturation rounds. */
   concurrency: number;
+  /** Saturation rounds (wrk): requests, throughput and latency under that load. */
   requests: number;
   rps: number;
   p50_us: number;
   p99_us: number;
+  /** Fixed-rate rounds (open loop, same rate both sides): the rate, requests and latency at it. */
+  rate_rps: number;
+  fixed_requests: number;
+  fixed_p50_us: number;
+  fixed_p99_us: number;
+  /** Due requests the open loop could not send (the proxy fell behind: the rate was not sub-saturation). */
+  fixed_skipped: number;
   /** Latency with one request at a time (no queueing): the filter's added latency shows directly. */
   c1_p50_us: number;
   c1_p99_us: number;
+  /** Proxy process CPU / requests over the fixed-rate rounds. */
   cpu_us_per_request: number;
-  /** With the filter − without, same shape, same interleaved run (edgewatch rows; 0 for none). */
+  /** THE HEADLINE: median over pairs of (fixed-rate round with the filter − the one without), CPU µs per request (0 for none). */
   added_cpu_us_per_request: number;
+  /** Spread of those pairwise differences: min, max and a 95 % bootstrap interval of the median. */
+  added_cpu_us_min: number;
+  added_cpu_us_max: number;
+  added_cpu_us_ci95_low: number;
+  added_cpu_us_ci95_high: number;
+  /** Fixed-rate pairs behind the figures above. */
+  pairs: number;
+  /** The same difference at saturation (wrk rounds), median over pairs: batching under saturation moves it. */
+  saturation_cpu_us_per_request: number;
+  saturation_added_cpu_us_per_request: number;
   /** Hostcalls the filter made per request (a count; null where the host cannot count them: Envoy). */
   host_calls_per_request: number | null;
   guest_calls_per_request: number | null;
@@ -357,7 +380,11 @@ export interface OverheadCase {
   profile_wasm_code_us_per_request: number | null;
   /** Breakdown: the host functions the filter calls (JS in this host, C++ in Envoy). */
   profile_host_functions_us_per_request: number | null;
+  /** Saturation throughput with / without the filter (all saturation rounds), and its range over pairs. */
   ratio: number;
+  ratio_min: number;
+  ratio_max: number;
+  /** Saturation rounds per side. */
   rounds: number;
 }
 
@@ -442,12 +469,33 @@ interface RoundResult {
   errors: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** One side of a case: a listener and a reading of the proxy process's CPU time (µs). */
+interface Side {
+  name: "none" | "edgewatch";
+  url: string;
+  cpuUs: () => Promise<number>;
 }
+
+/** What the interleaved rounds of one case measured, per side (index 0 none, 1 edgewatch). */
+interface Measured {
+  rate: number;
+  sat: RoundResult[][];
+  satCpuPerReq: number[][];
+  satCpuUs: number[];
+  fixed: Array<Array<{ requests: number; seconds: number; p50_us: number; p99_us: number; skipped: number }>>;
+  fixedCpuPerReq: number[][];
+  fixedCpuUs: number[];
+}
+
+const METHOD =
+  "Headline: CPU per request at a FIXED sub-saturation rate. An open-loop undici generator in the coordinator (wrk2-style; wrk2 is not " +
+  "packaged and wrk has no rate control) sends the same rate to both proxies (default 40 % of the filter side's saturation throughput, " +
+  "measured first in the same case); CPU per request = the proxy process's CPU time (user+sys; the workers are VMs in that process) / " +
+  "requests of the round. At saturation the slower side batches more reads per event-loop turn, which understates its per-request cost " +
+  "and made the figure move between runs; at a fixed rate both sides do the same work at the same pace. Rounds alternate filter off / on " +
+  "(A B B A …); added CPU = median over pairs of (on − off), with min, max and a 95 % bootstrap interval of that median. Second figure: " +
+  "saturation throughput with / without the filter (wrk, fixed connections), its range over pairs, and the CPU difference at saturation. " +
+  "Host calls, guest time and the profiler split come from separate sequential rounds (the profiler round labelled as a breakdown).";
 
 async function main(): Promise<number> {
   const { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } = await import("../harness/bench/results.js");
@@ -456,16 +504,22 @@ async function main(): Promise<number> {
   const quick = args.quick;
   const run = new RunRecord("overhead", { quick, target: args.target, wasmPath: WASM });
   const connections = Number(arg("--connections") ?? 16);
-  const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, quantile } = await import("../harness/cli/load.js");
+  const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, runOpenLoop, quantile } = await import("../harness/cli/load.js");
   const { Progress } = await import("../harness/cli/progress.js");
   const { textTable } = await import("../harness/bench/report.js");
   const loadKind = arg("--load") ?? ((await wrkAvailable()) ? "wrk" : "undici");
+  const loadGenerator = `fixed rate: open-loop undici (≤ 64 in flight); saturation: ${loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`}`;
   // Rounds shorter than 2 s under-report the filter side (wasm tier-up, wrk start-up): measured.
-  const roundS = Number(arg("--round-seconds") ?? (quick ? 2 : 5));
-  const pairs = Number(arg("--pairs") ?? (quick ? 3 : 10));
-  const warmupS = quick ? 2 : 3;
-  const memoryTarget = Number(arg("--memory-requests") ?? (quick ? 0 : 1_000_000));
-  const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 120 : 4 * 3600));
+  // Full run ≤ 8 minutes on 2 cores: 6 fixed-rate pairs of 2 s and 2 saturation pairs of 2 s per case.
+  const roundS = Number(arg("--round-seconds") ?? 2);
+  const pairs = Number(arg("--pairs") ?? (quick ? 3 : 6));
+  const satRoundS = Number(arg("--saturation-seconds") ?? 2);
+  const satPairs = Number(arg("--saturation-pairs") ?? (quick ? 1 : 2));
+  const fixedRate = arg("--rate") === undefined ? null : Number(arg("--rate"));
+  const rateShare = Number(arg("--rate-share") ?? 0.4);
+  const warmupS = Number(arg("--warmup-seconds") ?? 2);
+  const memoryTarget = Number(arg("--memory-requests") ?? (quick ? 0 : 500_000));
+  const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 180 : 1800));
   const deadline = Date.now() + maxSeconds * 1000;
   const routes = 100;
   // --shapes CIDRs:workers:rate, rate "off" or a sampling rate (issue 13's cases: no CIDRs and no
@@ -479,7 +533,7 @@ async function main(): Promise<number> {
   });
   const progress = new Progress("overhead", { intervalMs: 5000 });
   const script = wrkRoutesScript({ routes });
-  const timedRequests = Number(arg("--timed-requests") ?? (quick ? 2000 : 20_000));
+  const timedRequests = Number(arg("--timed-requests") ?? (quick ? 2000 : 4000));
   const { Client } = await import("undici");
 
   /** `n` requests one after another on one connection (bounded by 60 s); sorted latencies in µs. */
@@ -527,6 +581,106 @@ async function main(): Promise<number> {
     };
   };
 
+  /** One fixed-rate open-loop round. */
+  const fixedRound = async (listenerUrl: string, rate: number, seconds: number) => {
+    const r = await runOpenLoop({
+      origin: listenerUrl,
+      rate,
+      durationS: seconds,
+      maxInFlight: 64,
+      request: (n) => ({ path: `/r${n % routes}/item`, headers: { "x-forwarded-for": `198.18.${(n >> 8) & 255}.${1 + (n % 254)}` } }),
+    });
+    return { requests: r.completed, seconds: r.seconds, p50_us: quantile(r.latenciesUs, 0.5), p99_us: quantile(r.latenciesUs, 0.99), skipped: r.skipped, errors: r.errors };
+  };
+
+  /** Warm-up, saturation pairs, then fixed-rate pairs, each pair interleaved (A B, then B A). */
+  const measure = async (sides: Side[], tag: string): Promise<Measured> => {
+    const m: Measured = { rate: 0, sat: [[], []], satCpuPerReq: [[], []], satCpuUs: [0, 0], fixed: [[], []], fixedCpuPerReq: [[], []], fixedCpuUs: [0, 0] };
+    // Warm-up (JIT and wasm tier-up, connection pools), not counted.
+    for (const sd of sides) await round(sd.url, warmupS);
+    for (let k = 0; k < satPairs; k++) {
+      for (const i of k % 2 === 0 ? [0, 1] : [1, 0]) {
+        progress.update(`${tag}: saturation round ${k + 1}/${satPairs} ${sides[i].name}`);
+        const c0 = await sides[i].cpuUs();
+        const r = await round(sides[i].url, satRoundS);
+        const cpu = (await sides[i].cpuUs()) - c0;
+        if (r.errors > 0) throw new Error(`${sides[i].name}: ${r.errors} failed or non-2xx responses in a round (${tag})`);
+        m.sat[i].push(r);
+        m.satCpuUs[i] += cpu;
+        m.satCpuPerReq[i].push(cpu / r.requests);
+      }
+    }
+    const satRps = m.sat[1].reduce((a, r) => a + r.requests, 0) / m.sat[1].reduce((a, r) => a + r.seconds, 0);
+    m.rate = fixedRate ?? Math.max(100, Math.floor((satRps * rateShare) / 100) * 100);
+    for (let k = 0; k < pairs; k++) {
+      for (const i of k % 2 === 0 ? [0, 1] : [1, 0]) {
+        progress.update(`${tag}: fixed-rate round ${k + 1}/${pairs} ${sides[i].name} (${m.rate} rps)`);
+        const c0 = await sides[i].cpuUs();
+        const r = await fixedRound(sides[i].url, m.rate, roundS);
+        const cpu = (await sides[i].cpuUs()) - c0;
+        if (r.errors > 0) throw new Error(`${sides[i].name}: ${r.errors} failed or non-200 responses in a fixed-rate round (${tag})`);
+        m.fixed[i].push(r);
+        m.fixedCpuUs[i] += cpu;
+        m.fixedCpuPerReq[i].push(cpu / r.requests);
+      }
+    }
+    return m;
+  };
+
+  /** The two case rows (none, edgewatch) of a measured case; the call counts and guest times come from the caller. */
+  const caseRows = (
+    m: Measured,
+    base: Omit<OverheadCase, "filter" | "requests" | "rps" | "p50_us" | "p99_us" | "rate_rps" | "fixed_requests" | "fixed_p50_us" | "fixed_p99_us" | "fixed_skipped" | "cpu_us_per_request" | "added_cpu_us_per_request" | "added_cpu_us_min" | "added_cpu_us_max" | "added_cpu_us_ci95_low" | "added_cpu_us_ci95_high" | "pairs" | "saturation_cpu_us_per_request" | "saturation_added_cpu_us_per_request" | "c1_p50_us" | "c1_p99_us" | "ratio" | "ratio_min" | "ratio_max" | "rounds" | "host_calls_per_request" | "guest_calls_per_request" | "wasm_us_per_request" | "profile_wasm_code_us_per_request" | "profile_host_functions_us_per_request">,
+    c1: { none: number[]; edgewatch: number[] },
+    calls: { host: number | null; guest: number | null; wasm: number | null; wasmCode: number | null; hostFns: number | null },
+  ): OverheadCase[] => {
+    const r1 = (x: number) => Number(x.toFixed(1));
+    const r2 = (x: number | null) => (x === null ? null : Number(x.toFixed(2)));
+    const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
+    const rps = (i: number) => sum(m.sat[i], (r) => r.requests) / sum(m.sat[i], (r) => r.seconds);
+    const added = pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k]));
+    const satAdded = median(m.satCpuPerReq[1].map((v, k) => v - m.satCpuPerReq[0][k]));
+    const ratios = m.sat[1].map((r, k) => r.requests / r.seconds / (m.sat[0][k].requests / m.sat[0][k].seconds));
+    return (["none", "edgewatch"] as const).map((filter, i) => {
+      const on = i === 1;
+      const fixedRequests = sum(m.fixed[i], (r) => r.requests);
+      const satRequests = sum(m.sat[i], (r) => r.requests);
+      return {
+        ...base,
+        filter,
+        requests: satRequests,
+        rps: Math.round(rps(i)),
+        p50_us: Math.round(median(m.sat[i].map((r) => r.p50_us))),
+        p99_us: Math.round(median(m.sat[i].map((r) => r.p99_us))),
+        rate_rps: m.rate,
+        fixed_requests: fixedRequests,
+        fixed_p50_us: Math.round(median(m.fixed[i].map((r) => r.p50_us))),
+        fixed_p99_us: Math.round(median(m.fixed[i].map((r) => r.p99_us))),
+        fixed_skipped: sum(m.fixed[i], (r) => r.skipped),
+        c1_p50_us: Math.round(quantile(c1[filter].sort((a, b) => a - b), 0.5)),
+        c1_p99_us: Math.round(quantile(c1[filter], 0.99)),
+        cpu_us_per_request: r1(m.fixedCpuUs[i] / fixedRequests),
+        added_cpu_us_per_request: on ? r1(added.median) : 0,
+        added_cpu_us_min: on ? r1(added.min) : 0,
+        added_cpu_us_max: on ? r1(added.max) : 0,
+        added_cpu_us_ci95_low: on ? r1(added.ci95_low) : 0,
+        added_cpu_us_ci95_high: on ? r1(added.ci95_high) : 0,
+        pairs: added.n,
+        saturation_cpu_us_per_request: r1(m.satCpuUs[i] / satRequests),
+        saturation_added_cpu_us_per_request: on ? r1(satAdded) : 0,
+        host_calls_per_request: on ? r2(calls.host) : calls.host === null ? null : 0,
+        guest_calls_per_request: on ? r2(calls.guest) : calls.guest === null ? null : 0,
+        wasm_us_per_request: on ? r2(calls.wasm) : calls.wasm === null ? null : 0,
+        profile_wasm_code_us_per_request: on ? r2(calls.wasmCode) : calls.wasmCode === null ? null : 0,
+        profile_host_functions_us_per_request: on ? r2(calls.hostFns) : calls.hostFns === null ? null : 0,
+        ratio: Number((rps(i) / rps(0)).toFixed(3)),
+        ratio_min: Number((on ? Math.min(...ratios) : 1).toFixed(3)),
+        ratio_max: Number((on ? Math.max(...ratios) : 1).toFixed(3)),
+        rounds: m.sat[i].length,
+      };
+    });
+  };
+
   if (args.target !== "embedded") {
     // Envoy targets: one Envoy with two listeners, the edgewatch one and a filter-less twin with
     // the same routes (ProxyConfig.baselineListener); rounds alternate between them; CPU per
@@ -566,60 +720,25 @@ async function main(): Promise<number> {
               /* left null */
             }
           }
-          const sides = [
-            { name: "none" as const, url: stack.proxy.baselineUrl, rounds: [] as RoundResult[], cpuUs: 0 },
-            { name: "edgewatch" as const, url: stack.proxy.listenerUrl, rounds: [] as RoundResult[], cpuUs: 0 },
+          const cpuUs = stack.proxy.cpuUsageUs;
+          const sides: Side[] = [
+            { name: "none", url: stack.proxy.baselineUrl, cpuUs },
+            { name: "edgewatch", url: stack.proxy.listenerUrl, cpuUs },
           ];
-          for (const sd of sides) await round(sd.url, warmupS);
-          for (let k = 0; k < pairs; k++) {
-            for (const sd of k % 2 === 0 ? sides : [...sides].reverse()) {
-              progress.update(`case ${si + 1}/${shapes.length} (${label}): round ${k + 1}/${pairs} ${sd.name}`);
-              const c0 = await stack.proxy.cpuUsageUs();
-              const r = await round(sd.url, roundS);
-              sd.cpuUs += (await stack.proxy.cpuUsageUs()) - c0;
-              sd.rounds.push(r);
-              if (r.errors > 0) throw new Error(`${sd.name}: ${r.errors} failed or non-2xx responses in a round (${label})`);
-            }
-          }
+          const m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
           const c1 = { none: [] as number[], edgewatch: [] as number[] };
           for (let h = 0; h < 2; h++) {
             c1.none.push(...(await sequential(sides[0].url, Math.ceil(timedRequests / 2))));
             c1.edgewatch.push(...(await sequential(sides[1].url, Math.ceil(timedRequests / 2))));
           }
-          const base = sides[0];
-          const baseRequests = base.rounds.reduce((a, r) => a + r.requests, 0);
-          const baseRps = baseRequests / base.rounds.reduce((a, r) => a + r.seconds, 0);
-          const baseCpu = base.cpuUs / baseRequests;
-          for (const sd of sides) {
-            const requests = sd.rounds.reduce((a, r) => a + r.requests, 0);
-            const rps = requests / sd.rounds.reduce((a, r) => a + r.seconds, 0);
-            const on = sd.name === "edgewatch";
-            cases.push({
-              target: args.target,
-              filter: sd.name,
-              cidrs: shape.cidrs,
-              workers: shape.workers,
-              routes: shape.routes,
-              tracing: shape.rate === null ? "off" : String(shape.rate),
-              sample_rate: shape.rate ?? 0,
-              concurrency: connections,
-              requests,
-              rps: Math.round(rps),
-              p50_us: Math.round(median(sd.rounds.map((r) => r.p50_us))),
-              p99_us: Math.round(median(sd.rounds.map((r) => r.p99_us))),
-              c1_p50_us: Math.round(quantile(c1[sd.name].sort((a, b) => a - b), 0.5)),
-              c1_p99_us: Math.round(quantile(c1[sd.name], 0.99)),
-              cpu_us_per_request: Number((sd.cpuUs / requests).toFixed(1)),
-              added_cpu_us_per_request: on ? Number((sd.cpuUs / requests - baseCpu).toFixed(1)) : 0,
-              host_calls_per_request: null,
-              guest_calls_per_request: null,
-              wasm_us_per_request: null,
-              profile_wasm_code_us_per_request: null,
-              profile_host_functions_us_per_request: null,
-              ratio: Number((rps / baseRps).toFixed(3)),
-              rounds: sd.rounds.length,
-            });
-          }
+          cases.push(
+            ...caseRows(
+              m,
+              { target: args.target, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+              c1,
+              { host: null, guest: null, wasm: null, wasmCode: null, hostFns: null },
+            ),
+          );
         } finally {
           await stack.close();
         }
@@ -627,9 +746,9 @@ async function main(): Promise<number> {
     } finally {
       progress.done();
     }
-    const result = { bench: "overhead", quick, provenance: run.finish(), load_generator: loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`, round_seconds: roundS, pairs, cases };
+    const result = { bench: "overhead", quick, provenance: run.finish(), method: METHOD, load_generator: loadGenerator, round_seconds: roundS, pairs, saturation_round_seconds: satRoundS, saturation_pairs: satPairs, cases };
     const out = writeResultFile(args.outDir, "overhead.json", result);
-    process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["target", "filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "cpu_us_per_request", "added_cpu_us_per_request"])}\nwrote ${out}\n`);
+    process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["target", "filter", "cidrs", "workers", "tracing", "rate_rps", "cpu_us_per_request", "added_cpu_us_per_request", "added_cpu_us_min", "added_cpu_us_max", "rps", "ratio", "ratio_min", "ratio_max", "c1_p50_us"])}\nwrote ${out}\n`);
     return 0;
   }
 
@@ -648,24 +767,12 @@ async function main(): Promise<number> {
       children.push(none, ew);
       const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
       const urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
-      const sides = [
-        { name: "none" as const, child: none, url: urlNone, rounds: [] as RoundResult[], cpuUs: 0 },
-        { name: "edgewatch" as const, child: ew, url: urlEw, rounds: [] as RoundResult[], cpuUs: 0 },
+      const cpuOf = (c: Child) => async () => ((await c.ask({ cmd: "sample" })).sample as ProxySample).cpuUs;
+      const sides: Side[] = [
+        { name: "none", url: urlNone, cpuUs: cpuOf(none) },
+        { name: "edgewatch", url: urlEw, cpuUs: cpuOf(ew) },
       ];
-      // Warm-up (JIT and wasm tier-up, connection pools), not counted.
-      for (const s of sides) await round(s.url, warmupS);
-      for (let k = 0; k < pairs; k++) {
-        const order = k % 2 === 0 ? sides : [...sides].reverse();
-        for (const s of order) {
-          progress.update(`case ${si + 1}/${shapes.length} (${label}): round ${k + 1}/${pairs} ${s.name}`);
-          const before = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
-          const r = await round(s.url, roundS);
-          const after = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
-          s.cpuUs += after.cpuUs - before.cpuUs;
-          s.rounds.push(r);
-          if (r.errors > 0) throw new Error(`${s.name}: ${r.errors} failed or non-2xx responses in a round (${label})`);
-        }
-      }
+      const m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
       // Timed round: guest time per request, one request at a time (no queueing, so little
       // preemption inside guest calls); the hook is off during the throughput rounds.
       progress.update(`case ${si + 1}/${shapes.length} (${label}): timed round`);
@@ -696,51 +803,26 @@ async function main(): Promise<number> {
       const selfShare = prof.underCallUs > 0 ? prof.wasmSelfUs / prof.underCallUs : NaN;
       const hostShare = prof.underCallUs > 0 ? prof.hostUs / prof.underCallUs : NaN;
 
-      const base = sides[0];
-      const baseRequests = base.rounds.reduce((a, r) => a + r.requests, 0);
-      const baseRps = baseRequests / base.rounds.reduce((a, r) => a + r.seconds, 0);
-      const baseCpu = base.cpuUs / baseRequests;
-      for (const s of sides) {
-        const requests = s.rounds.reduce((a, r) => a + r.requests, 0);
-        const rps = requests / s.rounds.reduce((a, r) => a + r.seconds, 0);
-        const on = s.name === "edgewatch";
-        cases.push({
-          target: "embedded",
-          filter: s.name,
-          cidrs: shape.cidrs,
-          workers: shape.workers,
-          routes: shape.routes,
-          tracing: shape.rate === null ? "off" : String(shape.rate),
-          sample_rate: shape.rate ?? 0,
-          concurrency: connections,
-          requests,
-          rps: Math.round(rps),
-          p50_us: Math.round(median(s.rounds.map((r) => r.p50_us))),
-          p99_us: Math.round(median(s.rounds.map((r) => r.p99_us))),
-          c1_p50_us: Math.round(quantile(c1[s.name].sort((a, b) => a - b), 0.5)),
-          c1_p99_us: Math.round(quantile(c1[s.name], 0.99)),
-          cpu_us_per_request: Number((s.cpuUs / requests).toFixed(1)),
-          added_cpu_us_per_request: on ? Number((s.cpuUs / requests - baseCpu).toFixed(1)) : 0,
-          host_calls_per_request: on ? Number(hostCallsPerReq.toFixed(2)) : 0,
-          guest_calls_per_request: on ? Number(callsPerReq.toFixed(2)) : 0,
-          wasm_us_per_request: on ? Number(wasmUs.toFixed(2)) : 0,
-          profile_wasm_code_us_per_request: on ? Number((wasmUs * selfShare).toFixed(2)) : 0,
-          profile_host_functions_us_per_request: on ? Number((wasmUs * hostShare).toFixed(2)) : 0,
-          ratio: Number((rps / baseRps).toFixed(3)),
-          rounds: s.rounds.length,
-        });
-      }
+      cases.push(
+        ...caseRows(
+          m,
+          { target: "embedded", cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+          c1,
+          { host: hostCallsPerReq, guest: callsPerReq, wasm: wasmUs, wasmCode: wasmUs * selfShare, hostFns: wasmUs * hostShare },
+        ),
+      );
       // Memory after N requests through each proxy.
-      for (const s of sides) {
-        let sample = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
-        let sent = s.rounds.reduce((a, r) => a + r.requests, 0) + (s.name === "edgewatch" ? 2 * streams : 0);
+      for (const [i, s] of sides.entries()) {
+        const child = i === 0 ? none : ew;
+        let sample = (await child.ask({ cmd: "sample" })).sample as ProxySample;
+        let sent = m.sat[i].reduce((a, r) => a + r.requests, 0) + m.fixed[i].reduce((a, r) => a + r.requests, 0) + (s.name === "edgewatch" ? 2 * streams : 0);
         // Only the filter side of the last shape soaks to the target: the no-filter proxy's memory is the baseline.
         const soak = s.name === "edgewatch" && si === shapes.length - 1;
         while (soak && memoryTarget > 0 && sent < memoryTarget && Date.now() < deadline) {
           progress.update(`case ${si + 1}/${shapes.length} (${label}): memory soak ${s.name}`, sent, memoryTarget);
-          sent += (await round(s.url, Math.min(30, roundS * 4))).requests;
+          sent += (await round(s.url, 10)).requests;
         }
-        sample = (await s.child.ask({ cmd: "sample" })).sample as ProxySample;
+        sample = (await child.ask({ cmd: "sample" })).sample as ProxySample;
         memory.push({
           target: "embedded",
           filter: s.name,
@@ -768,16 +850,19 @@ async function main(): Promise<number> {
     generated_at: new Date().toISOString(),
     quick,
     provenance: run.finish(),
-    load_generator: loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`,
+    method: METHOD,
+    load_generator: loadGenerator,
     round_seconds: roundS,
     pairs,
+    saturation_round_seconds: satRoundS,
+    saturation_pairs: satPairs,
     cases,
     memory,
   };
   const out = writeResultFile(args.outDir, "overhead.json", result);
   const prov = result.provenance;
-  process.stdout.write(`\noverhead (${result.load_generator}, ${roundS}s rounds × ${pairs} pairs per side, load avg ${prov.loadavg_before["1m"]} → ${prov.loadavg_after?.["1m"]}${prov.noisy ? ", NOISY" : ""})\n`);
-  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "requests", "rps", "ratio", "p50_us", "p99_us", "c1_p50_us", "cpu_us_per_request", "added_cpu_us_per_request", "host_calls_per_request", "wasm_us_per_request", "profile_wasm_code_us_per_request", "profile_host_functions_us_per_request"])}\n\n`);
+  process.stdout.write(`\noverhead (${result.load_generator}; ${pairs} fixed-rate pairs × ${roundS}s, ${satPairs} saturation pairs × ${satRoundS}s; ${prov.noisy ? `NOISY: ${prov.noisy_reason}` : `foreign CPU ${prov.foreign_cpu ? `${Math.round(prov.foreign_cpu.mean_cores * 1000) / 10} % of a core` : "not measured"}`})\n`);
+  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "rate_rps", "fixed_skipped", "cpu_us_per_request", "added_cpu_us_per_request", "added_cpu_us_min", "added_cpu_us_max", "added_cpu_us_ci95_low", "added_cpu_us_ci95_high", "rps", "ratio", "ratio_min", "ratio_max", "saturation_added_cpu_us_per_request", "c1_p50_us", "host_calls_per_request", "wasm_us_per_request", "profile_wasm_code_us_per_request", "profile_host_functions_us_per_request"])}\n\n`);
   process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
   process.stdout.write(`wrote ${out}\n`);
   return 0;
@@ -792,13 +877,19 @@ options:
   --target T              embedded | envoy | envoy-local (default embedded; EDGEWATCH_TARGET)
   --shapes LIST           CIDRs:workers:rate|off,… (default 0:1:off,0:2:off,10000:1:0.01,10000:2:0.01,10000:1:1,10000:2:1;
                           --quick 0:2:off,10000:2:0.01)
-  --connections N         wrk / undici connections (default 16)
-  --load wrk|undici       load generator (default wrk when installed)
-  --round-seconds S       seconds per round (default 5; --quick 2)
-  --pairs N               interleaved on/off pairs per case (default 10; --quick 3)
-  --timed-requests N      requests of the sequential timed and profiled rounds (default 20000; --quick 2000)
-  --memory-requests N     requests through the last filter proxy before its memory is sampled (default 1000000; --quick 0)
-  --max-seconds S         time bound of the whole run (default 14400; --quick 120)
+  --rate N                fixed request rate of the headline rounds, both sides (default: --rate-share of
+                          the filter side's saturation throughput, measured first in the same case)
+  --rate-share F          (default 0.4)
+  --pairs N               interleaved on/off fixed-rate pairs per case (default 6; --quick 3)
+  --round-seconds S       seconds per fixed-rate round (default 2)
+  --saturation-pairs N    interleaved on/off saturation pairs per case (default 2; --quick 1)
+  --saturation-seconds S  seconds per saturation round (default 2)
+  --warmup-seconds S      seconds of the uncounted warm-up round per side (default 2)
+  --connections N         wrk / undici connections of the saturation rounds (default 16)
+  --load wrk|undici       saturation load generator (default wrk when installed)
+  --timed-requests N      requests of the sequential timed and profiled rounds (default 4000; --quick 2000)
+  --memory-requests N     requests through the last filter proxy before its memory is sampled (default 500000; --quick 0)
+  --max-seconds S         time bound of the whole run (default 1800; --quick 180)
 ${COMMON_OPTIONS}`;
 
 const role = arg("--role");

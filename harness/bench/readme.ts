@@ -98,16 +98,17 @@ export function renderResults(benches: BenchFile[]): string {
     const added = (c: Case) => n(c, "added_cpu_us_per_request") ?? (n(c, "cpu_us_per_request") !== undefined && n(none(c), "cpu_us_per_request") !== undefined ? n(c, "cpu_us_per_request")! - n(none(c), "cpu_us_per_request")! : undefined);
     out.push(
       "**Per-request cost** (`npm run bench:overhead`: the same traffic through the embedded proxy with and without the filter, rounds interleaved in one run; " +
-        "added CPU = proxy CPU per request with − without, no profiler running; host calls = calls from the filter into the host per request; " +
-        "the wasm time and its split come from separate rounds, the split by the V8 sampling profiler):",
+        "added CPU = proxy CPU per request with − without, no profiler running — in files that record a fixed rate, measured at that rate (open loop, both sides) " +
+        "as the median over interleaved pairs, with the pairs' min–max; older files: at saturation over all rounds; rps and ratio = saturation throughput; " +
+        "host calls = calls from the filter into the host per request; the wasm time and its split come from separate rounds, the split by the V8 sampling profiler):",
       "",
-      "| CIDRs | tracing | workers | rps without / with | ratio | added CPU µs | host calls | guest time µs (wasm code / host functions) |",
-      "|---:|---|---:|---:|---:|---:|---:|---|",
+      "| CIDRs | tracing | workers | rps without / with | ratio | added CPU µs (pairs min to max) | at rps | host calls | guest time µs (wasm code / host functions) |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|---|",
       ...oc
         .filter((c) => c.filter === "edgewatch")
         .map(
           (c) =>
-            `| ${big(n(c, "cidrs"))} | ${String(c.tracing)} | ${c.workers} | ${big(n(none(c), "rps"))} / ${big(n(c, "rps"))} | ${f(n(c, "ratio"))} | ${f(added(c), 1)} | ${f(n(c, "host_calls_per_request"), 1)} | ${f(n(c, "wasm_us_per_request"), 1)} (${f(n(c, "profile_wasm_code_us_per_request") ?? n(c, "wasm_code_us_per_request"), 1)} / ${f(n(c, "profile_host_functions_us_per_request") ?? n(c, "host_calls_us_per_request"), 1)}) |`,
+            `| ${big(n(c, "cidrs"))} | ${String(c.tracing)} | ${c.workers} | ${big(n(none(c), "rps"))} / ${big(n(c, "rps"))} | ${f(n(c, "ratio"))} | ${f(added(c), 1)}${n(c, "added_cpu_us_min") !== undefined ? ` (${f(n(c, "added_cpu_us_min"), 1)} to ${f(n(c, "added_cpu_us_max"), 1)})` : ""} | ${n(c, "rate_rps") !== undefined ? big(n(c, "rate_rps")) : "saturation"} | ${f(n(c, "host_calls_per_request"), 1)} | ${f(n(c, "wasm_us_per_request"), 1)} (${f(n(c, "profile_wasm_code_us_per_request") ?? n(c, "wasm_code_us_per_request"), 1)} / ${f(n(c, "profile_host_functions_us_per_request") ?? n(c, "host_calls_us_per_request"), 1)}) |`,
         ),
       "",
     );

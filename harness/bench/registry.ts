@@ -21,7 +21,7 @@ export const BENCHES: BenchModule[] = [
   {
     name: "overhead",
     script: "bench/overhead.ts",
-    description: "per-request cost: the same traffic without and with the filter in one interleaved run (CPU µs/request added, host calls per request, ratio, p50/p99), memory after N requests",
+    description: "per-request cost: the same traffic without and with the filter in one interleaved run (CPU µs/request added at a fixed sub-saturation rate, median and spread over pairs; saturation throughput ratio; host calls per request; p50/p99), memory after N requests",
     outputs: ["overhead.json"],
     targets: ["embedded", "envoy", "envoy-local"],
     timeoutMs: { quick: 180_000, full: 4 * 3_600_000 },

@@ -138,6 +138,81 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
 // --- wrk ----------------------------------------------------------------------------------------
 
+export interface OpenLoopOptions {
+  origin: string;
+  /** Requests per second to start, whatever the answers do (open loop). */
+  rate: number;
+  durationS: number;
+  /** Requests in flight at most; a due request past it is skipped and counted (the target fell behind). */
+  maxInFlight: number;
+  request: (i: number) => RequestSpec;
+}
+
+export interface OpenLoopResult {
+  sent: number;
+  completed: number;
+  /** Failed requests and answers other than 200. */
+  errors: number;
+  /** Due requests not sent because maxInFlight were outstanding. */
+  skipped: number;
+  seconds: number;
+  /** Sorted latencies in µs. */
+  latenciesUs: Float64Array;
+}
+
+/**
+ * Open-loop load at a fixed rate (wrk2-style, in-process): request i is due at i / rate seconds; a
+ * 1 ms ticker sends what is due. Below the target's saturation both sides of a comparison then
+ * serve the same requests at the same pace, so CPU per request compares like with like. Bounded by
+ * durationS (plus the answers still in flight, 10 s timeout each).
+ */
+export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
+  const pool = new Pool(opts.origin, { connections: opts.maxInFlight, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const lat = new Float64Array(Math.ceil(opts.rate * opts.durationS) + 16);
+  let sent = 0;
+  let completed = 0;
+  let errors = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  const pending = new Set<Promise<void>>();
+  const t0 = performance.now();
+  const end = t0 + opts.durationS * 1000;
+  try {
+    for (let now = t0; now < end; now = performance.now()) {
+      const due = Math.min(lat.length, Math.floor(((now - t0) / 1000) * opts.rate)) - sent - skipped;
+      for (let k = 0; k < due; k++) {
+        if (inFlight >= opts.maxInFlight) {
+          skipped++;
+          continue;
+        }
+        const spec = opts.request(sent++);
+        const start = performance.now();
+        inFlight++;
+        const p = pool
+          .request({ path: spec.path, method: (spec.method ?? "GET") as "GET", headers: spec.headers, body: spec.body })
+          .then(async (res) => {
+            await res.body.dump();
+            if (res.statusCode !== 200) errors++;
+            else lat[completed++] = (performance.now() - start) * 1000;
+          })
+          .catch(() => {
+            errors++;
+          })
+          .finally(() => {
+            inFlight--;
+            pending.delete(p);
+          });
+        pending.add(p);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all([...pending]);
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+  return { sent, completed, errors, skipped, seconds: (performance.now() - t0) / 1000, latenciesUs: lat.slice(0, completed).sort() };
+}
+
 export interface WrkOptions {
   url: string;
   connections: number;

@@ -71,7 +71,7 @@ describe("bench scripts", () => {
     const out = mkdtempSync(join(tmpdir(), "ew-kill-"));
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "bench/overhead.ts", "--quick", "--shapes", "0:1:off", "--round-seconds", "20", "--pairs", "1", "--out", out],
+      ["--import", "tsx", "bench/overhead.ts", "--quick", "--shapes", "0:1:off", "--warmup-seconds", "30", "--pairs", "1", "--out", out],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
     started.push(child);
@@ -80,6 +80,7 @@ describe("bench scripts", () => {
     child.stderr!.on("data", (d) => (log += d));
     const hasWrk = () => descendants(child.pid!).some((d) => d.comm === "wrk");
     await until(hasWrk, 90_000, () => `no wrk under the bench; output:\n${log}`);
+    // wrk runs the 30 s warm-up: alive on its own well past the 15 s this test waits.
     const tree = descendants(child.pid!);
     // wrk, two proxies and the upstream (plus the re-run under the malloc settings and tsx's helpers).
     expect(tree.filter((d) => d.comm !== "wrk").length).toBeGreaterThanOrEqual(3);
