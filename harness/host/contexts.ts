@@ -89,7 +89,12 @@ export interface StreamCallbacks {
 
 export abstract class Context {
   inVmContextCreated = false;
-  readonly buffer = new BufferRef();
+  private buf: BufferRef | null = null;
+
+  /** Envoy Context::buffer_, made on first use (most stream contexts never read a buffer). */
+  get buffer(): BufferRef {
+    return (this.buf ??= new BufferRef());
+  }
 
   constructor(readonly vm: WasmVm, readonly id: number) {}
 

@@ -8,10 +8,16 @@ import { marshalPairsInto, pairsSize } from "./pairs.js";
 
 export type Allocator = (size: number) => number;
 
+/** Names up to this length are cached by GuestMemory.name (header names, property paths). */
+const NAME_CACHE_MAX_LEN = 64;
+const NAME_CACHE_SLOTS = 16;
+
 export class GuestMemory {
   private buf: Buffer;
   private dv: DataView;
   private allocator: Allocator | null = null;
+  private readonly names: string[] = new Array<string>(NAME_CACHE_SLOTS).fill("");
+  private readonly lowerNames: Array<string | null> = new Array<string | null>(NAME_CACHE_SLOTS).fill(null);
 
   constructor(private readonly memory: WebAssembly.Memory) {
     this.buf = Buffer.from(memory.buffer);
@@ -61,6 +67,48 @@ export class GuestMemory {
     len >>>= 0;
     if (!this.ok(ptr, len)) return null;
     return this.buf.latin1Slice(ptr, ptr + len);
+  }
+
+  /**
+   * latin1(), for short names the guest passes again and again (header names, property paths):
+   * a string seen recently with the same bytes is returned again (no new string, its hash already
+   * computed for the Map lookups that follow). The bytes are always compared in full.
+   */
+  name(ptr: number, len: number): string | null {
+    const slot = this.nameSlot(ptr, len);
+    return slot < 0 ? (slot === -1 ? null : this.buf.latin1Slice(ptr >>> 0, (ptr >>> 0) + (len >>> 0))) : this.names[slot];
+  }
+
+  /** name(), lower-cased (header names: Envoy's header maps hold lower-case keys); cached alike. */
+  lowerName(ptr: number, len: number): string | null {
+    const slot = this.nameSlot(ptr, len);
+    if (slot < 0) return slot === -1 ? null : this.buf.latin1Slice(ptr >>> 0, (ptr >>> 0) + (len >>> 0)).toLowerCase();
+    let lower = this.lowerNames[slot];
+    if (lower === null) {
+      lower = this.names[slot].toLowerCase();
+      this.lowerNames[slot] = lower;
+    }
+    return lower;
+  }
+
+  /** The cache slot holding the bytes at ptr (filled now if needed); -1 out of bounds, -2 not cacheable. */
+  private nameSlot(ptr: number, len: number): number {
+    this.sync();
+    ptr >>>= 0;
+    len >>>= 0;
+    if (!this.ok(ptr, len)) return -1;
+    if (len === 0 || len > NAME_CACHE_MAX_LEN) return -2;
+    const buf = this.buf;
+    const slot = (len * 31 + buf[ptr] * 7 + buf[ptr + len - 1]) & (NAME_CACHE_SLOTS - 1);
+    const cached = this.names[slot];
+    if (cached.length === len) {
+      let i = 0;
+      while (i < len && cached.charCodeAt(i) === buf[ptr + i]) i++;
+      if (i === len) return slot;
+    }
+    this.names[slot] = buf.latin1Slice(ptr, ptr + len);
+    this.lowerNames[slot] = null;
+    return slot;
   }
 
   utf8(ptr: number, len: number): string | null {

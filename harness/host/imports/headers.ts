@@ -12,7 +12,7 @@ export function headerImports(vm: WasmVm): HostFunctions {
     "env.proxy_get_header_map_value": (type: number, kp: number, ks: number, vpp: number, vsp: number): number => {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
       const ctx = vm.ctx();
-      const key = vm.mem.latin1(kp, ks);
+      const key = vm.mem.lowerName(kp, ks);
       if (key === null) return WasmResult.InvalidMemoryAccess;
       const map = ctx.getConstMap(type);
       if (map === null) {
@@ -21,42 +21,42 @@ export function headerImports(vm: WasmVm): HostFunctions {
         return WasmResult.BadArgument;
       }
       // Only the first value of a repeated header (Envoy TODO kept as is).
-      const value = map.get(key.toLowerCase());
+      const value = map.get(key);
       if (value === undefined) return vm.env.abiVersion === "0_1_0" ? writeEmpty(vm, vpp, vsp) : WasmResult.NotFound;
       return vm.mem.copyLatin1ToPointerSize(value, vpp, vsp) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
     "env.proxy_add_header_map_value": (type: number, kp: number, ks: number, vp: number, vs: number): number => {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
       const ctx = vm.ctx();
-      const key = vm.mem.latin1(kp, ks);
+      const key = vm.mem.lowerName(kp, ks);
       const value = vm.mem.latin1(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
       const map = ctx.getMap(type);
       if (map === null) return WasmResult.BadArgument;
-      map.addCopy(key.toLowerCase(), value);
+      map.addCopy(key, value);
       ctx.onHeadersModified(type);
       return WasmResult.Ok;
     },
     "env.proxy_replace_header_map_value": (type: number, kp: number, ks: number, vp: number, vs: number): number => {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
       const ctx = vm.ctx();
-      const key = vm.mem.latin1(kp, ks);
+      const key = vm.mem.lowerName(kp, ks);
       const value = vm.mem.latin1(vp, vs);
       if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
       const map = ctx.getMap(type);
       if (map === null) return WasmResult.BadArgument;
-      map.setCopy(key.toLowerCase(), value);
+      map.setCopy(key, value);
       ctx.onHeadersModified(type);
       return WasmResult.Ok;
     },
     "env.proxy_remove_header_map_value": (type: number, kp: number, ks: number): number => {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
       const ctx = vm.ctx();
-      const key = vm.mem.latin1(kp, ks);
+      const key = vm.mem.lowerName(kp, ks);
       if (key === null) return WasmResult.InvalidMemoryAccess;
       const map = ctx.getMap(type);
       if (map === null) return WasmResult.BadArgument;
-      map.remove(key.toLowerCase());
+      map.remove(key);
       ctx.onHeadersModified(type);
       return WasmResult.Ok;
     },

@@ -8,7 +8,7 @@ import type { HostFunctions } from "./types.js";
 export function propertyImports(vm: WasmVm): HostFunctions {
   return {
     "env.proxy_get_property": (pp: number, ps: number, vpp: number, vsp: number): number => {
-      const path = vm.mem.latin1(pp, ps);
+      const path = vm.mem.name(pp, ps);
       if (path === null) return WasmResult.InvalidMemoryAccess;
       const r = getProperty(vm.ctx(), path);
       if (r.status !== WasmResult.Ok) return r.status;
