@@ -25,7 +25,7 @@ import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
 import { digest, bytesEqual, claimCount, KEY_PUSH_CACHE, KEY_PUSH_CACHE_META, KEY_PUSH_CACHE_TEXT } from "./reload/shared-state";
-import { getSharedData, setSharedData, setSharedDataRaw } from "../host/shared";
+import { getSharedData, getSharedDataRaw, rawPtr, rawLen, setSharedData, setSharedDataRaw } from "../host/shared";
 import { WasmResult } from "../abi/status";
 import { encodeSnapshot, decodeSnapshot } from "../rules/snapshot";
 import { setTickPeriod } from "../host/time";
@@ -292,10 +292,12 @@ function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null)
   if (mv.status != WasmResult.Ok || m === null || m.byteLength != CACHE_HEADER) return null;
   const mp = changetype<usize>(m);
   if (!keyMatches(mp, d, len, proof)) return null;
-  const tv = getSharedData(KEY_PUSH_CACHE_TEXT);
-  const t = tv.value;
-  if (tv.status != WasmResult.Ok || t === null || t.byteLength != len) return null;
-  if (!bytesEqual(changetype<usize>(t), text, <usize>len)) return null;
+  // The text is only compared: read it as a raw heap block (no zero fill, no GC garbage), freed here.
+  const ts = getSharedDataRaw(KEY_PUSH_CACHE_TEXT);
+  const tp = rawPtr;
+  const same = ts == WasmResult.Ok && rawLen == len && (len == 0 || (tp != 0 && bytesEqual(tp, text, <usize>len)));
+  if (tp != 0) heap.free(tp);
+  if (!same) return null;
   const sv = getSharedData(KEY_PUSH_CACHE);
   const b = sv.value;
   if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;

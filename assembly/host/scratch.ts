@@ -26,8 +26,23 @@ let armed: bool = false;
 /** GC buffers the host filled because the arena was full; kept reachable until resetScratch. */
 const fallbacks: ArrayBuffer[] = [];
 
+/** The next host allocation is a raw heap block the caller frees (see armRawRead). */
+let rawArmed: bool = false;
+
+/**
+ * Arm the next host-returned value as a raw heap block (heap.alloc: no zero fill, not a GC object)
+ * that the caller reads and then frees with heap.free: for big values only compared and dropped
+ * within one call (the push cache's text, 1.6 MB at 100k CIDRs). Call disarmRawRead after the call.
+ */
+export function armRawRead(): void { rawArmed = true; }
+export function disarmRawRead(): void { rawArmed = false; }
+
 /** The allocator Envoy calls to return bytes (preferred over proxy_on_memory_allocate). */
 export function malloc(size: i32): usize {
+  if (rawArmed && size >= 0) {
+    rawArmed = false;
+    return heap.alloc(<usize>max(size, 1));
+  }
   if (armed && size >= 0) {
     armed = false;
     if (arena == 0) arena = heap.alloc(ARENA_SIZE);

@@ -6,6 +6,7 @@ import {
 } from "../abi/imports";
 import { WasmResult } from "../abi/status";
 import { OUT_PTR, OUT_SIZE, OUT_U32, clearOut, takeOut } from "./memory";
+import { armRawRead, disarmRawRead } from "./scratch";
 
 export class SharedValue {
   constructor(public status: u32, public value: ArrayBuffer | null, public cas: u32) {}
@@ -19,6 +20,31 @@ export function getSharedData(key: string): SharedValue {
   const cas = load<u32>(OUT_U32);
   return new SharedValue(r, takeOut(), cas);
 }
+
+/**
+ * The value of `key` as a raw heap block the CALLER must release with heap.free(ptr) (ptr 0: none
+ * or empty; returns the status). For big values that are only read within the current call.
+ */
+export function getSharedDataRaw(key: string): u32 {
+  const k = String.UTF8.encode(key);
+  clearOut();
+  armRawRead();
+  const r = proxy_get_shared_data(changetype<usize>(k), k.byteLength, OUT_PTR, OUT_SIZE, OUT_U32);
+  disarmRawRead();
+  const ptr = <usize>load<u32>(OUT_PTR);
+  if (r != WasmResult.Ok) {
+    if (ptr != 0) heap.free(ptr);
+    rawPtr = 0;
+    rawLen = 0;
+    return r;
+  }
+  rawPtr = ptr;
+  rawLen = ptr == 0 ? 0 : <i32>load<u32>(OUT_SIZE);
+  return r;
+}
+/** The block and length of the last getSharedDataRaw. */
+export let rawPtr: usize = 0;
+export let rawLen: i32 = 0;
 
 /** Returns Ok, or CasMismatch when `cas` ≠ 0 and the stored value changed meanwhile. */
 export function setSharedData(key: string, value: ArrayBuffer, cas: u32): u32 {
