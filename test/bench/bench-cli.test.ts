@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { linuxProc, parsePidStat } from "../../harness/bench/foreign-cpu.js";
+import { alive, until } from "../support/process-watch.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const started: ChildProcess[] = [];
@@ -32,23 +33,6 @@ function descendants(root: number): Array<{ pid: number; comm: string }> {
     }
   }
   return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe("bench scripts", () => {
