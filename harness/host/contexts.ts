@@ -85,6 +85,8 @@ export interface StreamCallbacks {
   addDecodedTrailers(): HeaderMap;
   addEncodedTrailers(): HeaderMap;
   clearRouteCache(): void;
+  /** The VM failed while the stream was in flight (HttpStream; absent on bare test callbacks). */
+  onVmFailed?(): void;
 }
 
 export abstract class Context {

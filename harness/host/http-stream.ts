@@ -85,7 +85,6 @@ export class HttpStream implements StreamCallbacks {
     ctx.decodingBuffer = this.decBuffer;
     ctx.encodingBuffer = this.encBuffer;
     this.filter = new WasmHttpFilter(vm, ctx, failOpen);
-    vm.activeStreams.add(this);
   }
 
   private failClosedWithoutFilter = false;
@@ -500,7 +499,6 @@ export class HttpStream implements StreamCallbacks {
       f.log();
       f.onDestroy();
       f.vm.releaseStreamContext(f.ctx);
-      f.vm.activeStreams.delete(this);
     }
   }
 }

@@ -143,6 +143,16 @@ export class GuestMemory {
     return true;
   }
 
+  /** A u64 given as its low and high u32 halves (no BigInt). */
+  setU64Words(ptr: number, lo: number, hi: number): boolean {
+    this.sync();
+    ptr >>>= 0;
+    if (!this.ok(ptr, 8)) return false;
+    this.dv.setUint32(ptr, lo >>> 0, true);
+    this.dv.setUint32(ptr + 4, hi >>> 0, true);
+    return true;
+  }
+
   setBytes(ptr: number, data: Uint8Array): boolean {
     this.sync();
     ptr >>>= 0;

@@ -382,7 +382,7 @@ export class PluginHost {
   private onVmFailed(vm: WasmVm): void {
     // Deferred: never re-enter stream processing from inside the trapping call.
     setImmediate(() => {
-      for (const s of [...vm.activeStreams]) s.onVmFailed();
+      for (const s of vm.activeStreams()) s.onVmFailed();
     });
   }
 

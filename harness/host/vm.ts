@@ -103,8 +103,18 @@ export class WasmVm {
 
   liveStreams = 0;
   streamsCreated = 0;
-  /** Streams with a filter on this VM (failed over when the VM traps). */
-  readonly activeStreams = new Set<{ onVmFailed(): void }>();
+  /**
+   * Streams with a filter on this VM (failed over when the VM traps): the callbacks of its live
+   * stream contexts, in creation order (cpp-host keeps every context in WasmBase::contexts_; no
+   * second per-stream set to add to and delete from).
+   */
+  activeStreams(): Array<{ onVmFailed(): void }> {
+    const out: Array<{ onVmFailed(): void }> = [];
+    for (const ctx of this.contexts.values()) {
+      if (ctx instanceof StreamContext && ctx.callbacks.onVmFailed !== undefined) out.push(ctx.callbacks as { onVmFailed(): void });
+    }
+    return out;
+  }
 
   // Envoy wasm.h metric id counters (type in the low 2 bits).
   nextCounterId = 0;

@@ -39,6 +39,29 @@ import type { CounterStat, GaugeStat, HistogramStat, StatsStoreApi } from "./typ
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+// Number(bigint) is a V8 runtime call on every hot-path add/set/record; a 64-bit typed-array store
+// and two 32-bit loads are not. The store takes the value modulo 2^64 (ToBigInt64/ToBigUint64),
+// which is the stats' own arithmetic (uint64 wrapping), so the results are those of Number().
+const I64 = new BigInt64Array(1);
+const U64 = new BigUint64Array(I64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const WORDS = new Uint32Array(I64.buffer);
+const SIGNED_WORDS = new Int32Array(I64.buffer);
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
+
+/** Number(v) of v as an unsigned 64-bit value (v modulo 2^64), correctly rounded. */
+export function u64ToNumber(v: bigint): number {
+  U64[0] = v;
+  return WORDS[HI] * 4294967296 + WORDS[LO];
+}
+
+/** Number(v) of v as a signed 64-bit value (v modulo 2^64, two's complement), correctly rounded. */
+export function i64ToNumber(v: bigint): number {
+  I64[0] = v;
+  return SIGNED_WORDS[HI] * 4294967296 + WORDS[LO];
+}
+
 interface Named {
   readonly name: string;
   readonly tagExtractedName: string;
@@ -59,7 +82,7 @@ class CounterImpl implements CounterStat, NumericView {
   add(delta: bigint): void {
     this.used = true;
     if (this.big === null) {
-      const d = Number(delta);
+      const d = i64ToNumber(delta);
       const s = this.lo + d;
       if (d >= 0 && s <= MAX_SAFE) {
         this.lo = s;
@@ -95,7 +118,7 @@ class GaugeImpl implements GaugeStat, NumericView {
   add(delta: bigint): void {
     this.used = true;
     if (this.big === null) {
-      const s = this.lo + Number(delta);
+      const s = this.lo + i64ToNumber(delta);
       if (s >= 0 && s <= MAX_SAFE) {
         this.lo = s;
         return;
@@ -107,7 +130,7 @@ class GaugeImpl implements GaugeStat, NumericView {
 
   set(value: bigint): void {
     this.used = true;
-    const n = Number(value);
+    const n = u64ToNumber(value);
     if (n >= 0 && n <= MAX_SAFE) {
       this.lo = n;
       this.big = null;

@@ -3,6 +3,7 @@
  * ids per VM with the type in the low 2 bits, stats named "wasmcustom.<name>" in the shared store.
  */
 import { METRIC_ID_INCREMENT, METRIC_TYPE_MASK, METRIC_TYPE_MAX, MetricType, WasmResult } from "../abi/status.js";
+import { u64ToNumber } from "../../stats/stats-store.js";
 import type { WasmVm } from "../vm.js";
 import type { HostFunctions } from "./types.js";
 
@@ -52,26 +53,25 @@ export function metricImports(vm: WasmVm): HostFunctions {
     },
     "env.proxy_record_metric": (id: number, value: bigint): number => {
       id >>>= 0;
-      // Envoy reads the value as uint64 (a negative i64 wraps); non-negative values need no copy.
-      const v = value >= 0n ? value : BigInt.asUintN(64, value);
+      // Envoy reads the value as uint64 (a negative i64 wraps).
       const type = id & METRIC_TYPE_MASK;
-      if (type === MetricType.Counter) {
+      if (type === MetricType.Histogram) {
+        const h = vm.histograms[id >>> 2];
+        if (h !== undefined) {
+          h.record(u64ToNumber(value));
+          return WasmResult.Ok;
+        }
+      } else if (type === MetricType.Counter) {
         // record on a counter adds (does not set).
         const c = vm.counters[id >>> 2];
         if (c !== undefined) {
-          c.add(v);
+          c.add(value >= 0n ? value : BigInt.asUintN(64, value));
           return WasmResult.Ok;
         }
       } else if (type === MetricType.Gauge) {
         const g = vm.gauges[id >>> 2];
         if (g !== undefined) {
-          g.set(v);
-          return WasmResult.Ok;
-        }
-      } else if (type === MetricType.Histogram) {
-        const h = vm.histograms[id >>> 2];
-        if (h !== undefined) {
-          h.record(Number(v));
+          g.set(value >= 0n ? value : BigInt.asUintN(64, value));
           return WasmResult.Ok;
         }
       }
