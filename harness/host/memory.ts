@@ -11,6 +11,8 @@ export type Allocator = (size: number) => number;
 /** Names up to this length are cached by GuestMemory.name (header names, property paths). */
 const NAME_CACHE_MAX_LEN = 64;
 const NAME_CACHE_SLOTS = 16;
+/** Strings up to this length are copied into guest memory by a JS loop instead of latin1Write. */
+const SHORT_STRING = 16;
 
 export class GuestMemory {
   private buf: Buffer;
@@ -190,7 +192,13 @@ export class GuestMemory {
     if (s.length > 0) {
       p = this.alloc(s.length);
       if (p === 0) return false;
-      this.buf.latin1Write(s, p);
+      if (s.length <= SHORT_STRING) {
+        // A native write costs more than a short JS byte loop (route names, ":status" values).
+        const buf = this.buf;
+        for (let i = 0; i < s.length; i++) buf[p + i] = s.charCodeAt(i);
+      } else {
+        this.buf.latin1Write(s, p);
+      }
     }
     return this.setU32(ptrPtr, p) && this.setU32(sizePtr, s.length);
   }
