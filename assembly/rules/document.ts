@@ -3,7 +3,7 @@
 // Never throws: every failure is a RulesBuild with ok == false.
 import { JsonDoc, JsonKind, JsonErrorKind, parseJsonBuffer, JSON_DEFAULT_MAX_DEPTH, unescapeInto } from "../json/parser";
 import { parseCidr, ipIsV4, ipV4, ipHi, ipLo, ipPrefix, maskV4 } from "./cidr";
-import { CidrIndexBuilder, MAX_RULES } from "./cidr-index";
+import { CidrIndexBuilder, MAX_RULES, RULE_MASK } from "./cidr-index";
 import { RuleSet, Rule, RuleAction, RulesMode, HeaderMatch, SamplingRules, RULE_HEADER, DEFAULT_RULE_ID } from "./rule-set";
 import { Reason } from "./reasons";
 import { snapshotTableOffset } from "./snapshot";
@@ -490,32 +490,32 @@ function parseSampling(doc: JsonDoc, node: i32, path: string, s: SamplingRules):
 
 export let scanError: string = "";
 
-let fastAddr: u32 = 0;
-let fastLen: i32 = 0;
-
 /**
- * Parse "a.b.c.d" or "a.b.c.d/len" at p[i..] ending at a separator (or the end); returns the index
- * after it (fastAddr/fastLen set, host bits masked) or 0 when the token needs the general parser.
+ * Parse "a.b.c.d" or "a.b.c.d/len" at q, followed by a separator; the caller guarantees 20
+ * readable bytes ("255.255.255.255/32" + a 2-byte separator). Returns address (host bits masked)
+ * | length << 32 | token bytes << 40, or 0 when the token needs the general parser.
+ * The read position advances by constants in each branch, not by a computed digit count: the
+ * next part's loads then do not wait for this part's arithmetic (measured: a data-dependent
+ * advance was 20 % slower in CPU time for fewer instructions).
  */
 // @ts-ignore: decorator
-@inline function fastV4(p: usize, i: i32, len: i32): i32 {
-  // Unchecked variant when the longest form ("255.255.255.255/32" + a 2-byte separator) fits.
-  if (i + 20 > len) return fastV4Checked(p, i, len);
-  let q = p + <usize>i;
+@inline function fastV4(q0: usize): u64 {
+  let q = q0;
   let addr: u32 = 0;
   for (let part = 0; part < 4; part++) {
     const d0 = <u32>load<u8>(q) - 0x30;
     if (d0 > 9) return 0;
-    const d1 = <u32>load<u8>(q + 1) - 0x30;
+    const d1 = <u32>load<u8>(q, 1) - 0x30;
     let v: u32;
     if (d1 > 9) { v = d0; q += 1; }
     else {
       if (d0 == 0) return 0; // leading zero
-      const d2 = <u32>load<u8>(q + 2) - 0x30;
+      const d2 = <u32>load<u8>(q, 2) - 0x30;
       if (d2 > 9) { v = d0 * 10 + d1; q += 2; }
       else {
+        // a fourth digit fails the '.' or separator check after the part
         v = d0 * 100 + d1 * 10 + d2;
-        if (v > 255 || <u32>load<u8>(q + 3) - 0x30 <= 9) return 0;
+        if (v > 255) return 0;
         q += 3;
       }
     }
@@ -525,78 +525,25 @@ let fastLen: i32 = 0;
       q++;
     }
   }
-  let plen = 32;
-  if (load<u8>(q) == 0x2f) {
-    const d0 = <u32>load<u8>(q + 1) - 0x30;
+  let plen: u32 = 32;
+  let t = <u32>load<u8>(q);
+  if (t == 0x2f) {
+    const d0 = <u32>load<u8>(q, 1) - 0x30;
     if (d0 > 9) return 0;
-    const d1 = <u32>load<u8>(q + 2) - 0x30;
-    if (d1 > 9) { plen = <i32>d0; q += 2; }
+    const d1 = <u32>load<u8>(q, 2) - 0x30;
+    if (d1 > 9) { plen = d0; q += 2; }
     else {
-      if (d0 == 0 || <u32>load<u8>(q + 3) - 0x30 <= 9) return 0;
-      plen = <i32>(d0 * 10 + d1);
-      if (plen > 32) return 0;
+      plen = d0 * 10 + d1;
+      if (d0 == 0 || plen > 32) return 0; // a third digit fails the separator check below
       q += 3;
     }
+    t = <u32>load<u8>(q);
   }
-  const j = <i32>(q - p);
-  if (j < len) {
-    const b = <u32>load<u8>(q);
-    if (b == 0x5c) {
-      const x = <u32>load<u8>(q + 1);
-      if (x != 0x6e && x != 0x72 && x != 0x74) return 0;
-    } else if (b != 0x20 && b != 0x2c && b != 0x09 && b != 0x23) return 0;
-  }
-  fastAddr = addr & maskV4(plen);
-  fastLen = plen;
-  return j;
-}
-
-function fastV4Checked(p: usize, i: i32, len: i32): i32 {
-  let j = i;
-  let addr: u32 = 0;
-  for (let part = 0; part < 4; part++) {
-    if (part > 0) {
-      if (j >= len || load<u8>(p + <usize>j) != 0x2e) return 0;
-      j++;
-    }
-    const ds = j;
-    let v: u32 = 0;
-    while (j < len) {
-      const d = <u32>load<u8>(p + <usize>j) - 0x30;
-      if (d > 9 || j - ds > 3) break;
-      v = v * 10 + d;
-      j++;
-    }
-    const nd = j - ds;
-    if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && load<u8>(p + <usize>ds) == 0x30)) return 0;
-    addr = (addr << 8) | v;
-  }
-  let plen = 32;
-  if (j < len && load<u8>(p + <usize>j) == 0x2f) {
-    j++;
-    const ds = j;
-    let v = 0;
-    while (j < len) {
-      const d = <i32>load<u8>(p + <usize>j) - 0x30;
-      if (d < 0 || d > 9 || j - ds > 2) break;
-      v = v * 10 + d;
-      j++;
-    }
-    const nd = j - ds;
-    if (nd == 0 || nd > 2 || v > 32 || (nd > 1 && load<u8>(p + <usize>ds) == 0x30)) return 0;
-    plen = v;
-  }
-  if (j < len) {
-    const b = <u32>load<u8>(p + <usize>j);
-    if (b == 0x5c) {
-      if (j + 1 >= len) return 0;
-      const x = <u32>load<u8>(p + <usize>j + 1);
-      if (x != 0x6e && x != 0x72 && x != 0x74) return 0;
-    } else if (b != 0x20 && b != 0x2c && b != 0x09 && b != 0x23) return 0;
-  }
-  fastAddr = addr & maskV4(plen);
-  fastLen = plen;
-  return j;
+  if (t == 0x5c) {
+    const x = <u32>load<u8>(q, 1);
+    if (x != 0x6e && x != 0x72 && x != 0x74) return 0;
+  } else if (t != 0x20 && t != 0x2c && t != 0x09 && t != 0x23) return 0;
+  return <u64>(addr & maskV4(<i32>plen)) | (<u64>plen << 32) | (<u64>(q - q0) << 40);
 }
 
 const TOKEN: usize = memory.data(256);
@@ -604,11 +551,36 @@ const TOKEN: usize = memory.data(256);
 /** Returns the number of CIDRs added, or -1 (scanError set). */
 export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule: i32): i32 {
   if (len > 4096) builder.reserve4(builder.n4 + len / 14);
+  // IPv4 keys go straight into the builder's key buffer through these locals (the builder is a
+  // managed reference: every use of it costs a shadow-stack store), written back at the end.
+  let kp = builder.kp;
+  let n4 = builder.n4;
+  let cap = builder.cap4;
+  const tag = <u64>(RULE_MASK - <u16>rule);
   let i = 0;
   let count = 0;
   let line = 1;
   while (i < len) {
     const c = <u32>load<u8>(p + <usize>i);
+    // Fast path: a plain IPv4 CIDR parsed and keyed in the same pass, and the "\n" after it
+    // consumed (the common case of big lists).
+    if (c - 0x30 <= 9 && i + 20 <= len) {
+      const f = fastV4(p + <usize>i);
+      if (f != 0) {
+        if (n4 == cap) {
+          builder.n4 = n4;
+          builder.grow4(n4 * 2);
+          kp = builder.kp;
+          cap = builder.cap4;
+        }
+        store<u64>(kp + (<usize>n4 << 3), (f << 32) | ((f >> 16) & 0xff0000) | tag);
+        n4++;
+        count++;
+        i += <i32>(f >> 40);
+        if (load<u16>(p + <usize>i) == 0x6e5c) { i += 2; line++; }
+        continue;
+      }
+    }
     // separators
     if (c == 0x20 || c == 0x2c || c == 0x09) { i++; continue; }
     if (c == 0x5c && i + 1 < len) {
@@ -627,14 +599,6 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
         }
         i++;
       }
-      continue;
-    }
-    // Fast path: a plain IPv4 CIDR parsed in the same pass (the common case of big lists).
-    const f = fastV4(p, i, len);
-    if (f > 0) {
-      builder.addV4(fastAddr, fastLen, rule);
-      count++;
-      i = f;
       continue;
     }
     // token
@@ -662,12 +626,23 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
       ok = parseCidr(TOKEN, w);
     } else ok = false;
     if (!ok) {
+      builder.n4 = n4;
       const shown = min(tl, 64);
       scanError = "bad CIDR \"" + String.UTF8.decodeUnsafe(p + <usize>s, <usize>shown) + "\" on line " + line.toString();
       return -1;
     }
-    addParsed(builder, rule);
+    if (ipIsV4) {
+      if (n4 == cap) {
+        builder.n4 = n4;
+        builder.grow4(n4 * 2);
+        kp = builder.kp;
+        cap = builder.cap4;
+      }
+      store<u64>(kp + (<usize>n4 << 3), (<u64>ipV4 << 32) | (<u64>ipPrefix << 16) | tag);
+      n4++;
+    } else builder.addV6(ipHi, ipLo, ipPrefix, rule);
     count++;
   }
+  builder.n4 = n4;
   return count;
 }

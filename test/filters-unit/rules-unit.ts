@@ -203,6 +203,21 @@ export function benchPhases(len: i32): i32 {
   return n;
 }
 
+/** Untimed phases for instruction counting (bench/rules/instructions.mts): 1 = JSON parse, 2 = + cidrs_text
+ * scan of the first rule, 3 = + sort/index build. Returns the CIDRs scanned (phase ≥ 2) or 0. */
+export function benchUpTo(len: i32, phase: i32): i32 {
+  const buf = bytesAt(len);
+  const doc = parseJson(buf, changetype<usize>(buf), len);
+  if (!doc.ok) return -1;
+  if (phase < 2) return 0;
+  const text = doc.member(doc.member(0, "access") + 1, "cidrs_text");
+  if (text < 0) return -2;
+  const b = new CidrIndexBuilder();
+  const n = scanCidrText(doc.rawPtr(text), doc.rawLength(text), b, 0);
+  if (phase < 3) return n;
+  return b.build().size == n ? n : -3;
+}
+
 import { isSortedKeys, radixSortKeys, installTables, CidrIndex } from "../../assembly/rules/cidr-index";
 /** Build sub-phases for a cidrs_text document: "sortcheck sort write+link" in µs (bench clock). */
 export function benchBuildPhases(len: i32): i32 {
