@@ -12,14 +12,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileUnit } from "../../test/rules/unit-module.js";
+import { randomSlash24Document } from "./random-cidrs.mjs";
 
 const n = Number(process.argv[2] ?? 100_000);
 const reps = Number(process.argv[3] ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "edgewatch-instr-"));
-const set = new Set<number>(); let x = 12345;
-while (set.size < n) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; set.add((x & 0xffffff00) >>> 0); }
-const lines = [...set].map((a) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.0/24`);
-writeFileSync(join(dir, "doc.json"), JSON.stringify({ version: 1, access: [{ id: "big", cidrs_text: lines.join("\n") }] }));
+writeFileSync(join(dir, "doc.json"), randomSlash24Document(n));
 writeFileSync(join(dir, "unit.wasm"), await compileUnit("test/filters-unit/rules-unit.ts"));
 // Plain JS runner (no tsx loader under valgrind): stub imports as test/rules/unit-module.ts.
 writeFileSync(join(dir, "run.mjs"), `

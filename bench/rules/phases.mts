@@ -2,13 +2,11 @@
 // /24s in cidrs_text. Prints min and median per phase over 30 runs, plus the whole document load
 // and a snapshot round trip. `npx tsx bench/rules/phases.mts [cidrs] [runs]`
 import { RulesUnit } from "../../test/rules/unit-module.js";
+import { randomSlash24Document } from "./random-cidrs.mjs";
 const n = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 30);
 const u = await RulesUnit.create();
-const set = new Set<number>(); let x = 12345;
-while (set.size < n) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; set.add((x & 0xffffff00) >>> 0); }
-const lines = [...set].map((a) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.0/24`);
-const len = u.u.put(new TextEncoder().encode(JSON.stringify({ version: 1, access: [{ id: "big", cidrs_text: lines.join("\n") }] })));
+const len = u.u.put(new TextEncoder().encode(randomSlash24Document(n)));
 const ex = u.u.exports as unknown as Record<string, (...a: number[]) => number>;
 ex.setBenchClock(2);
 const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
