@@ -56,22 +56,26 @@ export function metricImports(vm: WasmVm): HostFunctions {
       // Envoy reads the value as uint64 (a negative i64 wraps).
       const type = id & METRIC_TYPE_MASK;
       if (type === MetricType.Histogram) {
+        // Histograms take the value as a number: no BigInt operation on the per-request path.
         const h = vm.histograms[id >>> 2];
         if (h !== undefined) {
           h.record(u64ToNumber(value));
           return WasmResult.Ok;
         }
-      } else if (type === MetricType.Counter) {
+        return WasmResult.NotFound;
+      }
+      const v = value >= 0n ? value : BigInt.asUintN(64, value);
+      if (type === MetricType.Counter) {
         // record on a counter adds (does not set).
         const c = vm.counters[id >>> 2];
         if (c !== undefined) {
-          c.add(value >= 0n ? value : BigInt.asUintN(64, value));
+          c.add(v);
           return WasmResult.Ok;
         }
       } else if (type === MetricType.Gauge) {
         const g = vm.gauges[id >>> 2];
         if (g !== undefined) {
-          g.set(value >= 0n ? value : BigInt.asUintN(64, value));
+          g.set(v);
           return WasmResult.Ok;
         }
       }
