@@ -8,6 +8,7 @@ import { serializeValue, mapOf, str, int64 } from "../../harness/host/property-e
 import { isInternalIp, lastAddressFromXff, normalizeIp, buildRequestHeaders } from "../../harness/proxy/request-headers.js";
 import { RouteTable } from "../../harness/proxy/route-table.js";
 import { readModuleInfo } from "../../harness/host/wasm-binary.js";
+import { wallClockWords } from "../../harness/host/imports/time.js";
 import { buildModule } from "./support/wasm-builder.js";
 
 describe("pairs serialization (cpp-host pairs_util.cc)", () => {
@@ -23,7 +24,7 @@ describe("pairs serialization (cpp-host pairs_util.cc)", () => {
     expect(parsePairs(serializePairList(pairs))).toEqual(pairs);
   });
 
-  it("writes short and long byte strings alike (per-byte loop below 49 chars, native write above)", () => {
+  it("writes short and long byte strings alike (the joined strings go out in one native write)", () => {
     const long = "v".repeat(47) + "\u00e9" + "x".repeat(200);
     const pairs: Array<[string, string]> = [["k".repeat(48), "\u00ff"], ["k".repeat(49), long], ["x-ctl", "a\u0001\u007f"]];
     const b = serializePairList(pairs);
@@ -171,5 +172,35 @@ describe("wasm binary reader", () => {
     }));
     expect(info.imports).toEqual([{ module: "env", name: "proxy_log", kind: "function", sig: { params: ["i32", "i32", "i32"], results: ["i32"] } }]);
     expect(info.exports.find((e) => e.name === "f")?.sig).toEqual({ params: ["i32", "i64"], results: [] });
+  });
+});
+
+describe("wall clock for proxy_get_current_time_nanoseconds (split into u32 words, no BigInt per read)", () => {
+  const u64 = (w: { lo: number; hi: number }) => (BigInt(w.hi) << 32n) | BigInt(w.lo);
+  const at = (sec: number, ns: number) => {
+    const w = { lo: -1, hi: -1 };
+    wallClockWords(sec, ns, w);
+    return w;
+  };
+
+  it("equals offset + s·10^9 + ns modulo 2^64, exactly, across the hrtime range", () => {
+    const offset = u64(at(0, 0));
+    const secs = [0, 1, 65535, 65536, 65537, 4294, 4295, 1_000_000, 2 ** 31, 2 ** 32 - 1];
+    let x = 7;
+    for (let i = 0; i < 500; i++) secs.push((x = (Math.imul(x, 1103515245) + 12345) >>> 0));
+    for (const sec of secs) {
+      for (const ns of [0, 1, 999_999_999, sec % 1_000_000_000]) {
+        const w = at(sec, ns);
+        expect(Number.isInteger(w.lo) && w.lo >= 0 && w.lo < 2 ** 32 && w.hi >= 0 && w.hi < 2 ** 32, `${sec}s ${ns}ns`).toBe(true);
+        expect(u64(w), `${sec}s ${ns}ns`).toBe(BigInt.asUintN(64, offset + BigInt(sec) * 1_000_000_000n + BigInt(ns)));
+      }
+    }
+  });
+
+  it("reads the wall clock (Date.now() in ns, within 50 ms)", () => {
+    const [sec, ns] = process.hrtime();
+    const now = u64(at(sec, ns));
+    expect(Number(now / 1_000_000n - BigInt(Date.now()))).toBeGreaterThan(-50);
+    expect(Number(now / 1_000_000n - BigInt(Date.now()))).toBeLessThan(50);
   });
 });

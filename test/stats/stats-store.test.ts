@@ -2,7 +2,7 @@
 import { PerformanceObserver } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatsConfig } from "../../harness/config/proxy-config.js";
-import { StatsStore } from "../../harness/stats/stats-store.js";
+import { StatsStore, i64ToNumber, u64ToNumber } from "../../harness/stats/stats-store.js";
 import { checkMetrics } from "./support.js";
 
 const TAGS = ["route", "code", "source"].map((n) => ({ tagName: n, regex: `(${n}=\\.=(.*?);\\.;)` }));
@@ -42,6 +42,19 @@ describe("counters and gauges", () => {
     expect(c.value()).toBe(2n ** 53n + 9n);
     c.add(2n ** 64n - 2n ** 53n - 9n); // wraps to 0
     expect(c.value()).toBe(0n);
+  });
+
+  it("converts 64-bit values to numbers exactly as Number() of the value modulo 2^64 (the hot path avoids Number(bigint))", () => {
+    const edges = [0n, 1n, -1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 2n ** 64n, 2n ** 64n + 5n];
+    let x = 0x9e3779b97f4a7c15n;
+    for (let i = 0; i < 2000; i++) {
+      x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
+      edges.push(x, x >> BigInt(i % 64), -BigInt.asIntN(64, x));
+    }
+    for (const v of edges) {
+      expect(u64ToNumber(v), `u64 ${v}`).toBe(Number(BigInt.asUintN(64, v)));
+      expect(i64ToNumber(v), `i64 ${v}`).toBe(Number(BigInt.asIntN(64, v)));
+    }
   });
 
   it("prints counters and gauges without tags with empty braces", () => {
