@@ -279,14 +279,22 @@ export function emptyIndex(): CidrIndex {
 // ---------------------------------------------------------------------------------------------
 // Building
 
+/** The low 16 bits of a key for `rule` (RULE_MASK - rule: among equal prefixes, the lower rule index sorts last). */
+// @ts-ignore: decorator
+@inline export function ruleTag(rule: i32): u64 { return <u64>(RULE_MASK - <u16>rule); }
+
+/** An IPv4 key: (address << 32) | (length << 16) | ruleTag(rule), so the sort order is the table order. */
+// @ts-ignore: decorator
+@inline export function v4Key(addr: u32, len: u32, tag: u64): u64 { return (<u64>addr << 32) | (<u64>len << 16) | tag; }
+
 /** Accumulates (prefix, rule) pairs, then sorts, de-duplicates and writes the table region. */
 export class CidrIndexBuilder {
-  /** IPv4 keys: (address << 32) | (length << 16) | (RULE_MASK - rule), so the sort order is the table order. */
+  /** IPv4 keys (v4Key), in the order added. */
   keys4: ArrayBuffer = new ArrayBuffer(64 * 8);
   kp: usize = changetype<usize>(this.keys4);
   cap4: i32 = 64;
   n4: i32 = 0;
-  // IPv6: hi, lo, meta = (length << 16) | (RULE_MASK - rule)
+  // IPv6: hi, lo, meta = (length << 16) | ruleTag(rule)
   hi6: StaticArray<u64> = new StaticArray<u64>(8);
   lo6: StaticArray<u64> = new StaticArray<u64>(8);
   meta6: StaticArray<u32> = new StaticArray<u32>(8);
@@ -308,7 +316,7 @@ export class CidrIndexBuilder {
   @inline addV4(addr: u32, len: i32, rule: i32): void {
     const n = this.n4;
     if (n == this.cap4) this.grow4(n * 2);
-    store<u64>(this.kp + (<usize>n << 3), (<u64>addr << 32) | (<u64>len << 16) | <u64>(RULE_MASK - <u16>rule));
+    store<u64>(this.kp + (<usize>n << 3), v4Key(addr, <u32>len, ruleTag(rule)));
     this.n4 = n + 1;
   }
 
@@ -321,7 +329,7 @@ export class CidrIndexBuilder {
     }
     unchecked(this.hi6[this.n6] = hi);
     unchecked(this.lo6[this.n6] = lo);
-    unchecked(this.meta6[this.n6] = (<u32>len << 16) | <u32>(RULE_MASK - <u16>rule));
+    unchecked(this.meta6[this.n6] = (<u32>len << 16) | <u32>ruleTag(rule));
     this.n6++;
   }
 

@@ -3,7 +3,7 @@
 // Never throws: every failure is a RulesBuild with ok == false.
 import { JsonDoc, JsonKind, JsonErrorKind, parseJsonBuffer, JSON_DEFAULT_MAX_DEPTH, unescapeInto } from "../json/parser";
 import { parseCidr, ipIsV4, ipV4, ipHi, ipLo, ipPrefix, maskV4 } from "./cidr";
-import { CidrIndexBuilder, MAX_RULES, RULE_MASK } from "./cidr-index";
+import { CidrIndexBuilder, MAX_RULES, ruleTag, v4Key } from "./cidr-index";
 import { RuleSet, Rule, RuleAction, RulesMode, HeaderMatch, SamplingRules, RULE_HEADER, DEFAULT_RULE_ID } from "./rule-set";
 import { Reason } from "./reasons";
 import { snapshotTableOffset } from "./snapshot";
@@ -556,7 +556,7 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
   let kp = builder.kp;
   let n4 = builder.n4;
   let cap = builder.cap4;
-  const tag = <u64>(RULE_MASK - <u16>rule);
+  const tag = ruleTag(rule);
   let i = 0;
   let count = 0;
   let line = 1;
@@ -573,7 +573,7 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
           kp = builder.kp;
           cap = builder.cap4;
         }
-        store<u64>(kp + (<usize>n4 << 3), (f << 32) | ((f >> 16) & 0xff0000) | tag);
+        store<u64>(kp + (<usize>n4 << 3), v4Key(<u32>f, <u32>(f >> 32) & 0xff, tag));
         n4++;
         count++;
         i += <i32>(f >> 40);
@@ -631,16 +631,13 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
       scanError = "bad CIDR \"" + String.UTF8.decodeUnsafe(p + <usize>s, <usize>shown) + "\" on line " + line.toString();
       return -1;
     }
-    if (ipIsV4) {
-      if (n4 == cap) {
-        builder.n4 = n4;
-        builder.grow4(n4 * 2);
-        kp = builder.kp;
-        cap = builder.cap4;
-      }
-      store<u64>(kp + (<usize>n4 << 3), (<u64>ipV4 << 32) | (<u64>ipPrefix << 16) | tag);
-      n4++;
-    } else builder.addV6(ipHi, ipLo, ipPrefix, rule);
+    // The general path (IPv6, escapes, the last tokens) adds through the builder: hand it the
+    // locals' count and take its buffer back.
+    builder.n4 = n4;
+    addParsed(builder, rule);
+    kp = builder.kp;
+    n4 = builder.n4;
+    cap = builder.cap4;
     count++;
   }
   builder.n4 = n4;
