@@ -19,22 +19,17 @@ import { timeImports } from "./time.js";
 import type { HostFn, HostFunctions } from "./types.js";
 import { wasiImports } from "./wasi.js";
 
+/** The hostcall areas, one factory per ABI area (later areas win on a shared key, as a spread would). */
+const AREAS: ReadonlyArray<(vm: WasmVm) => HostFunctions> = [
+  logImports, headerImports, bufferImports, propertyImports, timeImports, metricImports, sharedDataImports,
+  sharedQueueImports, httpCallImports, streamControlImports, contextImports, wasiImports,
+];
+
 /** Every host function implementation, keyed "module.name". */
 export function allHostFunctions(vm: WasmVm): HostFunctions {
-  return {
-    ...logImports(vm),
-    ...headerImports(vm),
-    ...bufferImports(vm),
-    ...propertyImports(vm),
-    ...timeImports(vm),
-    ...metricImports(vm),
-    ...sharedDataImports(vm),
-    ...sharedQueueImports(vm),
-    ...httpCallImports(vm),
-    ...streamControlImports(vm),
-    ...contextImports(vm),
-    ...wasiImports(vm),
-  };
+  const all: HostFunctions = {};
+  for (const area of AREAS) Object.assign(all, area(vm));
+  return all;
 }
 
 /**
@@ -66,15 +61,46 @@ return function (${params}) {
   return make(vm, key, fn);
 }
 
-export function buildImports(vm: WasmVm, info: ModuleInfo): WebAssembly.Imports {
-  const impls = allHostFunctions(vm);
-  const imports: Record<string, Record<string, HostFn>> = {};
+/**
+ * Which area implements each import of a module (computed once per module: every VM of a plugin
+ * host, the canary of each push included, links the same import list).
+ */
+type ImportPlan = Array<{ module: string; name: string; key: string; area: number }>;
+const importPlans = new WeakMap<ModuleInfo, Map<string, ImportPlan>>();
+
+function importPlan(vm: WasmVm, info: ModuleInfo): ImportPlan {
+  // The areas' function sets depend on the ABI and the version profile (e.g. WASI poll_oneoff).
+  const profile = `${vm.env.abiVersion}/${vm.env.envoyVersion}`;
+  let byProfile = importPlans.get(info);
+  if (byProfile === undefined) importPlans.set(info, (byProfile = new Map()));
+  let plan = byProfile.get(profile);
+  if (plan !== undefined) return plan;
+  const areas = AREAS.map((a) => a(vm));
+  plan = [];
   for (const imp of info.imports) {
     if (imp.kind !== "function") throw new WasmMissingImportError(imp.module, imp.name);
     const key = `${imp.module}.${imp.name}`;
-    const fn = impls[key];
-    if (!fn) throw new WasmMissingImportError(imp.module, imp.name);
-    (imports[imp.module] ??= {})[imp.name] = guard(vm, key, fn);
+    let area = -1;
+    for (let i = areas.length - 1; i >= 0 && area < 0; i--) if (Object.hasOwn(areas[i]!, key)) area = i;
+    if (area < 0) throw new WasmMissingImportError(imp.module, imp.name);
+    plan.push({ module: imp.module, name: imp.name, key, area });
+  }
+  byProfile.set(profile, plan);
+  return plan;
+}
+
+/**
+ * The import object of one VM: only the areas the module imports from are instantiated for it, and
+ * their functions are picked straight from them (no merged table of every hostcall per VM: a push
+ * creates a canary VM, and that table was most of the JS garbage a push left).
+ */
+export function buildImports(vm: WasmVm, info: ModuleInfo): WebAssembly.Imports {
+  const plan = importPlan(vm, info);
+  const made: Array<HostFunctions | undefined> = new Array(AREAS.length);
+  const imports: Record<string, Record<string, HostFn>> = {};
+  for (const p of plan) {
+    const fns = (made[p.area] ??= AREAS[p.area]!(vm));
+    (imports[p.module] ??= {})[p.name] = guard(vm, p.key, fns[p.key]!);
   }
   return imports as WebAssembly.Imports;
 }
