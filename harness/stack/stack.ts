@@ -41,7 +41,7 @@ export interface Stack {
   /** probes.get(N) is a keep-alive connection served by worker N. */
   readonly probes: WorkerProbes;
   /** Replace the plugin configuration (ECDS push); rejects with ConfigRejectedError when refused. */
-  push(configuration: object | string): Promise<void>;
+  push(configuration: object | string | Uint8Array): Promise<void>;
   /**
    * The downstream connection address as the proxy sees it (source.address): 127.0.0.1 against a
    * local proxy, the container bridge's address against Envoy in Docker. Learnt from the
@@ -104,7 +104,7 @@ export async function startStack(target: Target, options: ProxyOptions, startOpt
       client,
       admin,
       probes,
-      push: (c) => proxy.updatePluginConfiguration(typeof c === "string" ? c : JSON.stringify(c)),
+      push: (c) => proxy.updatePluginConfiguration(typeof c === "string" || c instanceof Uint8Array ? c : JSON.stringify(c)),
       async connectionAddress() {
         if (config.xffNumTrustedHops !== 0) throw new Error("connectionAddress() needs xff_num_trusted_hops 0");
         const a = await client.get("/edgewatch-peer", { "x-forwarded-for": "192.0.2.201" });

@@ -14,7 +14,7 @@ import { ConfigRejectedError, type StartedTarget, type Target, type TargetAvaila
 export interface EmbeddedProxyHandle {
   listenerUrl: string;
   adminUrl: string;
-  updatePluginConfiguration(configuration: string): Promise<void>;
+  updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 type StartEmbeddedProxy = (config: ProxyConfig, opts: { logger: HostLogger }) => Promise<EmbeddedProxyHandle>;

@@ -168,7 +168,8 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
    * An unchanged configuration is a no-op, as in Envoy (an update with the same typed_config hash
    * is skipped without touching config_reload).
    */
-  async updatePluginConfiguration(configuration: string): Promise<void> {
+  async updatePluginConfiguration(given: string | Uint8Array): Promise<void> {
+    const configuration = typeof given === "string" ? given : Buffer.from(given.buffer, given.byteOffset, given.byteLength).toString("utf8");
     if (configuration === this.configuration) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };

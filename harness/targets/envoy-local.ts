@@ -100,7 +100,8 @@ class LocalEnvoy implements StartedTarget {
   }
 
   /** As StartedEnvoyContainer.updatePluginConfiguration: an unchanged configuration is a no-op. */
-  async updatePluginConfiguration(configuration: string): Promise<void> {
+  async updatePluginConfiguration(given: string | Uint8Array): Promise<void> {
+    const configuration = typeof given === "string" ? given : Buffer.from(given.buffer, given.byteOffset, given.byteLength).toString("utf8");
     if (configuration === this.configuration) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };

@@ -40,9 +40,10 @@ export interface StartedTarget {
    * runs it; Envoy: extension_config_discovery.http_filter.<name>.config_reload grew, the workers
    * pick it up for new streams right after). Rejects with a ConfigRejectedError when the proxy
    * refused it (the previous configuration then stays active). An unchanged configuration is a
-   * no-op on every target.
+   * no-op on every target. Bytes are the configuration's UTF-8 as the proxy receives it (xDS
+   * carries bytes): the embedded host hands them to the filter without a conversion of its own.
    */
-  updatePluginConfiguration(configuration: string): Promise<void>;
+  updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
   /** Recent proxy output (Envoy's log incl. the filter's proxy_log lines), for failure messages. */
   logs?(): string;
   /** A position in the log (lines seen so far), for logsSince(). */
