@@ -33,6 +33,15 @@ export class SharedDataStore {
     }
     const cur = space.get(key);
     if (cur !== undefined && cas !== 0 && cas !== cur.cas) return WasmResult.CasMismatch;
+    if (cur !== undefined && value.length > 0 && value.length === cur.value.length) {
+      // Same size: overwrite the stored copy in place (cpp-host replaces the std::string; its
+      // allocator hands back the block it just freed). A push re-sets megabyte values (rules text,
+      // snapshot) every time; a fresh Buffer each would be external memory for the GC to chase.
+      // Readers never keep a value: get copies it into the calling VM at once.
+      cur.value.set(value);
+      cur.cas = this.nextCas();
+      return WasmResult.Ok;
+    }
     space.set(key, { value: Buffer.from(value), cas: this.nextCas() });
     return WasmResult.Ok;
   }

@@ -48,6 +48,12 @@ describe("shared data, queues and metrics", () => {
       expect(after.cas).toBeGreaterThan(seen0.cas);
       // cas 0 is an unconditional write.
       expect(await op({ "x-op": "sd-set", "x-key": "k2", "x-value": "d", "x-cas": "0" }, c0)).toEqual({ status: 0 });
+      // Same-size writes overwrite the stored copy in place, other sizes replace it: both read back.
+      const d = await op<SdGet>({ "x-op": "sd-get", "x-key": "k2" }, c1);
+      expect(d.value).toBe("d");
+      expect(d.cas).toBeGreaterThan(after.cas);
+      expect(await op({ "x-op": "sd-set", "x-key": "k2", "x-value": "eee", "x-cas": String(d.cas) }, c1)).toEqual({ status: 0 });
+      expect((await op<SdGet>({ "x-op": "sd-get", "x-key": "k2" }, c0)).value).toBe("eee");
     } finally {
       await c0.close();
       await c1.close();
