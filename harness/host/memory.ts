@@ -209,7 +209,7 @@ export class GuestMemory {
     const size = pairsSize(keys, values);
     const p = this.alloc(size);
     if (p === 0) return false;
-    marshalPairsInto(this.buf, p, keys, values);
+    marshalPairsInto(this.buf, this.dv, p, keys, values);
     return this.setU32(ptrPtr, p) && this.setU32(sizePtr, size);
   }
 }

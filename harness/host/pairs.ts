@@ -17,42 +17,39 @@ export function pairsSize(keys: readonly string[], values: readonly string[]): n
 }
 
 /**
- * Writes the serialized pairs into `buf` at `offset` (buf must have room for pairsSize bytes).
- * This runs for every get_header_map_pairs: the counts are plain byte stores and the strings go out
- * joined with NUL in one native latin1 write (one JS loop per byte, or one native write per string,
- * costs several times more for a dozen headers).
+ * Writes the serialized pairs into `buf` at `offset` (buf must have room for pairsSize bytes; `dv`
+ * views the same bytes as `buf`). This runs for every get_header_map_pairs: the counts are DataView
+ * stores and the strings go out in one native latin1 write of key\0value\0… built by `+`
+ * (rope strings, flattened once by the write). Measured under callgrind, that costs less than half
+ * of an Array#join of the same strings, and far less than a JS store per byte or a native write per
+ * string.
  */
-export function marshalPairsInto(buf: Buffer, offset: number, keys: readonly string[], values: readonly string[]): void {
+export function marshalPairsInto(buf: Buffer, dv: DataView, offset: number, keys: readonly string[], values: readonly string[]): void {
   const n = keys.length;
   let p = offset;
-  p = writeU32(buf, p, n);
+  dv.setUint32(p, n, true);
+  p += 4;
   if (n === 0) return;
-  const parts = new Array<string>(2 * n);
-  for (let i = 0; i < n; i++) {
+  let s = `${keys[0]}\0${values[0]}`;
+  dv.setUint32(p, keys[0].length, true);
+  dv.setUint32(p + 4, values[0].length, true);
+  p += 8;
+  for (let i = 1; i < n; i++) {
     const k = keys[i];
     const v = values[i];
-    parts[2 * i] = k;
-    parts[2 * i + 1] = v;
-    p = writeU32(buf, p, k.length);
-    p = writeU32(buf, p, v.length);
+    s = s + "\0" + k + "\0" + v;
+    dv.setUint32(p, k.length, true);
+    dv.setUint32(p + 4, v.length, true);
+    p += 8;
   }
-  // key\0value\0 … : the joined string lacks only the last NUL.
-  p += buf.latin1Write(parts.join("\0"), p);
+  // key\0value\0 … : the string lacks only the last NUL.
+  p += buf.latin1Write(s, p);
   buf[p] = 0;
-}
-
-/** Little-endian u32 at `p`; returns p + 4. */
-function writeU32(buf: Buffer, p: number, v: number): number {
-  buf[p] = v;
-  buf[p + 1] = v >>> 8;
-  buf[p + 2] = v >>> 16;
-  buf[p + 3] = v >>> 24;
-  return p + 4;
 }
 
 export function serializePairs(keys: readonly string[], values: readonly string[]): Buffer {
   const buf = Buffer.allocUnsafe(pairsSize(keys, values));
-  marshalPairsInto(buf, 0, keys, values);
+  marshalPairsInto(buf, new DataView(buf.buffer, buf.byteOffset, buf.length), 0, keys, values);
   return buf;
 }
 
