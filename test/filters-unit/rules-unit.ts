@@ -5,7 +5,8 @@
 import { input, setOut, setOutBytes } from "./unit-io";
 import { parseJson, JsonKind } from "../../assembly/json/parser";
 import { parseCidr, parseClientAddress, formatIp, ipIsV4, ipV4, ipPrefix, ipHi, ipLo, setParsedV4 } from "../../assembly/rules/cidr";
-import { buildRulesFromBytes } from "../../assembly/rules/document";
+import { buildRulesFromBytes, scanCidrText, scanError } from "../../assembly/rules/document";
+import { CidrIndexBuilder } from "../../assembly/rules/cidr-index";
 import { evaluate } from "../../assembly/rules/access";
 import { RuleSet, RuleAction } from "../../assembly/rules/rule-set";
 import { encodeSnapshot, decodeSnapshot, snapshotVersion } from "../../assembly/rules/snapshot";
@@ -63,6 +64,22 @@ export function loadRules(len: i32, maxBytes: i32): i32 {
   current = s;
   setOut(s.version.toString() + " " + s.cidrCount.toString() + " " + s.rules.length.toString() + " " + s.tableBytes().toString() + " " + s.index.size.toString());
   return 1;
+}
+
+/**
+ * Scan input[0..len) as the raw text of a cidrs_text (JSON escapes not decoded) for rule 3; the
+ * bytes after len (the caller's padding) must not matter. Returns the CIDRs added or -1; out =
+ * "n4 n6" (keys added, also before an error), the IPv4 keys in order (16 hex digits each), then the
+ * error text, one per line.
+ */
+export function scanText(len: i32): i32 {
+  const b = new CidrIndexBuilder();
+  const n = scanCidrText(changetype<usize>(input()), len, b, 3);
+  let s = b.n4.toString() + " " + b.n6.toString();
+  for (let i = 0; i < b.n4; i++) s += "\n" + load<u64>(b.kp + (<usize>i << 3)).toString(16).padStart(16, "0");
+  if (n < 0) s += "\n" + scanError;
+  setOut(s);
+  return n;
 }
 
 /** Decide for a client address: returns action (-1 bad address); out = rule id. */

@@ -192,6 +192,24 @@ export class RulesUnit {
     return { ok: false, reason, message };
   }
 
+  /**
+   * scanCidrText on `raw` (cidrs_text bytes as they stand in the JSON) for rule 3, with `pad` after
+   * the text in the same buffer (the scan must not read it): the count (or -1), the IPv4 keys in
+   * order, the IPv6 count and the error text.
+   */
+  scanText(raw: string | Uint8Array, pad: string | Uint8Array = ""): { n: number; keys4: bigint[]; n6: number; error: string } {
+    const enc = new TextEncoder();
+    const a = typeof raw === "string" ? enc.encode(raw) : raw;
+    const b = typeof pad === "string" ? enc.encode(pad) : pad;
+    const all = new Uint8Array(a.length + b.length);
+    all.set(a);
+    all.set(b, a.length);
+    this.u.put(all);
+    const n = this.call("scanText", a.length);
+    const lines = this.u.out().split("\n");
+    const [n4, n6] = lines[0]!.split(" ").map(Number) as [number, number];
+    return { n, keys4: lines.slice(1, 1 + n4).map((h) => BigInt("0x" + h)), n6, error: lines.slice(1 + n4).join("\n") };
+  }
   benchLookups4(n: number, seed: bigint): number { return this.call("benchLookups4", n, seed); }
   benchEvaluate4(n: number, seed: bigint): number { return this.call("benchEvaluate4", n, seed); }
   heapBytes(): number { return this.call("heapBytes"); }
