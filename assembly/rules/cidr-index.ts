@@ -11,6 +11,13 @@
 //   the address space, and sparse sorted (child → parent) pairs for entries nested in another.
 // 100,000 IPv4 prefixes: 700 KB of table + 16 KB, plus 8 bytes per nested entry.
 //
+// Building the IPv4 part (CidrIndexBuilder.build): the keys (v4Key: address, length, rule) are
+// sorted in place (radixSortKeys: one pass for the varying bits, one histogram pass for every
+// radix digit, one scatter pass per digit; an insertion fix-up for keys with equal addresses),
+// then ONE pass over the sorted keys (sweepV4) drops duplicates, writes the entries and computes
+// the parent pairs and the first-level table. A loaded snapshot runs the same sweep over its table
+// (installTables).
+//
 // Lookup of address a: the last entry whose start ≤ a is the most specific prefix containing a if
 // it contains a at all; otherwise the answer is its nearest ancestor containing a (CIDRs nest or
 // are disjoint). The walk up the parent chain is bounded by the nesting depth. Lookups only read
@@ -143,11 +150,8 @@ function findParent(pc: usize, np: i32, i: i32): i32 {
   return -1;
 }
 
-/**
- * Install a table region (`data` at byte `off`, n4 + n6 sorted entries, host bits clear) and
- * compute the per-VM helpers: parent pairs (one stack sweep per family) and the first-level table.
- */
-export function installTables(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i32): void {
+/** Point idx at a table region (`data` at byte `off`) laid out for n4 IPv4 and n6 IPv6 entries. */
+function setRegion(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i32): void {
   const base = changetype<usize>(data) + off;
   idx.data = data;
   idx.n4 = n4;
@@ -160,30 +164,27 @@ export function installTables(idx: CidrIndex, data: ArrayBuffer, off: usize, n4:
   idx.lo6 = b6 + (<usize>n6 << 3);
   idx.ln6 = b6 + (<usize>n6 << 4);
   idx.r6 = b6 + <usize>n6 * 17;
-  linkV4(idx);
+}
+
+/**
+ * Install a table region (`data` at byte `off`, n4 + n6 sorted entries, host bits clear; a loaded
+ * snapshot's) and compute the per-VM helpers: parent pairs and the first-level table (sweepV4, the
+ * same pass a build writes its IPv4 entries with), IPv6 parent pairs (linkV6).
+ */
+export function installTables(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i32): void {
+  setRegion(idx, data, off, n4, n6);
+  sweepV4<u32>(idx, 0, n4);
   linkV6(idx);
-  // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
-  const l1 = new StaticArray<u32>(L1_SIZE + 1);
-  const p = changetype<usize>(l1);
-  const s4 = idx.s4;
-  let b = 0;
-  for (let j = 0; j < n4; j++) {
-    const top = <i32>(load<u32>(s4 + (<usize>j << 2)) >>> L1_SHIFT);
-    while (b <= top) { store<u32>(p + (<usize>b << 2), <u32>j); b++; }
-  }
-  while (b <= L1_SIZE) { store<u32>(p + (<usize>b << 2), <u32>n4); b++; }
-  idx.l1 = l1;
-  idx.pL1 = p;
 }
 
 // Scratch for the parent sweeps (module globals: one sweep at a time per VM).
-let stackIdx = new StaticArray<u32>(64);
+let stackIdx = new StaticArray<i32>(64);
 let stackEnd = new StaticArray<u64>(64);
 let pairs = new StaticArray<u32>(64);
 
 function growScratch(): void {
   const c = stackIdx.length * 2;
-  const a = new StaticArray<u32>(c), e = new StaticArray<u64>(c);
+  const a = new StaticArray<i32>(c), e = new StaticArray<u64>(c);
   memory.copy(changetype<usize>(a), changetype<usize>(stackIdx), <usize>stackIdx.length << 2);
   memory.copy(changetype<usize>(e), changetype<usize>(stackEnd), <usize>stackEnd.length << 3);
   stackIdx = a; stackEnd = e;
@@ -213,30 +214,78 @@ function packPairs(np: i32): StaticArray<u32> {
   return out;
 }
 
-/** IPv4 parent links: a stack sweep over the sorted entries (CIDRs nest or are disjoint). */
-function linkV4(idx: CidrIndex): void {
-  const n = idx.n4;
-  const s4 = idx.s4, ln4 = idx.ln4;
-  let sp = 0;
-  let np = 0;
-  let si = changetype<usize>(stackIdx), se = changetype<usize>(stackEnd);
-  let cap = stackIdx.length;
+/**
+ * The IPv4 entries in table order, one pass: parent links (a stack sweep: CIDRs nest or are
+ * disjoint, so the innermost open entry whose end is ≥ a start contains it) and the first-level
+ * table. K selects the source, at compile time:
+ *   - u64 (build): sorted keys at kp[0..n); each distinct key is written as the next entry of the
+ *     region idx points at (laid out for n entries: the caller moves lens/rules down if fewer);
+ *   - u32 (installTables): the n entries already in the region.
+ * Returns the number of entries. The innermost open entry is always the previous one; the ones
+ * around it are in the stack scratch (sp of them); outerEnd is the end of the outermost one. An
+ * entry that starts after outerEnd closes them all: the common case of a flat list takes no stack
+ * traffic at all.
+ */
+function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32): i32 {
+  const s4 = idx.s4, ln4 = idx.ln4, r4 = idx.r4;
+  const l1 = new StaticArray<u32>(L1_SIZE + 1);
+  const pl = changetype<usize>(l1);
+  let sp = 0, np = 0, b = 0, w = 0;
+  // The innermost open entry is always the previous one (index w - 1, end prevEnd).
+  let prevEnd: u64 = 0, outerEnd: i64 = -1;
+  let prev: u64 = n > 0 && sizeof<K>() == 8 ? ~load<u64>(kp) : 0; // ≠ the first key
   for (let i = 0; i < n; i++) {
-    const st = <u64>load<u32>(s4 + (<usize>i << 2));
-    while (sp > 0 && st > load<u64>(se + (<usize>(sp - 1) << 3))) sp--;
-    if (sp > 0) {
-      addPair(np, <u32>i, load<u32>(si + (<usize>(sp - 1) << 2)));
-      np++;
+    let st: u32, len: u32;
+    if (sizeof<K>() == 8) {
+      const k = load<u64>(kp + (<usize>i << 3));
+      if (k == prev) continue; // duplicate (prefix, rule)
+      prev = k;
+      st = <u32>(k >> 32);
+      len = <u32>(k >> 16) & 0xff;
+      store<u32>(s4 + (<usize>w << 2), st);
+      store<u8>(ln4 + <usize>w, <u8>len);
+      store<u16>(r4 + (<usize>w << 1), RULE_MASK - <u16>k);
+    } else {
+      st = load<u32>(s4 + (<usize>i << 2));
+      len = <u32>load<u8>(ln4 + <usize>i);
     }
-    if (sp == cap) { growScratch(); si = changetype<usize>(stackIdx); se = changetype<usize>(stackEnd); cap = stackIdx.length; }
-    store<u32>(si + (<usize>sp << 2), <u32>i);
-    store<u64>(se + (<usize>sp << 3), <u64>(<u32>st | ~maskV4(<i32>load<u8>(ln4 + <usize>i))));
-    sp++;
+    // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
+    const top = <i32>(st >>> L1_SHIFT);
+    if (b <= top) {
+      do { store<u32>(pl + (<usize>b << 2), <u32>w); b++; } while (b <= top);
+    }
+    const end = <u64>st | (<u64>0xffffffff >> <u64>len);
+    if (<i64>st > outerEnd) {
+      // Disjoint from every open entry: they all close, this one opens alone.
+      sp = 0;
+      outerEnd = <i64>end;
+    } else {
+      // Nested: close the open entries that end before st; the innermost one left is the parent.
+      const si = changetype<usize>(stackIdx), se = changetype<usize>(stackEnd);
+      let topEnd = prevEnd, topIdx = w - 1;
+      while (<u64>st > topEnd) {
+        sp--;
+        topEnd = load<u64>(se + (<usize>sp << 3));
+        topIdx = load<i32>(si + (<usize>sp << 2));
+      }
+      addPair(np, <u32>w, <u32>topIdx);
+      np++;
+      if (sp == stackIdx.length) growScratch();
+      store<u64>(changetype<usize>(stackEnd) + (<usize>sp << 3), topEnd);
+      store<i32>(changetype<usize>(stackIdx) + (<usize>sp << 2), topIdx);
+      sp++;
+    }
+    prevEnd = end;
+    w++;
   }
+  while (b <= L1_SIZE) { store<u32>(pl + (<usize>b << 2), <u32>w); b++; }
+  idx.l1 = l1;
+  idx.pL1 = pl;
   const packed = packPairs(np);
   idx.parents4 = packed;
   idx.pc4 = changetype<usize>(packed);
   idx.np4 = np;
+  return w;
 }
 
 function linkV6(idx: CidrIndex): void {
@@ -335,12 +384,10 @@ export class CidrIndexBuilder {
 
   /** Sort, de-duplicate and write the table region at byte `offset` of a new buffer (see snapshotTableOffset). */
   build(offset: i32 = 0): CidrIndex {
-    // ---- IPv4: sort the keys in place, count distinct ones
+    // ---- IPv4: sort the keys in place
     const n = this.n4;
     const kp = this.kp;
     if (!isSortedKeys(kp, n)) radixSortKeys(kp, n);
-    let m4 = n > 0 ? 1 : 0;
-    for (let i = 1; i < n; i++) if (load<u64>(kp + (<usize>i << 3)) != load<u64>(kp + (<usize>(i - 1) << 3))) m4++;
     // ---- IPv6: sort a permutation, count distinct entries
     const m = this.n6;
     const order = new StaticArray<u32>(m);
@@ -353,23 +400,22 @@ export class CidrIndexBuilder {
       if (j > 0 && sameV6(H, L, M, <i32>load<u32>(op + (<usize>j << 2)), <i32>load<u32>(op + (<usize>(j - 1) << 2)))) continue;
       m6++;
     }
-    // ---- write the table region
-    const data = new ArrayBuffer(max(8, offset + tableRegionBytes(m4, m6)));
-    const base = changetype<usize>(data) + <usize>offset;
-    const ps = base, pl = base + (<usize>m4 << 2), pr = base + <usize>m4 * 5;
-    let w = 0;
-    let prev: u64 = 0;
-    for (let i = 0; i < n; i++) {
-      const k = load<u64>(kp + (<usize>i << 3));
-      if (i > 0 && k == prev) continue;
-      prev = k;
-      store<u32>(ps + (<usize>w << 2), <u32>(k >> 32));
-      store<u8>(pl + <usize>w, <u8>((k >> 16) & 0xff));
-      store<u16>(pr + (<usize>w << 1), RULE_MASK - <u16>(k & 0xffff));
-      w++;
+    // ---- IPv4 entries, parent links and first-level table in one pass over the sorted keys, into a
+    // region laid out for n entries (duplicate keys are dropped on the way)
+    const idx = new CidrIndex();
+    setRegion(idx, new ArrayBuffer(max(8, offset + tableRegionBytes(n, m6))), <usize>offset, n, m6);
+    const m4 = sweepV4<u64>(idx, kp, n);
+    if (m4 < n) {
+      // Duplicates: the entries move to a region of the exact size (the snapshot is that region).
+      const exact = new ArrayBuffer(max(8, offset + tableRegionBytes(m4, m6)));
+      const s4 = idx.s4, ln4 = idx.ln4, r4 = idx.r4;
+      setRegion(idx, exact, <usize>offset, m4, m6);
+      memory.copy(idx.s4, s4, <usize>m4 << 2);
+      memory.copy(idx.ln4, ln4, <usize>m4);
+      memory.copy(idx.r4, r4, <usize>m4 << 1);
     }
-    const b6 = base + <usize>((m4 * 7 + 7) & ~7);
-    const qh = b6, ql = b6 + (<usize>m6 << 3), qn = b6 + (<usize>m6 << 4), qr = b6 + <usize>m6 * 17;
+    // ---- IPv6 entries, then their parent links
+    const qh = idx.h6, ql = idx.lo6, qn = idx.ln6, qr = idx.r6;
     let w6 = 0;
     for (let j = 0; j < m; j++) {
       const o = <i32>load<u32>(op + (<usize>j << 2));
@@ -381,8 +427,7 @@ export class CidrIndexBuilder {
       store<u16>(qr + (<usize>w6 << 1), RULE_MASK - <u16>(mt & 0xffff));
       w6++;
     }
-    const idx = new CidrIndex();
-    installTables(idx, data, <usize>offset, m4, m6);
+    linkV6(idx);
     return idx;
   }
 }
@@ -401,17 +446,18 @@ export function isSortedKeys(p: usize, n: i32): bool {
   return true;
 }
 
-// Radix bucket counts, reused (≤ 2^16 buckets; grown on demand).
+// Radix bucket counts, one block per digit, reused (≤ 4 × 2^16 buckets; grown on demand).
 let counts = new StaticArray<u32>(0);
 
 /**
  * Sort (address, length, preference) keys at p[0..n). LSD radix passes cover the varying ADDRESS
  * bits only (a /24 list varies in 24 bits: two 12-bit passes over 4096 buckets); keys with equal
  * addresses (other length or rule) are then ordered by an insertion pass that only moves elements
- * inside runs of equal addresses. Many equal addresses → a full radix sort over every varying bit.
+ * inside runs of equal addresses. If that takes more than n moves (many equal addresses), a full
+ * radix sort over every varying bit finishes the job.
  */
 export function radixSortKeys(p: usize, n: i32): void {
-  if (n < 64) { insertionSortKeys(p, n); return; }
+  if (n < 64) { insertionSortKeys(p, n, n * n); return; }
   let orAll: u64 = 0, andAll: u64 = 0xffffffffffffffff;
   for (let i = 0; i < n; i++) {
     const k = load<u64>(p + (<usize>i << 3));
@@ -422,47 +468,69 @@ export function radixSortKeys(p: usize, n: i32): void {
   if (varying == 0) return;
   if ((varying & 0xffffffff) == 0) { radixPasses(p, n, varying); return; }
   radixPasses(p, n, varying & 0xffffffff00000000);
-  let ties = 0;
-  for (let i = 1; i < n; i++) if ((load<u64>(p + (<usize>i << 3)) >> 32) == (load<u64>(p + (<usize>(i - 1) << 3)) >> 32)) ties++;
-  if (ties <= 4096) insertionSortKeys(p, n);
-  else radixPasses(p, n, varying);
+  if (!insertionSortKeys(p, n, n)) radixPasses(p, n, varying);
 }
 
-/** Stable LSD radix sort over the bit range lowest..highest set bit of `varying` (≤ 16-bit digits). */
+// @ts-ignore: decorator
+@inline function bump(c: usize, k: u64, shift: u64, mask: u64): void {
+  const q = c + (<usize>((k >> shift) & mask) << 2);
+  store<u32>(q, load<u32>(q) + 1);
+}
+
+/**
+ * Stable LSD radix sort over the bit range lowest..highest set bit of `varying`: digits of ≤ 16
+ * bits (fewer for small n, so the bucket sweeps stay below the key count), all digit histograms
+ * counted in one read pass, then one scatter pass per digit that varies.
+ */
 function radixPasses(a: usize, n: i32, varying: u64): void {
   if (varying == 0) return;
   const lo = <u64>ctz(varying);
   const span = <u64>(64 - clz(varying)) - lo;
-  const passes = <u64>((span + 15) / 16);
+  const maxBits = <u64>min(16, max(8, 32 - clz(n)));
+  const passes = (span + maxBits - 1) / maxBits;
   const bits = (span + passes - 1) / passes;
   const radix = <i32>(1 << <i32>bits);
   const mask: u64 = <u64>radix - 1;
+  const total = radix * <i32>passes;
+  if (counts.length < total) counts = new StaticArray<u32>(total);
+  const count = changetype<usize>(counts);
+  memory.fill(count, 0, <usize>total << 2);
+  const digit = <usize>radix << 2; // bytes per digit block
+  if (passes == 1) {
+    for (let i = 0; i < n; i++) bump(count, load<u64>(a + (<usize>i << 3)), lo, mask);
+  } else if (passes == 2) {
+    const hi = lo + bits, c1 = count + digit;
+    for (let i = 0; i < n; i++) {
+      const k = load<u64>(a + (<usize>i << 3));
+      bump(count, k, lo, mask);
+      bump(c1, k, hi, mask);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const k = load<u64>(a + (<usize>i << 3));
+      for (let pi: u64 = 0; pi < passes; pi++) bump(count + <usize>pi * digit, k, lo + pi * bits, mask);
+    }
+  }
   // Scratch from the heap, freed as soon as the sort ends (not a GC object left for a later
   // collection): the table region allocated next reuses these pages. In a fresh VM (Envoy's
   // canary runs every pushed document in one) each first-touched page is a page fault.
   const tmp = heap.alloc(<usize>n << 3);
-  if (counts.length < radix) counts = new StaticArray<u32>(radix);
   let src = a;
   let dst = tmp;
-  const count = changetype<usize>(counts);
   for (let pi: u64 = 0; pi < passes; pi++) {
     const shift = lo + pi * bits;
     if (((varying >> shift) & mask) == 0) continue;
-    memory.fill(count, 0, <usize>radix << 2);
-    for (let i = 0; i < n; i++) {
-      const c = count + (<usize>((load<u64>(src + (<usize>i << 3)) >> shift) & mask) << 2);
-      store<u32>(c, load<u32>(c) + 1);
-    }
+    const c0 = count + <usize>pi * digit;
     let sum: u32 = 0;
     for (let b = 0; b < radix; b++) {
-      const c = count + (<usize>b << 2);
+      const c = c0 + (<usize>b << 2);
       const v = load<u32>(c);
       store<u32>(c, sum);
       sum += v;
     }
     for (let i = 0; i < n; i++) {
       const k = load<u64>(src + (<usize>i << 3));
-      const c = count + (<usize>((k >> shift) & mask) << 2);
+      const c = c0 + (<usize>((k >> shift) & mask) << 2);
       const pos = load<u32>(c);
       store<u64>(dst + (<usize>pos << 3), k);
       store<u32>(c, pos + 1);
@@ -473,13 +541,22 @@ function radixPasses(a: usize, n: i32, varying: u64): void {
   heap.free(tmp);
 }
 
-function insertionSortKeys(p: usize, n: i32): void {
+/** Insertion sort of p[0..n); gives up (false, p still a permutation) after more than `budget` moves. */
+function insertionSortKeys(p: usize, n: i32, budget: i32): bool {
+  let moves = 0;
   for (let i = 1; i < n; i++) {
     const k = load<u64>(p + (<usize>i << 3));
     let j = i - 1;
-    while (j >= 0 && load<u64>(p + (<usize>j << 3)) > k) { store<u64>(p + (<usize>(j + 1) << 3), load<u64>(p + (<usize>j << 3))); j--; }
+    if (load<u64>(p + (<usize>j << 3)) <= k) continue;
+    do {
+      store<u64>(p + (<usize>(j + 1) << 3), load<u64>(p + (<usize>j << 3)));
+      j--;
+    } while (j >= 0 && load<u64>(p + (<usize>j << 3)) > k);
     store<u64>(p + (<usize>(j + 1) << 3), k);
+    moves += i - 1 - j;
+    if (moves > budget) return false;
   }
+  return true;
 }
 
 @inline function lessV6(a: u32, b: u32, H: usize, L: usize, M: usize): bool {
