@@ -490,15 +490,11 @@ function parseSampling(doc: JsonDoc, node: i32, path: string, s: SamplingRules):
 
 export let scanError: string = "";
 
-// Validity of a dotted-quad part by its digit count n (0..4): PART_ADD[n] = 1024 - (smallest value
-// without a leading zero: 0, 10, 100) for n = 1..3, 0 for n = 0 or 4. For a value v ≤ 255, bit 10 of
-// v + PART_ADD[n] is set iff the part is valid. Two tables: the part's value sits in bits 0..15 or
-// 32..47 of its pair (see laneValues).
-const PART_ADD_LO: usize = memory.data<u64>([0, 1024, 1014, 924, 0, 0, 0, 0]);
-const PART_ADD_HI: usize = memory.data<u64>([0, <u64>1024 << 32, <u64>1014 << 32, <u64>924 << 32, 0, 0, 0, 0]);
-// 256^(4 - n) for a part of n digits (n = 1..3): moves its digits to the top of the 4-byte lane
-// (the bytes from the '.' on fall off); 0 or 4 digits fail the PART_ADD check anyway.
-const LANE_MUL: usize = memory.data<u32>([1, 0x1000000, 0x10000, 0x100, 1, 1, 1, 1]);
+// Per digit count n of a dotted-quad part (0..4), one u64: low half 256^(4 - n), the multiplier that
+// moves the part's digits to the top of its 4-byte lane (the bytes from the '.' on fall off); high
+// half 1024 - (the smallest value without a leading zero: 0, 10, 100) for n = 1..3, 0 for n = 0 or
+// 4. For a value v ≤ 255, bit 10 of v + that is set iff the part is valid.
+const PART: usize = memory.data<u64>([1, (<u64>1024 << 32) | 0x1000000, (<u64>1014 << 32) | 0x10000, (<u64>924 << 32) | 0x100, 1, 1, 1, 1]);
 // The one-byte separators as bits of a u64: ' ', ',', '\t', and '#' (a comment follows).
 const SEP_BITS: u64 = (<u64>1 << 0x20) | (<u64>1 << 0x2c) | (<u64>1 << 0x09) | (<u64>1 << 0x23);
 
@@ -517,64 +513,81 @@ const SEP_BITS: u64 = (<u64>1 << 0x20) | (<u64>1 << 0x2c) | (<u64>1 << 0x09) | (
   return ((pairs * 0x00640001) >> 16) & 0x0000ffff0000ffff;  // 100·(10a + b) + (10c + d)
 }
 
+/** What scanV4Run leaves besides its return value: the write pointer, the "\n"s it consumed. */
+let runW: usize = 0;
+let runLines: i32 = 0;
+
 /**
- * Parse "a.b.c.d" or "a.b.c.d/len" at q0, followed by a separator, without a branch per byte or per
- * part: each part's digits are found on a 4-byte load (SWAR), converted two parts at a time by
- * multiply-shift, and everything is validated once at the end. The caller guarantees 24 readable
- * bytes (the reads stay inside them whatever the bytes are). Returns the v4Key with host bits
- * masked and its tag bits (0..15) holding "\n" consumed << 8 | bytes consumed (with the "\n"), or 0
- * when the token needs the general parser (which decides whether it is valid).
+ * The IPv4 fast path: parse "a.b.c.d" or "a.b.c.d/len" followed by a separator at q, store its key at
+ * w, step over it and the "\n" after it, and again, while q ≤ end (24 readable bytes from q: the
+ * reads stay inside them whatever the bytes are). Each step consumes at least 7 bytes, so the caller
+ * bounds the keys written by choosing end. No branch per byte or per part: each
+ * part's digits are found on a 4-byte load (SWAR), converted two parts at a time by multiply-shift,
+ * and everything is validated once at the end. Stops at the first token that is not such a CIDR
+ * (the general parser then decides whether it is valid). Returns the new q (runW, runLines set).
  */
-// @ts-ignore: decorator
-@inline function fastV4(q0: usize): u64 {
-  const d1 = load<u32>(q0) ^ 0x30303030;
-  const t1 = firstNonDigit(d1);
-  const q1 = q0 + <usize>(t1 >> 3);          // the '.' after part 1
-  const d2 = load<u32>(q1, 1) ^ 0x30303030;
-  const t2 = firstNonDigit(d2);
-  const q2 = q1 + 1 + <usize>(t2 >> 3);
-  const d3 = load<u32>(q2, 1) ^ 0x30303030;
-  const t3 = firstNonDigit(d3);
-  const q3 = q2 + 1 + <usize>(t3 >> 3);
-  const d4 = load<u32>(q3, 1) ^ 0x30303030;
-  const t4 = firstNonDigit(d4);
-  const e = q3 + 1 + <usize>(t4 >> 3);       // the byte after part 4
-  const v12 = laneValues(<u64>(d1 * load<u32>(LANE_MUL + <usize>((t1 >> 3) << 2))) | (<u64>(d2 * load<u32>(LANE_MUL + <usize>((t2 >> 3) << 2))) << 32));
-  const v34 = laneValues(<u64>(d3 * load<u32>(LANE_MUL + <usize>((t3 >> 3) << 2))) | (<u64>(d4 * load<u32>(LANE_MUL + <usize>((t4 >> 3) << 2))) << 32));
-  const ok12 = v12 + load<u64>(PART_ADD_LO + <usize>((t1 >> 3) << 3)) + load<u64>(PART_ADD_HI + <usize>((t2 >> 3) << 3));
-  const ok34 = v34 + load<u64>(PART_ADD_LO + <usize>((t3 >> 3) << 3)) + load<u64>(PART_ADD_HI + <usize>((t4 >> 3) << 3));
-  let bad = ((v12 | v34) & 0x0000ff000000ff00) | ((ok12 & ok34 & 0x0000040000000400) ^ 0x0000040000000400) |
-    <u64>((<u32>load<u8>(q1) | (<u32>load<u8>(q2) << 8) | (<u32>load<u8>(q3) << 16)) ^ 0x2e2e2e);
-  // "/len": one digit, or two making 10..32 (so no leading zero).
-  const y = load<u32>(e);
-  let plen: u32 = 32;
-  let s = e;
-  if ((y & 0xff) == 0x2f) {
-    const l0 = ((y >> 8) & 0xff) - 0x30;
-    const l1 = ((y >> 16) & 0xff) - 0x30;
-    if (l1 <= 9) {
-      plen = l0 * 10 + l1;
-      bad |= <u64>(plen - 10 > 22);
-      s = e + 3;
-    } else {
-      plen = l0;
-      bad |= <u64>(l0 > 9);
-      s = e + 2;
+function scanV4Run(q: usize, end: usize, w: usize, tag: u64): usize {
+  let lines = 0;
+  while (q <= end) {
+    if (<u32>load<u8>(q) - 0x30 > 9) break;
+    const d1 = load<u32>(q) ^ 0x30303030;
+    const t1 = firstNonDigit(d1);
+    const q1 = q + <usize>(t1 >> 3);           // the '.' after part 1
+    const d2 = load<u32>(q1, 1) ^ 0x30303030;
+    const t2 = firstNonDigit(d2);
+    const q2 = q1 + 1 + <usize>(t2 >> 3);
+    const d3 = load<u32>(q2, 1) ^ 0x30303030;
+    const t3 = firstNonDigit(d3);
+    const q3 = q2 + 1 + <usize>(t3 >> 3);
+    const d4 = load<u32>(q3, 1) ^ 0x30303030;
+    const t4 = firstNonDigit(d4);
+    const e = q3 + 1 + <usize>(t4 >> 3);       // the byte after part 4
+    const p1 = load<u64>(PART + <usize>((t1 >> 3) << 3)), p2 = load<u64>(PART + <usize>((t2 >> 3) << 3));
+    const p3 = load<u64>(PART + <usize>((t3 >> 3) << 3)), p4 = load<u64>(PART + <usize>((t4 >> 3) << 3));
+    const v12 = laneValues(<u64>(d1 * <u32>p1) | (<u64>(d2 * <u32>p2) << 32));
+    const v34 = laneValues(<u64>(d3 * <u32>p3) | (<u64>(d4 * <u32>p4) << 32));
+    // part 1's and 3's checks move to bits 0..15, part 2's and 4's stay in bits 32..47
+    const ok12 = v12 + (p1 >> 32) + (p2 & 0xffffffff00000000);
+    const ok34 = v34 + (p3 >> 32) + (p4 & 0xffffffff00000000);
+    let bad = ((v12 | v34) & 0x0000ff000000ff00) | ((ok12 & ok34 & 0x0000040000000400) ^ 0x0000040000000400) |
+      <u64>((<u32>load<u8>(q1) | (<u32>load<u8>(q2) << 8) | (<u32>load<u8>(q3) << 16)) ^ 0x2e2e2e);
+    // "/len": one digit, or two making 10..32 (so no leading zero).
+    const y = load<u32>(e);
+    let plen: u32 = 32;
+    let s = e;
+    if ((y & 0xff) == 0x2f) {
+      const l0 = ((y >> 8) & 0xff) - 0x30;
+      const l1 = ((y >> 16) & 0xff) - 0x30;
+      if (l1 <= 9) {
+        plen = l0 * 10 + l1;
+        bad |= <u64>(plen - 10 > 22);
+        s = e + 3;
+      } else {
+        plen = l0;
+        bad |= <u64>(l0 > 9);
+        s = e + 2;
+      }
     }
+    // The separator: "\n" (consumed), ' ', ',', '\t', '#', "\r" or "\t" (left to the caller).
+    const sep = <u32>load<u16>(s);
+    let nl = 0;
+    if (sep == 0x6e5c) nl = 1;
+    else {
+      const sb = sep & 0xff;
+      if (sb == 0x5c) bad |= <u64>((sep >> 8) != 0x72 && (sep >> 8) != 0x74);
+      else bad |= <u64>(sb >= 64) | (((SEP_BITS >> <u64>sb) & 1) ^ 1);
+    }
+    if (bad != 0) break;
+    // Parts ≤ 255 here: each shift below leaves one part's 8 bits in place.
+    const addr = <u32>(v12 << 24) | <u32>(v12 >> 16) | <u32>(v34 << 8) | <u32>(v34 >> 32);
+    store<u64>(w, v4Key(addr & <u32>(0xffffffff00000000 >> <u64>plen), plen, tag));
+    w += 8;
+    q = s + <usize>(nl << 1);
+    lines += nl;
   }
-  // The separator: "\n" (consumed), ' ', ',', '\t', '#', "\r" or "\t" (left to the caller).
-  const sep = <u32>load<u16>(s);
-  let nl: u64 = 0;
-  if (sep == 0x6e5c) nl = 1;
-  else {
-    const sb = sep & 0xff;
-    if (sb == 0x5c) bad |= <u64>((sep >> 8) != 0x72 && (sep >> 8) != 0x74);
-    else bad |= <u64>(sb >= 64) | (((SEP_BITS >> <u64>sb) & 1) ^ 1);
-  }
-  if (bad != 0) return 0;
-  // Parts ≤ 255 here: each shift below leaves one part's 8 bits in place.
-  const addr = <u32>(v12 << 24) | <u32>(v12 >> 16) | <u32>(v34 << 8) | <u32>(v34 >> 32);
-  return v4Key(addr & <u32>(0xffffffff00000000 >> <u64>plen), plen, 0) | (nl << 8) | <u64>(s - q0 + <usize>(nl << 1));
+  runW = w;
+  runLines = lines;
+  return q;
 }
 
 const TOKEN: usize = memory.data(256);
@@ -589,36 +602,31 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
   let cap = builder.cap4;
   const tag = ruleTag(rule);
   const n4Before = n4, n6Before = builder.n6;
-  // The fast path runs while 24 bytes are left (fastV4's reads); the last tokens take the general path.
+  // The fast path runs while 24 bytes are left (scanV4Run's reads); the last tokens take the general path.
   const fastEnd = p + <usize>max(len - 24, 0);
   let i = 0;
   let line = 1;
   while (true) {
     // Fast path: plain IPv4 CIDRs (each with the "\n" after it) parsed and keyed in a tight loop on
-    // pointers (the common case of big lists).
+    // pointers (the common case of big lists), growing the key buffer when it is full.
     if (len >= 24) {
       let q = p + <usize>i;
-      let w = kp + (<usize>n4 << 3);
-      let wEnd = kp + (<usize>cap << 3);
-      while (q <= fastEnd && <u32>load<u8>(q) - 0x30 <= 9) {
-        const f = fastV4(q);
-        if (f == 0) break;
-        if (w == wEnd) {
-          n4 = <i32>((w - kp) >> 3);
+      while (true) {
+        if (n4 == cap) {
           builder.n4 = n4;
           builder.grow4(n4 * 2);
           kp = builder.kp;
           cap = builder.cap4;
-          w = kp + (<usize>n4 << 3);
-          wEnd = kp + (<usize>cap << 3);
         }
-        store<u64>(w, (f & ~<u64>0xffff) | tag);
-        w += 8;
-        q += <usize>(f & 0xff);
-        line += <i32>(f >> 8) & 1;
+        // At most cap - n4 keys: a run of k keys starts them at least 7 bytes apart.
+        const room = <u64>7 * <u64>(cap - n4 - 1);
+        const end = q + room >= <u64>fastEnd ? fastEnd : q + <usize>room;
+        q = scanV4Run(q, end, kp + (<usize>n4 << 3), tag);
+        n4 = <i32>((runW - kp) >> 3);
+        line += runLines;
+        if (q <= end || end == fastEnd) break; // stopped at a token, or at the end of the fast range
       }
       i = <i32>(q - p);
-      n4 = <i32>((w - kp) >> 3);
     }
     if (i >= len) break;
     const c = <u32>load<u8>(p + <usize>i);

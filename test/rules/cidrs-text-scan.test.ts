@@ -141,6 +141,14 @@ describe("cidrs_text scan: IPv4 fast path", () => {
     }
   });
 
+  it("the key buffer grows in the middle of a fast-path run (64 keys, then doubling; no reserve under 4 KiB)", () => {
+    const raw = Array.from({ length: 350 }, (_, k) => `${k >> 4}.${k & 15}.1.1`).join("\\n");
+    expect(raw.length).toBeLessThan(4096);
+    const got = u.scanText(raw);
+    expect(got.n).toBe(350);
+    expect(got).toEqual(model(raw));
+  });
+
   it("random texts: the same keys, count and errors as the model (property test)", () => {
     const part = fc.oneof(
       { weight: 12, arbitrary: fc.integer({ min: 0, max: 255 }).map(String) },
