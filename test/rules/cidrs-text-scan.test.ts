@@ -2,7 +2,7 @@
  * The cidrs_text scanner (assembly/rules/document.ts scanCidrText) against a model built on the
  * fuzzing reference (harness/fuzz/reference: JSON-escape units, CIDR parsing): the same keys in the
  * same order, the same IPv6 count, and for a bad token the same error (raw token, line) after the
- * same keys. Aimed at the IPv4 fast path (fastV4: 4-byte SWAR loads, one validation at the end):
+ * same keys. Aimed at the IPv4 fast path (scanV4Run: 4-byte SWAR loads, one validation at the end):
  * entries at every alignment, invalid parts inside it, the last entry at the end of the text with
  * more bytes after it in the buffer, and random texts mixing both paths.
  */
