@@ -68,6 +68,21 @@ describe("foreign CPU", () => {
     expect(treeTicks(100, stats)).toBe(350 + 5 + 7);
   });
 
+  it("timed samples read /proc asynchronously, in time order, and none lands after stop()", async () => {
+    const f = machine();
+    const asyncSrc = { stat: async () => f.stat(), pids: async () => f.pids(), pidStat: async (pid: number) => f.pidStat(pid) };
+    const s = ForeignCpuSampler.start({ src: f, asyncSrc, root: 100, now: () => f.t, timer: false })!;
+    f.run(5, 1, 0.5);
+    await s.tick();
+    f.run(5, 1, 0);
+    const late = s.tick(); // in flight when the run stops: its sample must not follow the closing one
+    const r = s.stop(2, HZ)!;
+    await late;
+    expect(r.windows).toBe(2);
+    expect(r.max_window_cores).toBeCloseTo(0.5, 3);
+    expect(r.mean_cores).toBeCloseTo(0.25, 3);
+  });
+
   it("a bench saturating both cores with its own tree and an idle neighbourhood is not noisy", () => {
     const f = machine();
     const s = sampler(f);
