@@ -4,7 +4,7 @@
  * Every accessor bounds-checks and reports failure instead of throwing, so host calls can return
  * InvalidMemoryAccess like cpp-host's WasmVm::getMemory/setWord.
  */
-import { marshalPairsInto, pairsSize } from "./pairs.js";
+import { marshalPairsInto, pairStrings, pairsSizeOf } from "./pairs.js";
 
 export type Allocator = (size: number) => number;
 
@@ -20,6 +20,9 @@ export class GuestMemory {
   private allocator: Allocator | null = null;
   private readonly names: string[] = new Array<string>(NAME_CACHE_SLOTS).fill("");
   private readonly lowerNames: Array<string | null> = new Array<string | null>(NAME_CACHE_SLOTS).fill(null);
+  /** The bytes of names[slot] at slot * NAME_CACHE_MAX_LEN (compared a word at a time). */
+  private readonly nameBytes = new Uint8Array(NAME_CACHE_SLOTS * NAME_CACHE_MAX_LEN);
+  private readonly nameWords = new DataView(this.nameBytes.buffer);
 
   constructor(private readonly memory: WebAssembly.Memory) {
     this.buf = Buffer.from(memory.buffer);
@@ -102,14 +105,20 @@ export class GuestMemory {
     if (len === 0 || len > NAME_CACHE_MAX_LEN) return -2;
     const buf = this.buf;
     const slot = (len * 31 + buf[ptr] * 7 + buf[ptr + len - 1]) & (NAME_CACHE_SLOTS - 1);
-    const cached = this.names[slot];
-    if (cached.length === len) {
+    const base = slot * NAME_CACHE_MAX_LEN;
+    const bytes = this.nameBytes;
+    if (this.names[slot].length === len) {
+      // Four bytes per compare (a string's charCodeAt per byte costs several times more).
+      const dv = this.dv;
+      const words = this.nameWords;
       let i = 0;
-      while (i < len && cached.charCodeAt(i) === buf[ptr + i]) i++;
+      for (; i + 4 <= len; i += 4) if (dv.getUint32(ptr + i) !== words.getUint32(base + i)) break;
+      if (i + 4 > len) for (; i < len; i++) if (buf[ptr + i] !== bytes[base + i]) break;
       if (i === len) return slot;
     }
     this.names[slot] = buf.latin1Slice(ptr, ptr + len);
     this.lowerNames[slot] = null;
+    for (let i = 0; i < len; i++) bytes[base + i] = buf[ptr + i];
     return slot;
   }
 
@@ -205,11 +214,13 @@ export class GuestMemory {
 
   /** Serializes pairs straight into a guest allocation (cpp-host get_header_map_pairs). Empty → (0,0). */
   copyPairsToPointerSize(keys: readonly string[], values: readonly string[], ptrPtr: number, sizePtr: number): boolean {
-    if (keys.length === 0) return this.setU32(ptrPtr, 0) && this.setU32(sizePtr, 0);
-    const size = pairsSize(keys, values);
+    const n = keys.length;
+    if (n === 0) return this.setU32(ptrPtr, 0) && this.setU32(sizePtr, 0);
+    const strings = pairStrings(keys, values);
+    const size = pairsSizeOf(n, strings);
     const p = this.alloc(size);
     if (p === 0) return false;
-    marshalPairsInto(this.buf, this.dv, p, keys, values);
+    marshalPairsInto(this.buf, this.dv, p, keys, values, strings);
     return this.setU32(ptrPtr, p) && this.setU32(sizePtr, size);
   }
 }
