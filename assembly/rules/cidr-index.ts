@@ -338,9 +338,14 @@ export function emptyIndex(): CidrIndex {
 
 /** Accumulates (prefix, rule) pairs, then sorts, de-duplicates and writes the table region. */
 export class CidrIndexBuilder {
-  /** IPv4 keys (v4Key), in the order added. */
-  keys4: ArrayBuffer = new ArrayBuffer(64 * 8);
-  kp: usize = changetype<usize>(this.keys4);
+  /**
+   * IPv4 keys (v4Key), in the order added, at kp: heap scratch, not a GC object. The heap does not
+   * zero-fill (every key is written before it is read), grow4 reallocates in place when the block
+   * after it is free, and build() frees the keys as soon as the table region is written, so the
+   * next allocations reuse those pages (in a fresh VM, such as Envoy's canary, each first-touched
+   * page is a page fault). A builder dropped without build() must be release()d.
+   */
+  kp: usize = heap.alloc(64 * 8);
   cap4: i32 = 64;
   n4: i32 = 0;
   // IPv6: hi, lo, meta = (length << 16) | ruleTag(rule)
@@ -354,12 +359,20 @@ export class CidrIndexBuilder {
     if (n > this.cap4) this.grow4(n);
   }
 
+  /** Room for `cap` IPv4 keys (at least n4 + 1). */
   grow4(cap: i32): void {
-    const b = new ArrayBuffer(max(cap, 8) << 3);
-    memory.copy(changetype<usize>(b), this.kp, <usize>this.n4 << 3);
-    this.keys4 = b;
-    this.kp = changetype<usize>(b);
-    this.cap4 = max(cap, 8);
+    cap = max(cap, max(this.n4 + 1, 8));
+    const bytes = <usize>cap << 3;
+    this.kp = this.kp == 0 ? heap.alloc(bytes) : heap.realloc(this.kp, bytes);
+    this.cap4 = cap;
+  }
+
+  /** Frees the IPv4 keys (build() does this itself); the builder is empty afterwards. */
+  release(): void {
+    if (this.kp != 0) heap.free(this.kp);
+    this.kp = 0;
+    this.cap4 = 0;
+    this.n4 = 0;
   }
 
   @inline addV4(addr: u32, len: i32, rule: i32): void {
@@ -405,6 +418,7 @@ export class CidrIndexBuilder {
     const idx = new CidrIndex();
     setRegion(idx, new ArrayBuffer(max(8, offset + tableRegionBytes(n, m6))), <usize>offset, n, m6);
     const m4 = sweepV4<u64>(idx, kp, n);
+    this.release(); // the keys are in the region now
     if (m4 < n) {
       // Duplicates: the entries move to a region of the exact size (the snapshot is that region).
       const exact = new ArrayBuffer(max(8, offset + tableRegionBytes(m4, m6)));

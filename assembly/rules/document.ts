@@ -186,9 +186,9 @@ export function buildRulesFromNode(doc: JsonDoc, node: i32, path: string, origin
     while (r < rstop) {
       const rpath = path + ".access[" + ri.toString() + "]";
       const res = parseRule(doc, r, rpath, ri, builder);
-      if (res.rule === null) return fail(res.reason, res.message);
+      if (res.rule === null) { builder.release(); return fail(res.reason, res.message); }
       const rule = res.rule!;
-      if (ids.has(rule.id)) return fail(Reason.Schema, rpath + ".id: duplicate rule id \"" + rule.id + "\"");
+      if (ids.has(rule.id)) { builder.release(); return fail(Reason.Schema, rpath + ".id: duplicate rule id \"" + rule.id + "\""); }
       ids.add(rule.id);
       rules.push(rule);
       set.cidrCount += rule.cidrCount;
@@ -592,8 +592,19 @@ function scanV4Run(q: usize, end: usize, w: usize, tag: u64): usize {
 
 const TOKEN: usize = memory.data(256);
 
+/**
+ * Keys to add when the buffer of n4 keys is full with `rest` bytes of text left: as many as the
+ * rest can hold (an IPv4 token is ≥ 7 bytes, "1.2.3.4", and tokens are ≥ 1 separator byte apart),
+ * if that is below a doubling. So a dense text grows the buffer once, not once per doubling.
+ */
+@inline function growRoom(rest: i32, n4: i32): i32 {
+  return min(max(n4, 8), (rest + 1) / 8 + 1);
+}
+
 /** Returns the number of CIDRs added, or -1 (scanError set). */
 export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule: i32): i32 {
+  // Expected keys: one per 14 bytes (a /24 list averages ~16.7 bytes a line). A denser text grows
+  // the buffer once, by the most keys the rest of the text can hold (growRoom).
   if (len > 4096) builder.reserve4(builder.n4 + len / 14);
   // IPv4 keys go straight into the builder's key buffer through these locals (the builder is a
   // managed reference: every use of it costs a shadow-stack store), written back at the end.
@@ -614,7 +625,7 @@ export function scanCidrText(p: usize, len: i32, builder: CidrIndexBuilder, rule
       while (true) {
         if (n4 == cap) {
           builder.n4 = n4;
-          builder.grow4(n4 * 2);
+          builder.grow4(n4 + growRoom(len - <i32>(q - p), n4));
           kp = builder.kp;
           cap = builder.cap4;
         }

@@ -77,6 +77,7 @@ export function scanText(len: i32): i32 {
   const n = scanCidrText(changetype<usize>(input()), len, b, 3);
   let s = b.n4.toString() + " " + b.n6.toString();
   for (let i = 0; i < b.n4; i++) s += "\n" + load<u64>(b.kp + (<usize>i << 3)).toString(16).padStart(16, "0");
+  b.release();
   if (n < 0) s += "\n" + scanError;
   setOut(s);
   return n;
@@ -221,7 +222,7 @@ function runPhases(len: i32, upTo: i32): i32 {
   const b = new CidrIndexBuilder();
   const n = scanCidrText(doc.rawPtr(text), doc.rawLength(text), b, 0);
   unchecked(PHASE_END[2] = nowNs());
-  if (upTo < 3) return n;
+  if (upTo < 3) { b.release(); return n; }
   builtSize = b.build().size;
   unchecked(PHASE_END[3] = nowNs());
   return n;

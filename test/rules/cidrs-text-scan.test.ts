@@ -149,6 +149,22 @@ describe("cidrs_text scan: IPv4 fast path", () => {
     expect(got).toEqual(model(raw));
   });
 
+  it("texts over 4 KiB denser than the reserve (one key per 14 bytes): the buffer grows by what the rest can hold", () => {
+    for (const sep of [",", " ", "\\n"]) {
+      for (const count of [700, 5000]) {
+        // 7-byte entries: the densest IPv4 text, about twice the reserve
+        const raw = Array.from({ length: count }, (_, k) => `${k % 10}.${(k >> 3) % 10}.${(k >> 6) % 10}.${k % 7}`).join(sep);
+        expect(raw.length).toBeGreaterThan(4096);
+        const got = u.scanText(raw);
+        expect(got.n, `${count} ${sep}`).toBe(count);
+        expect(got, `${count} ${sep}`).toEqual(model(raw));
+      }
+    }
+    // a sparse start (under the reserve), then a dense tail
+    const raw = "# " + "x".repeat(6000) + "\\n" + Array.from({ length: 3000 }, (_, k) => `1.2.${k % 10}.${k % 9}`).join(",");
+    expect(u.scanText(raw)).toEqual(model(raw));
+  });
+
   it("random texts: the same keys, count and errors as the model (property test)", () => {
     const part = fc.oneof(
       { weight: 12, arbitrary: fc.integer({ min: 0, max: 255 }).map(String) },
