@@ -24,10 +24,8 @@ import { defineSafetyMetrics, countSignatureVerified, recordClientSampleSize } f
 import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
-import { digest, bytesEqual, claimCount, KEY_PUSH_CACHE, KEY_PUSH_CACHE_META, KEY_PUSH_CACHE_TEXT } from "./reload/shared-state";
-import { getSharedData, getSharedDataRaw, rawPtr, rawLen, setSharedData, setSharedDataRaw } from "../host/shared";
-import { WasmResult } from "../abi/status";
-import { encodeSnapshot, decodeSnapshot } from "../rules/snapshot";
+import { digest, claimCount } from "./reload/shared-state";
+import { CACHE_HEADER, DOC_SEED, signatureProof, documentRange, loadCachedConfiguration, loadCachedRules, storeCachedRules } from "./reload/push-cache";
 import { setTickPeriod } from "../host/time";
 import { logInfo, logWarn } from "../host/log";
 
@@ -62,7 +60,12 @@ export class EdgewatchRoot extends RootContextBase {
     defineSafetyMetrics();
     let buf: ArrayBuffer | null = null;
     if (pluginConfigurationSize > 0) buf = getBufferBytes(BufferType.PluginConfiguration, 0, pluginConfigurationSize);
-    const cfg = parseConfiguration(buf);
+    // Envoy runs on_configure for the same configuration in the canary, the main thread and every
+    // worker: the first VM parses and validates it and leaves its rules in the push cache
+    // (reload/push-cache.ts); a VM with the byte-identical configuration parses only the settings
+    // around the document and loads the rules snapshot.
+    const whole = buf !== null ? loadCachedConfiguration(buf) : null;
+    const cfg = whole !== null ? whole.cfg : parseConfiguration(buf);
     if (!cfg.ok) return this.reject(cfg.reason, cfg.message);
     const settings = cfg.settings;
 
@@ -72,7 +75,17 @@ export class EdgewatchRoot extends RootContextBase {
     let pushed: RuleSet | null = null;
     let pushedDigest: u64 = 0;
     let cachedParse = false;
-    if (cfg.rulesNode >= 0 || cfg.rulesTextNode >= 0) {
+    if (whole !== null) {
+      // Same bytes as a configuration this proxy accepted: its size and signer were checked again
+      // on the settings (loadCachedConfiguration), the blast-radius guard runs below.
+      const hit = whole.hit;
+      pushed = hit.rules;
+      pushedDigest = hit.digest;
+      cachedParse = true;
+      const guard = guardRules(hit.rules, settings.blastRadius, new DocKey(hit.digest, hit.digest2, hit.textLen), nowMs(), "push");
+      if (!guard.ok) return this.reject(Reason.BlastRadius, guard.message);
+      if (hit.signed && guard.first) countSignatureVerified();
+    } else if (cfg.rulesNode >= 0 || cfg.rulesTextNode >= 0) {
       const doc = cfg.doc!;
       let text: usize = 0;
       let textLen: i32 = 0;
@@ -100,12 +113,11 @@ export class EdgewatchRoot extends RootContextBase {
         if (!who.ok) return this.reject(Reason.Signature, who.message);
         proof = signatureProof(who.key!.key, cfg.signature!.sig);
       }
-      pushedDigest = digest(text, textLen, 0x65770001);
-      // Envoy runs on_configure for the same document in the canary, the main thread and every
-      // worker: the first VM validates and parses it and leaves a snapshot in shared data; the
-      // others load that snapshot (a copy and one linear pass) instead of re-parsing the JSON.
+      pushedDigest = digest(text, textLen, DOC_SEED);
+      // The same document under other settings: load the snapshot instead of re-parsing the JSON.
       // A hit also needs the same signer and signature, verified by the VM that stored it.
-      const hit = loadPushCache(pushedDigest, text, textLen, proof);
+      const range = documentRange(cfg);
+      const hit = loadCachedRules(pushedDigest, textLen, doc.base, range, proof);
       let pushedDigest2: u64 = 0;
       if (hit !== null) {
         pushed = hit.rules;
@@ -130,7 +142,7 @@ export class EdgewatchRoot extends RootContextBase {
       const guard = guardRules(pushed!, settings.blastRadius, new DocKey(pushedDigest, pushedDigest2, textLen), nowMs(), "push");
       if (!guard.ok) return this.reject(Reason.BlastRadius, guard.message);
       if (proof !== null && guard.first) countSignatureVerified();
-      if (!cachedParse) storePushCache(pushedDigest, pushedDigest2, text, textLen, pushed!, proof);
+      if (!cachedParse) storeCachedRules(pushedDigest, pushedDigest2, textLen, pushed!, proof, doc.base, doc.len, range);
     }
 
     // Accepted: commit.
@@ -151,7 +163,7 @@ export class EdgewatchRoot extends RootContextBase {
       this.swap(set);
       logInfo("edgewatch: rules version " + set.version.toString() + " applied from plugin configuration (" +
         set.cidrCount.toString() + " CIDRs, " + set.rules.length.toString() + " rules, " + set.tableBytes().toString() + " table bytes" +
-        (cachedParse ? ", loaded from the proxy's parse of the same text" : "") + ")");
+        (whole !== null ? ", loaded from the proxy's parse of the same configuration" : (cachedParse ? ", loaded from the proxy's parse of the same text" : "")) + ")");
     } else if (!this.pulls) {
       // Neither pushed rules nor a rules service: no access rules (not a cold start: nothing will arrive).
       setRulesGauges(0, 0);
@@ -247,79 +259,6 @@ export class EdgewatchRoot extends RootContextBase {
     }
     this.observability.onDelete();
   }
-}
-
-// Push cache: three shared-data keys, written by the first VM (Envoy's canary) to parse a document.
-//   KEY_PUSH_CACHE_META: the entry's key (CACHE_HEADER bytes): u64 digest, u32 text length, u32
-//                        flags (1: signed), the signer's public key (32 bytes) and signature (64
-//                        bytes) when signed, u64 second digest (the blast-radius record's key).
-//   KEY_PUSH_CACHE:      the same CACHE_HEADER bytes, then the rules snapshot.
-//   KEY_PUSH_CACHE_TEXT: the rules text itself, handed to the host straight from the configuration
-//                        buffer (no copy in the VM).
-// A VM reads the small meta record first and fetches the two big values only when it matches: the
-// canary of the next document (a fresh VM, whose every first-touched page costs a page fault)
-// then reads 128 bytes instead of the previous document's snapshot. A hit needs the digest, the
-// length AND the bytes to match (a digest alone can be forged), and with signing keys configured
-// the same signer and signature (the storing VM verified them). The keys are not written
-// atomically: a snapshot or text that does not match the meta record is a miss (parse), never a
-// wrong hit.
-const CACHE_HEADER: i32 = 128;
-const PROOF_BYTES: i32 = 96;
-const META_DIGEST2: usize = 112;
-
-/** Public key ‖ signature: what a cache entry records as verified. */
-function signatureProof(key: ArrayBuffer, sig: ArrayBuffer): ArrayBuffer {
-  const b = new ArrayBuffer(PROOF_BYTES);
-  memory.copy(changetype<usize>(b), changetype<usize>(key), 32);
-  memory.copy(changetype<usize>(b) + 32, changetype<usize>(sig), 64);
-  return b;
-}
-
-class CacheHit {
-  constructor(public rules: RuleSet, public digest2: u64) {}
-}
-
-/** Does the entry key at `p` (CACHE_HEADER bytes) name this document, signer and signature? */
-function keyMatches(p: usize, d: u64, len: i32, proof: ArrayBuffer | null): bool {
-  if (load<u64>(p) != d || load<u32>(p + 8) != <u32>len) return false;
-  if (proof !== null && (load<u32>(p + 12) != 1 || memory.compare(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES) != 0)) return false;
-  return true;
-}
-
-function loadPushCache(d: u64, text: usize, len: i32, proof: ArrayBuffer | null): CacheHit | null {
-  const mv = getSharedData(KEY_PUSH_CACHE_META);
-  const m = mv.value;
-  if (mv.status != WasmResult.Ok || m === null || m.byteLength != CACHE_HEADER) return null;
-  const mp = changetype<usize>(m);
-  if (!keyMatches(mp, d, len, proof)) return null;
-  // The text is only compared: read it as a raw heap block (no zero fill, no GC garbage), freed here.
-  const ts = getSharedDataRaw(KEY_PUSH_CACHE_TEXT);
-  const tp = rawPtr;
-  const same = ts == WasmResult.Ok && rawLen == len && (len == 0 || (tp != 0 && bytesEqual(tp, text, <usize>len)));
-  if (tp != 0) heap.free(tp);
-  if (!same) return null;
-  const sv = getSharedData(KEY_PUSH_CACHE);
-  const b = sv.value;
-  if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
-  // The snapshot must belong to the same entry as the meta record (written separately).
-  if (memory.compare(changetype<usize>(b), mp, <usize>CACHE_HEADER) != 0) return null;
-  const set = decodeSnapshot(b, "push", CACHE_HEADER);
-  return set === null ? null : new CacheHit(set, load<u64>(mp + META_DIGEST2));
-}
-
-function storePushCache(d: u64, d2: u64, text: usize, len: i32, set: RuleSet, proof: ArrayBuffer | null): void {
-  const blob = encodeSnapshot(set, CACHE_HEADER);
-  const p = changetype<usize>(blob);
-  store<u64>(p, d);
-  store<u32>(p + 8, <u32>len);
-  store<u32>(p + 12, proof !== null ? 1 : 0);
-  if (proof !== null) memory.copy(p + 16, changetype<usize>(proof), <usize>PROOF_BYTES);
-  else memory.fill(p + 16, 0, <usize>PROOF_BYTES);
-  store<u64>(p + META_DIGEST2, d2);
-  memory.fill(p + META_DIGEST2 + 8, 0, <usize>CACHE_HEADER - META_DIGEST2 - 8);
-  setSharedDataRaw(KEY_PUSH_CACHE_TEXT, text, len, 0);
-  setSharedData(KEY_PUSH_CACHE, blob, 0);
-  setSharedDataRaw(KEY_PUSH_CACHE_META, p, CACHE_HEADER, 0);
 }
 
 /** Swap pulled rules into every pull-enabled root of this VM. */

@@ -16,12 +16,14 @@ export const KEY_QUEUES = "edgewatch.queues";
 /** De-duplication of rules_reload_total across VMs: u64 digest, u64 unix ms. */
 export const KEY_COUNTED = "edgewatch.rules.counted";
 export const QUEUE_PREFIX = "edgewatch.notify.";
-/** Pushed rules parsed once per proxy: a small header (digest, length, signature proof), then the snapshot. */
+/** Pushed rules parsed once per proxy (reload/push-cache.ts): the entry's key, then the snapshot. */
 export const KEY_PUSH_CACHE = "edgewatch.rules.push";
-/** The push cache entry's key (digests, length, signature proof): read first, so a miss copies 128 bytes. */
+/** The push cache entry's key (digests, lengths, signature proof): read first, so a miss copies 160 bytes. */
 export const KEY_PUSH_CACHE_META = "edgewatch.rules.push.meta";
-/** The rules text the push cache entry was built from (compared byte for byte on a hit). */
+/** The document value (configuration bytes) the push cache entry was built from (compared byte for byte on a hit). */
 export const KEY_PUSH_CACHE_TEXT = "edgewatch.rules.push.text";
+/** The entry's key, then the configuration around the document value (compared byte for byte on a whole-configuration hit). */
+export const KEY_PUSH_CACHE_FRAME = "edgewatch.rules.push.frame";
 /** Registry size cap (VMs that died without on_delete leave names behind). */
 export const MAX_QUEUES: i32 = 256;
 
