@@ -25,7 +25,7 @@ import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
 import { digest, claimCount } from "./reload/shared-state";
-import { CACHE_HEADER, DOC_SEED, signatureProof, documentRange, loadCachedConfiguration, loadCachedRules, storeCachedRules } from "./reload/push-cache";
+import { CACHE_HEADER, DOC_SEED, signatureProof, documentRange, loadCachedConfiguration, loadCachedRules, storeCachedRules, republishCachedRules } from "./reload/push-cache";
 import { setTickPeriod } from "../host/time";
 import { logInfo, logWarn } from "../host/log";
 
@@ -142,7 +142,8 @@ export class EdgewatchRoot extends RootContextBase {
       const guard = guardRules(pushed!, settings.blastRadius, new DocKey(pushedDigest, pushedDigest2, textLen), nowMs(), "push");
       if (!guard.ok) return this.reject(Reason.BlastRadius, guard.message);
       if (proof !== null && guard.first) countSignatureVerified();
-      if (!cachedParse) storeCachedRules(pushedDigest, pushedDigest2, textLen, pushed!, proof, doc.base, doc.len, range);
+      if (hit !== null) republishCachedRules(hit, doc.base, doc.len, range);
+      else storeCachedRules(pushedDigest, pushedDigest2, textLen, pushed!, proof, doc.base, doc.len, range);
     }
 
     // Accepted: commit.

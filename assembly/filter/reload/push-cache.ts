@@ -18,7 +18,8 @@
 //     replaced by a placeholder of the same JSON kind (the same settings, every check of
 //     config/parse.ts run again), and the rules are the snapshot: no parse of the big document.
 //   - document only (loadCachedRules, after the configuration was parsed): same document value,
-//     different settings around it: the rules are the snapshot.
+//     different settings around it: the rules are the snapshot, and once the configuration is
+//     accepted the entry is republished with its frame (republishCachedRules).
 // A hit needs the lengths and bytes to match (a digest alone can be forged; it only spares a miss
 // the copy of the big values) and, with signing keys configured, the same signer and signature
 // (the storing VM verified them). The keys are not written atomically: a frame, text or snapshot
@@ -72,6 +73,8 @@ export function documentRange(cfg: ConfigResult): ValueRange {
 }
 
 export class CacheHit {
+  /** The entry (key, then snapshot) a document-only hit was loaded from: republished with this configuration's frame. */
+  entry: ArrayBuffer | null = null;
   constructor(public rules: RuleSet, public digest: u64, public digest2: u64, public textLen: i32, public signed: bool) {}
 }
 
@@ -103,14 +106,30 @@ function textEquals(p: usize, len: i32): bool {
   return same;
 }
 
+/** The entry blob (key, then snapshot) of loadSnapshot's last success. */
+let snapshotEntry: ArrayBuffer | null = null;
+
 /** The snapshot of the entry whose key is `meta`, decoded (null: missing, of another entry, or corrupt). */
 function loadSnapshot(meta: usize): RuleSet | null {
+  snapshotEntry = null;
   const sv = getSharedData(KEY_PUSH_CACHE);
   const b = sv.value;
   if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
   // The snapshot must belong to the same entry as the meta record (written separately).
   if (memory.compare(changetype<usize>(b), meta, <usize>CACHE_HEADER) != 0) return null;
-  return decodeSnapshot(b, "push", CACHE_HEADER);
+  const set = decodeSnapshot(b, "push", CACHE_HEADER);
+  if (set !== null) snapshotEntry = b;
+  return set;
+}
+
+/** The frame value: the entry key at `key`, then `base`[0, configLen) without the value range. */
+function frameOf(key: usize, base: usize, configLen: i32, r: ValueRange): ArrayBuffer {
+  const frame = new ArrayBuffer(CACHE_HEADER + configLen - (r.end - r.start));
+  const f = changetype<usize>(frame);
+  memory.copy(f, key, <usize>CACHE_HEADER);
+  memory.copy(f + <usize>CACHE_HEADER, base, <usize>r.start);
+  memory.copy(f + <usize>(CACHE_HEADER + r.start), base + <usize>r.end, <usize>(configLen - r.end));
+  return frame;
 }
 
 /**
@@ -183,7 +202,28 @@ export function loadCachedRules(d: u64, textLen: i32, base: usize, r: ValueRange
   if (!keyMatches(mp, d, textLen, proof)) return null;
   if (!textEquals(base + <usize>r.start, r.end - r.start)) return null;
   const set = loadSnapshot(mp);
-  return set === null ? null : new CacheHit(set, d, load<u64>(mp + M_DIGEST2), textLen, proof !== null);
+  if (set === null) return null;
+  const hit = new CacheHit(set, d, load<u64>(mp + M_DIGEST2), textLen, proof !== null);
+  hit.entry = snapshotEntry;
+  return hit;
+}
+
+/**
+ * After a document-only hit was accepted: the same entry under this configuration's frame, so the
+ * other VMs of this push get a whole-configuration hit. The value bytes (KEY_PUSH_CACHE_TEXT) and
+ * their digest are unchanged (the hit compared them equal); only the frame's place is rewritten.
+ */
+export function republishCachedRules(hit: CacheHit, base: usize, configLen: i32, r: ValueRange): void {
+  const b = hit.entry;
+  if (b === null) return;
+  const p = changetype<usize>(b);
+  store<u32>(p + M_CONFIG_LEN, <u32>configLen);
+  store<u32>(p + M_VALUE_START, <u32>r.start);
+  store<u32>(p + M_VALUE_END, <u32>r.end);
+  store<u32>(p + M_FORM, <u32>r.form);
+  setSharedData(KEY_PUSH_CACHE_FRAME, frameOf(p, base, configLen, r), 0);
+  setSharedData(KEY_PUSH_CACHE, b, 0);
+  setSharedDataRaw(KEY_PUSH_CACHE_META, p, CACHE_HEADER, 0);
 }
 
 /** Publish an accepted document (`set`, built from the configuration `base`[0, configLen)). */
@@ -204,13 +244,8 @@ export function storeCachedRules(d: u64, d2: u64, textLen: i32, set: RuleSet, pr
   // "rules": the value bytes are the document text, whose digest is d.
   store<u64>(p + M_VALUE_DIGEST, r.form == FORM_RULES ? d : digest(base + <usize>r.start, vlen, DOC_SEED));
   memory.fill(p + M_VALUE_DIGEST + 8, 0, <usize>CACHE_HEADER - M_VALUE_DIGEST - 8);
-  const frame = new ArrayBuffer(CACHE_HEADER + configLen - vlen);
-  const f = changetype<usize>(frame);
-  memory.copy(f, p, <usize>CACHE_HEADER);
-  memory.copy(f + <usize>CACHE_HEADER, base, <usize>r.start);
-  memory.copy(f + <usize>(CACHE_HEADER + r.start), base + <usize>r.end, <usize>(configLen - r.end));
   setSharedDataRaw(KEY_PUSH_CACHE_TEXT, base + <usize>r.start, vlen, 0);
-  setSharedData(KEY_PUSH_CACHE_FRAME, frame, 0);
+  setSharedData(KEY_PUSH_CACHE_FRAME, frameOf(p, base, configLen, r), 0);
   setSharedData(KEY_PUSH_CACHE, blob, 0);
   setSharedDataRaw(KEY_PUSH_CACHE_META, p, CACHE_HEADER, 0);
 }
