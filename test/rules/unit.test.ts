@@ -61,6 +61,21 @@ describe("JSON parser", () => {
     expect(u.jsonNumber("1e-3")).toBeCloseTo(0.001, 15);
   });
 
+  it("strings of \\n escapes, backslashes, quotes and other bytes at every offset of the 8-byte fast path (property test)", () => {
+    const piece = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom("\\n", "1.2.3.0/24\\n", "a", "abcdefg", "n") },
+      { weight: 1, arbitrary: fc.constantFrom("\\\\", "\\\\n", "\\\"", "\\u0041", "\\t", "\\x", "\\", "\"", "é", "\t", "\u0001", "]", "\\]") },
+    );
+    fc.assert(fc.property(fc.integer({ min: 0, max: 15 }), fc.array(piece, { maxLength: 30 }), fc.string({ maxLength: 20 }), (lead, pieces, tail) => {
+      const text = "[" + " ".repeat(lead) + '"' + pieces.join("") + '"' + tail.replace(/[^ ,\]]/g, " ") + "]";
+      let want: unknown;
+      try { want = JSON.parse(text); } catch { want = undefined; }
+      const r = u.json(text);
+      expect(r.ok, text).toBe(want !== undefined);
+      if (want !== undefined) expect(u.jsonString(text.slice(1, text.lastIndexOf("]")).trim()), text).toBe((want as string[])[0]);
+    }), { numRuns: 3000 });
+  });
+
   it("never traps on arbitrary input (property test)", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => { u.json(b); }), { numRuns: 2000 });
     fc.assert(fc.property(fc.json(), (s) => { expect(u.json(s).ok).toBe(true); }), { numRuns: 1000 });
