@@ -17,7 +17,7 @@ import { BufferType } from "../abi/status";
 import { getBufferBytes } from "../host/buffers";
 import { parseConfiguration } from "../config/parse";
 import { buildRulesFromNode, buildRulesFromBytes, RulesBuild } from "../rules/document";
-import { resolveSigner, checkSignature } from "../rules/signing";
+import { checkSignature } from "../rules/signing";
 import { guardRules, DocKey, digest2 } from "./reload/safety";
 import { flushClientSample } from "./client-sample";
 import { defineSafetyMetrics, countSignatureVerified, recordClientSampleSize } from "../rules/safety-metrics";
@@ -25,7 +25,7 @@ import { Reason } from "../rules/reasons";
 import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauges, defineRulesMetrics } from "../rules/metrics";
 import { agent, setApplyHook, nowMs } from "./reload/pull";
 import { digest, claimCount } from "./reload/shared-state";
-import { CACHE_HEADER, DOC_SEED, signatureProof, documentRange, loadCachedConfiguration, loadCachedRules, storeCachedRules, republishCachedRules } from "./reload/push-cache";
+import { CACHE_HEADER, DOC_SEED, admitPush, documentRange, loadCachedConfiguration, loadCachedRules, storeCachedRules, republishCachedRules } from "./reload/push-cache";
 import { setTickPeriod } from "../host/time";
 import { logInfo, logWarn } from "../host/log";
 
@@ -98,21 +98,11 @@ export class EdgewatchRoot extends RootContextBase {
         text = changetype<usize>(textBuf);
         textLen = textBuf.byteLength;
       }
-      const where = cfg.rulesNode >= 0 ? "$.rules" : "$.rules_text";
-      if (textLen > settings.maxRulesBytes) {
-        return this.reject(Reason.Size, where + " is " + textLen.toString() + " bytes, max_rules_bytes is " + settings.maxRulesBytes.toString());
-      }
-      // Safety step 1 (issue 15): with signing keys, the signer must be known before anything else.
+      // Size, and with signing keys the signer: known before anything else (safety step 1, issue 15).
+      const admitted = admitPush(cfg, textLen);
+      if (!admitted.ok) return this.reject(admitted.reason, admitted.message);
       const keys = settings.signing.keys;
-      let proof: ArrayBuffer | null = null;
-      if (keys.length > 0) {
-        if (cfg.rulesNode >= 0) {
-          return this.reject(Reason.Signature, "$.rules: rules_signing keys are configured, so the document must be pushed as \"rules_text\" with \"rules_signature\" (`edgewatch rules sign --format plugin`)");
-        }
-        const who = resolveSigner(keys, cfg.signature, "$.rules_text");
-        if (!who.ok) return this.reject(Reason.Signature, who.message);
-        proof = signatureProof(who.key!.key, cfg.signature!.sig);
-      }
+      const proof = admitted.proof;
       pushedDigest = digest(text, textLen, DOC_SEED);
       // The same document under other settings: load the snapshot instead of re-parsing the JSON.
       // A hit also needs the same signer and signature, verified by the VM that stored it.

@@ -27,6 +27,7 @@
 import { RuleSet } from "../../rules/rule-set";
 import { encodeSnapshot, decodeSnapshot } from "../../rules/snapshot";
 import { resolveSigner } from "../../rules/signing";
+import { Reason } from "../../rules/reasons";
 import { parseConfiguration, ConfigResult } from "../../config/parse";
 import { getSharedData, getSharedDataRaw, rawPtr, rawLen, setSharedData, setSharedDataRaw } from "../../host/shared";
 import { WasmResult } from "../../abi/status";
@@ -58,6 +59,44 @@ export function signatureProof(key: ArrayBuffer, sig: ArrayBuffer): ArrayBuffer 
   memory.copy(changetype<usize>(b), changetype<usize>(key), 32);
   memory.copy(changetype<usize>(b) + 32, changetype<usize>(sig), 64);
   return b;
+}
+
+/** The settings' verdict on a pushed document before it is parsed (see admitPush). */
+export class PushAdmission {
+  ok: bool = false;
+  reason: string = "";
+  message: string = "";
+  /** With signing keys: the resolved signer's proof (what a cache entry records as verified). */
+  proof: ArrayBuffer | null = null;
+}
+
+/**
+ * Size (max_rules_bytes) and, with signing keys, the signer (safety step 1, issue 15: known before
+ * anything else) of the pushed document of `textLen` bytes in `cfg`. One rule for the full parse
+ * (on_configure rejects with it) and for a whole-configuration cache hit (refused unless admitted).
+ */
+export function admitPush(cfg: ConfigResult, textLen: i32): PushAdmission {
+  const a = new PushAdmission();
+  const settings = cfg.settings;
+  const where = cfg.rulesNode >= 0 ? "$.rules" : "$.rules_text";
+  if (textLen > settings.maxRulesBytes) {
+    a.reason = Reason.Size;
+    a.message = where + " is " + textLen.toString() + " bytes, max_rules_bytes is " + settings.maxRulesBytes.toString();
+    return a;
+  }
+  const keys = settings.signing.keys;
+  if (keys.length > 0) {
+    a.reason = Reason.Signature;
+    if (cfg.rulesNode >= 0) {
+      a.message = "$.rules: rules_signing keys are configured, so the document must be pushed as \"rules_text\" with \"rules_signature\" (`edgewatch rules sign --format plugin`)";
+      return a;
+    }
+    const who = resolveSigner(keys, cfg.signature, "$.rules_text");
+    if (!who.ok) { a.message = who.message; return a; }
+    a.proof = signatureProof(who.key!.key, cfg.signature!.sig);
+  }
+  a.ok = true;
+  return a;
 }
 
 /** Where the pushed document's value stands in the configuration: bytes [start, end). */
@@ -106,20 +145,14 @@ function textEquals(p: usize, len: i32): bool {
   return same;
 }
 
-/** The entry blob (key, then snapshot) of loadSnapshot's last success. */
-let snapshotEntry: ArrayBuffer | null = null;
-
-/** The snapshot of the entry whose key is `meta`, decoded (null: missing, of another entry, or corrupt). */
-function loadSnapshot(meta: usize): RuleSet | null {
-  snapshotEntry = null;
+/** The entry blob (key, then snapshot) whose key is `meta` (null: missing or of another entry). */
+function loadEntry(meta: usize): ArrayBuffer | null {
   const sv = getSharedData(KEY_PUSH_CACHE);
   const b = sv.value;
   if (sv.status != WasmResult.Ok || b === null || b.byteLength < CACHE_HEADER) return null;
   // The snapshot must belong to the same entry as the meta record (written separately).
   if (memory.compare(changetype<usize>(b), meta, <usize>CACHE_HEADER) != 0) return null;
-  const set = decodeSnapshot(b, "push", CACHE_HEADER);
-  if (set !== null) snapshotEntry = b;
-  return set;
+  return b;
 }
 
 /** The frame value: the entry key at `key`, then `base`[0, configLen) without the value range. */
@@ -174,19 +207,15 @@ export function loadCachedConfiguration(buf: ArrayBuffer): ConfigurationHit | nu
   if (!cfg.ok) return null;
   if (form == FORM_RULES ? cfg.rulesNode < 0 : cfg.rulesTextNode < 0) return null;
   const textLen = <i32>load<u32>(mp + 8);
-  const settings = cfg.settings;
-  if (textLen > settings.maxRulesBytes) return null;
-  let proof: ArrayBuffer | null = null;
-  const keys = settings.signing.keys;
-  if (keys.length > 0) {
-    if (form != FORM_RULES_TEXT) return null;
-    const who = resolveSigner(keys, cfg.signature, "$.rules_text");
-    if (!who.ok) return null;
-    proof = signatureProof(who.key!.key, cfg.signature!.sig);
-  } else if (load<u32>(mp + 12) != 0) return null; // stored as signed, now unsigned: settings differ
+  const admitted = admitPush(cfg, textLen);
+  if (!admitted.ok) return null;
+  const proof = admitted.proof;
+  if (proof === null && load<u32>(mp + 12) != 0) return null; // stored as signed, now unsigned: settings differ
   const d = load<u64>(mp);
   if (!keyMatches(mp, d, textLen, proof)) return null;
-  const set = loadSnapshot(mp);
+  const entry = loadEntry(mp);
+  if (entry === null) return null;
+  const set = decodeSnapshot(entry, "push", CACHE_HEADER);
   if (set === null) return null;
   return new ConfigurationHit(cfg, new CacheHit(set, d, load<u64>(mp + M_DIGEST2), textLen, proof !== null));
 }
@@ -201,10 +230,12 @@ export function loadCachedRules(d: u64, textLen: i32, base: usize, r: ValueRange
   const mp = changetype<usize>(m);
   if (!keyMatches(mp, d, textLen, proof)) return null;
   if (!textEquals(base + <usize>r.start, r.end - r.start)) return null;
-  const set = loadSnapshot(mp);
+  const entry = loadEntry(mp);
+  if (entry === null) return null;
+  const set = decodeSnapshot(entry, "push", CACHE_HEADER);
   if (set === null) return null;
   const hit = new CacheHit(set, d, load<u64>(mp + M_DIGEST2), textLen, proof !== null);
-  hit.entry = snapshotEntry;
+  hit.entry = entry;
   return hit;
 }
 
@@ -215,15 +246,7 @@ export function loadCachedRules(d: u64, textLen: i32, base: usize, r: ValueRange
  */
 export function republishCachedRules(hit: CacheHit, base: usize, configLen: i32, r: ValueRange): void {
   const b = hit.entry;
-  if (b === null) return;
-  const p = changetype<usize>(b);
-  store<u32>(p + M_CONFIG_LEN, <u32>configLen);
-  store<u32>(p + M_VALUE_START, <u32>r.start);
-  store<u32>(p + M_VALUE_END, <u32>r.end);
-  store<u32>(p + M_FORM, <u32>r.form);
-  setSharedData(KEY_PUSH_CACHE_FRAME, frameOf(p, base, configLen, r), 0);
-  setSharedData(KEY_PUSH_CACHE, b, 0);
-  setSharedDataRaw(KEY_PUSH_CACHE_META, p, CACHE_HEADER, 0);
+  if (b !== null) publishEntry(b, base, configLen, r);
 }
 
 /** Publish an accepted document (`set`, built from the configuration `base`[0, configLen)). */
@@ -237,14 +260,20 @@ export function storeCachedRules(d: u64, d2: u64, textLen: i32, set: RuleSet, pr
   else memory.fill(p + 16, 0, <usize>PROOF_BYTES);
   store<u64>(p + M_DIGEST2, d2);
   const vlen = r.end - r.start;
-  store<u32>(p + M_CONFIG_LEN, <u32>configLen);
-  store<u32>(p + M_VALUE_START, <u32>r.start);
-  store<u32>(p + M_VALUE_END, <u32>r.end);
-  store<u32>(p + M_FORM, <u32>r.form);
   // "rules": the value bytes are the document text, whose digest is d.
   store<u64>(p + M_VALUE_DIGEST, r.form == FORM_RULES ? d : digest(base + <usize>r.start, vlen, DOC_SEED));
   memory.fill(p + M_VALUE_DIGEST + 8, 0, <usize>CACHE_HEADER - M_VALUE_DIGEST - 8);
   setSharedDataRaw(KEY_PUSH_CACHE_TEXT, base + <usize>r.start, vlen, 0);
+  publishEntry(blob, base, configLen, r);
+}
+
+/** The entry `blob` (key, then snapshot) with this configuration's value range, its frame, then the meta record last. */
+function publishEntry(blob: ArrayBuffer, base: usize, configLen: i32, r: ValueRange): void {
+  const p = changetype<usize>(blob);
+  store<u32>(p + M_CONFIG_LEN, <u32>configLen);
+  store<u32>(p + M_VALUE_START, <u32>r.start);
+  store<u32>(p + M_VALUE_END, <u32>r.end);
+  store<u32>(p + M_FORM, <u32>r.form);
   setSharedData(KEY_PUSH_CACHE_FRAME, frameOf(p, base, configLen, r), 0);
   setSharedData(KEY_PUSH_CACHE, blob, 0);
   setSharedDataRaw(KEY_PUSH_CACHE_META, p, CACHE_HEADER, 0);
