@@ -261,13 +261,9 @@ export class ForeignCpuSampler {
       const src = this.asyncSrc;
       const [statText, pids] = await Promise.all([src.stat(), src.pids()]);
       const texts = await Promise.all(pids.map((pid) => src.pidStat(pid)));
-      const t = this.now();
-      const stats: PidStat[] = [];
-      for (const text of texts) if (text !== null) stats.push(parsePidStat(text));
       // A sample finishing after stop() (or after a later one) would break the time order.
-      if (!this.stopped && t > this.samples[this.samples.length - 1].t) {
-        this.samples.push({ t, machine: parseProcStat(statText), ownTicks: treeTicks(this.root, stats) });
-      }
+      const t = this.now();
+      if (!this.stopped && t > this.samples[this.samples.length - 1].t) this.record(t, statText, texts);
     } catch {
       /* /proc went away: the samples so far still count */
     } finally {
@@ -276,13 +272,16 @@ export class ForeignCpuSampler {
   }
 
   sample(): void {
-    const machine = parseProcStat(this.src.stat());
+    const statText = this.src.stat();
+    const texts = this.src.pids().map((pid) => this.src.pidStat(pid));
+    this.record(this.now(), statText, texts);
+  }
+
+  /** One sample from /proc/stat's text and the /proc/<pid>/stat texts (null: the process is gone). */
+  private record(t: number, statText: string, texts: ReadonlyArray<string | null>): void {
     const stats: PidStat[] = [];
-    for (const pid of this.src.pids()) {
-      const text = this.src.pidStat(pid);
-      if (text !== null) stats.push(parsePidStat(text));
-    }
-    this.samples.push({ t: this.now(), machine, ownTicks: treeTicks(this.root, stats) });
+    for (const text of texts) if (text !== null) stats.push(parsePidStat(text));
+    this.samples.push({ t, machine: parseProcStat(statText), ownTicks: treeTicks(this.root, stats) });
   }
 
   /** Take the closing sample and stop the timer. */
