@@ -21,7 +21,7 @@ import { assertValidEcdsPair } from "../envoy-config/validate.js";
 import { awaitEcdsApplied, readEcdsCounters } from "./envoy-admin.js";
 import { envoyImage } from "./envoy-image.js";
 import { LogBuffer } from "./log-buffer.js";
-import type { StartedTarget, Target, TargetAvailability } from "./target.js";
+import { configurationText, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
 export const CONTAINER_PATHS = {
   bootstrap: "/etc/envoy/envoy.yaml",
@@ -169,7 +169,7 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
    * is skipped without touching config_reload).
    */
   async updatePluginConfiguration(given: string | Uint8Array): Promise<void> {
-    const configuration = typeof given === "string" ? given : Buffer.from(given.buffer, given.byteOffset, given.byteLength).toString("utf8");
+    const configuration = configurationText(given);
     if (configuration === this.configuration) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };

@@ -18,7 +18,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 import { assertValidEcdsPair } from "../envoy-config/validate.js";
 import { awaitEcdsApplied, listenerPort, readEcdsCounters, sleep, waitForReady } from "./envoy-admin.js";
 import { LogBuffer } from "./log-buffer.js";
-import type { StartedTarget, Target, TargetAvailability } from "./target.js";
+import { configurationText, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
 export const ENVOY_BIN_ENV = "EDGEWATCH_ENVOY_BIN";
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -101,7 +101,7 @@ class LocalEnvoy implements StartedTarget {
 
   /** As StartedEnvoyContainer.updatePluginConfiguration: an unchanged configuration is a no-op. */
   async updatePluginConfiguration(given: string | Uint8Array): Promise<void> {
-    const configuration = typeof given === "string" ? given : Buffer.from(given.buffer, given.byteOffset, given.byteLength).toString("utf8");
+    const configuration = configurationText(given);
     if (configuration === this.configuration) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };

@@ -81,3 +81,9 @@ export class ConfigRejectedError extends Error {
     this.name = "ConfigRejectedError";
   }
 }
+
+/** A plugin configuration given as text or as its UTF-8 bytes (updatePluginConfiguration), as text. */
+export function configurationText(configuration: string | Uint8Array): string {
+  if (typeof configuration === "string") return configuration;
+  return Buffer.from(configuration.buffer, configuration.byteOffset, configuration.byteLength).toString("utf8");
+}
