@@ -40,8 +40,12 @@ export interface WasmPluginConfig {
   vmId: string;
   /** Path of the .wasm (VmConfig.code.local.filename). */
   wasmPath: string;
-  /** PluginConfig.configuration (StringValue) → buffer 7 in on_configure. */
-  configuration: string;
+  /**
+   * PluginConfig.configuration → buffer 7 in on_configure: text (Envoy: StringValue), or bytes.
+   * Bytes of a snapshot configuration (harness/rules/snapshot-configuration.ts) reach Envoy as a
+   * BytesValue; other bytes are UTF-8 text. Both reach the filter byte for byte.
+   */
+  configuration: string | Uint8Array;
   /** VmConfig.configuration (StringValue) → buffer 6. */
   vmConfiguration?: string;
   /** PluginConfig.fail_open (Envoy 1.30–1.32 spelling; failure_policy FAIL_OPEN on 1.33+). */

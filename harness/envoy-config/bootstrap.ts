@@ -11,6 +11,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import YAML, { isMap, isScalar, isSeq, type Document, type Node as YamlNode } from "yaml";
 import { HCM_STAT_PREFIX, LISTENER_STAT_PREFIX, type ProxyConfig, type StatsConfig } from "../config/proxy-config.js";
+import { isSnapshotConfiguration } from "../rules/snapshot-configuration.js";
 
 export { HCM_STAT_PREFIX, LISTENER_STAT_PREFIX };
 
@@ -19,6 +20,7 @@ export const TYPE_URL = {
   wasm: "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
   router: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
   stringValue: "type.googleapis.com/google.protobuf.StringValue",
+  bytesValue: "type.googleapis.com/google.protobuf.BytesValue",
   typedExtensionConfig: "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig",
 } as const;
 
@@ -80,6 +82,27 @@ function wasmFilename(cfg: ProxyConfig, opts: { wasmPathInContainer?: string }):
   return opts.wasmPathInContainer ?? path.resolve(cfg.plugin.wasmPath);
 }
 
+/**
+ * A plugin configuration given as text or bytes, as Envoy's PluginConfig.configuration carries it:
+ * a snapshot configuration (binary, harness/rules/snapshot-configuration.ts) stays bytes, anything
+ * else is text (bytes given are its UTF-8).
+ */
+export function envoyConfigurationValue(configuration: string | Uint8Array): string | Uint8Array {
+  if (typeof configuration === "string" || isSnapshotConfiguration(configuration)) return configuration;
+  return Buffer.from(configuration.buffer, configuration.byteOffset, configuration.byteLength).toString("utf8");
+}
+
+/**
+ * PluginConfig.configuration as an Any: text as a StringValue, a snapshot configuration as a
+ * BytesValue (JSON form: base64). Envoy hands either value to the filter byte for byte
+ * (source/extensions/common/wasm/plugin.cc anyToBytes).
+ */
+export function renderPluginConfiguration(configuration: string | Uint8Array): Json {
+  const value = envoyConfigurationValue(configuration);
+  if (typeof value === "string") return { "@type": TYPE_URL.stringValue, value };
+  return { "@type": TYPE_URL.bytesValue, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+}
+
 /** envoy.extensions.filters.http.wasm.v3.Wasm for the plugin (an Any, with @type). */
 export function renderWasmFilterConfig(cfg: ProxyConfig, opts: { wasmPathInContainer?: string } = {}): Json {
   const p = cfg.plugin;
@@ -97,7 +120,7 @@ export function renderWasmFilterConfig(cfg: ProxyConfig, opts: { wasmPathInConta
       name: p.name,
       root_id: p.rootId,
       vm_config: vmConfig,
-      configuration: { "@type": TYPE_URL.stringValue, value: p.configuration },
+      configuration: renderPluginConfiguration(p.configuration),
       // Envoy 1.30–1.32 spelling; 1.33+ prefers failure_policy: FAIL_OPEN | FAIL_CLOSED.
       fail_open: p.failOpen,
     },

@@ -14,6 +14,7 @@
  * Paths in issues are JSON paths into the object as written (`$.static_resources.clusters[1].name`).
  */
 import * as net from "node:net";
+import { isSnapshotConfiguration, readSnapshotConfiguration } from "../rules/snapshot-configuration.js";
 import { TYPE_URL } from "./bootstrap.js";
 import { fullName } from "./proto-schema.js";
 import {
@@ -456,8 +457,22 @@ class Semantics {
     const t = typeName(cfgAny["@type"]);
     let pluginJson: unknown;
     const valuePath = this.at(cfgAny, "value");
-    if (t === "google.protobuf.StringValue" && typeof cfgAny.value === "string") {
-      const text = cfgAny.value.trim();
+    let text: string | undefined;
+    if (t === "google.protobuf.StringValue" && typeof cfgAny.value === "string") text = cfgAny.value;
+    else if (t === "google.protobuf.BytesValue" && typeof cfgAny.value === "string") {
+      // The filter gets the decoded bytes: a snapshot configuration's settings are JSON, other bytes are text.
+      const bytes = Buffer.from(cfgAny.value, "base64");
+      if (isSnapshotConfiguration(bytes)) {
+        const parts = readSnapshotConfiguration(bytes);
+        if ("error" in parts) {
+          this.err(valuePath, `plugin configuration is a snapshot configuration with a bad frame: ${parts.error}`);
+          return;
+        }
+        text = parts.settingsText;
+      } else text = bytes.toString("utf8");
+    }
+    if (text !== undefined) {
+      text = text.trim();
       if (!text.startsWith("{") && !text.startsWith("[")) return; // not JSON: another plugin's format
       try {
         pluginJson = JSON.parse(text);

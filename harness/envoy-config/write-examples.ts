@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ProxyConfig } from "../config/proxy-config.js";
-import { renderBootstrap, renderEcdsBootstrap, renderEcdsResource, toYaml, envoyCommandArgs } from "./bootstrap.js";
+import { renderBootstrap, renderEcdsBootstrap, renderEcdsResource, toYaml, envoyCommandArgs, TYPE_URL } from "./bootstrap.js";
 import { EDGEWATCH_HISTOGRAM_BUCKETS_US, EDGEWATCH_STAT_PREFIX, EDGEWATCH_TAG_NAMES, exampleProxyConfig } from "./defaults.js";
 import { renderGrafanaDashboard } from "./grafana-dashboard.js";
 
@@ -95,6 +95,15 @@ function ecdsResourceYaml(cfg: ProxyConfig): string {
       "A DiscoveryResponse with one TypedExtensionConfig named like the filter. A change of only",
       "`configuration` reuses the running VMs and calls on_configure in a new root context; a change of",
       "code, vm_id or vm configuration starts new VMs. A rejected update keeps the previous config.",
+      "",
+      "Large rule sets: instead of a JSON configuration with \"rules\", push a snapshot configuration",
+      "(the settings plus the rules already built, so no VM parses a rules document). Build it with",
+      "  npx edgewatch rules snapshot rules.json --plugin settings.json     # → rules.json.plugin.bin",
+      "(settings.json: the JSON configuration without \"rules\") and give it as a BytesValue, whose",
+      "bytes Envoy hands to the filter unchanged:",
+      "        configuration:",
+      `          "@type": ${TYPE_URL.bytesValue}`,
+      "          value: <base64 -w0 rules.json.plugin.bin>",
     ].join("\n"),
     comments: {
       version_info: "Bump on every push; it shows in /config_dump.",
@@ -130,6 +139,8 @@ export function renderWasmPluginYaml(pin?: WasmPluginPin, cfg: ProxyConfig = exa
 }
 
 function istioWasmPluginYaml(cfg: ProxyConfig, pin?: WasmPluginPin): string {
+  // pluginConfig is YAML/JSON: a WasmPlugin cannot carry a binary (snapshot) configuration.
+  if (typeof cfg.plugin.configuration !== "string") throw new Error("an Istio WasmPlugin's pluginConfig is JSON: it cannot carry a binary plugin configuration");
   const pluginConfig = JSON.parse(cfg.plugin.configuration) as {
     rules_service?: { cluster?: string; authority?: string };
     tracing?: { collector?: { cluster?: string; authority?: string } };

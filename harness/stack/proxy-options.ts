@@ -50,7 +50,7 @@ export interface FixturePorts {
 
 interface State {
   workers: number;
-  plugin: string;
+  plugin: string | Uint8Array;
   routes: readonly RouteSpec[];
   extraClusters: readonly ClusterConfig[];
   xffTrustedHops: number;
@@ -100,9 +100,12 @@ export class ProxyOptions {
     return this.with({ workers: n });
   }
 
-  /** The plugin configuration (PluginConfig.configuration): an object is JSON-encoded, a string is sent verbatim. */
-  withPlugin(configuration: object | string): ProxyOptions {
-    return this.with({ plugin: typeof configuration === "string" ? configuration : JSON.stringify(configuration) });
+  /**
+   * The plugin configuration (PluginConfig.configuration): an object is JSON-encoded, a string or
+   * bytes (e.g. a snapshot configuration, harness/rules/snapshot-configuration.ts) are sent verbatim.
+   */
+  withPlugin(configuration: object | string | Uint8Array): ProxyOptions {
+    return this.with({ plugin: typeof configuration === "string" || configuration instanceof Uint8Array ? configuration : JSON.stringify(configuration) });
   }
 
   /** Start the rules-service fixture (cluster "rules"), or use a running one (not closed with the stack). */
@@ -184,7 +187,7 @@ export class ProxyOptions {
     return this.s.workers;
   }
 
-  get plugin(): string {
+  get plugin(): string | Uint8Array {
     return this.s.plugin;
   }
 

@@ -16,12 +16,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AbstractStartedContainer, GenericContainer, TestContainers, Wait, type StartedTestContainer } from "testcontainers";
 import type { ProxyConfig } from "../config/proxy-config.js";
-import { envoyCommandArgs, isLoopbackAddress, renderEcdsBootstrap, renderEcdsResource, toYaml } from "../envoy-config/bootstrap.js";
+import { envoyCommandArgs, envoyConfigurationValue, isLoopbackAddress, renderEcdsBootstrap, renderEcdsResource, toYaml } from "../envoy-config/bootstrap.js";
 import { assertValidEcdsPair } from "../envoy-config/validate.js";
 import { awaitEcdsApplied, readEcdsCounters } from "./envoy-admin.js";
 import { envoyImage } from "./envoy-image.js";
 import { LogBuffer } from "./log-buffer.js";
-import { configurationText, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
+import { sameConfiguration, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
 export const CONTAINER_PATHS = {
   bootstrap: "/etc/envoy/envoy.yaml",
@@ -113,7 +113,7 @@ export class EnvoyContainer extends GenericContainer {
 
 export class StartedEnvoyContainer extends AbstractStartedContainer {
   private version = 1;
-  private configuration: string;
+  private configuration: string | Uint8Array;
 
   constructor(
     started: StartedTestContainer,
@@ -124,7 +124,7 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
     private readonly baselinePort = 0,
   ) {
     super(started);
-    this.configuration = cfg.plugin.configuration;
+    this.configuration = envoyConfigurationValue(cfg.plugin.configuration);
   }
 
   get listenerUrl(): string {
@@ -169,8 +169,8 @@ export class StartedEnvoyContainer extends AbstractStartedContainer {
    * is skipped without touching config_reload).
    */
   async updatePluginConfiguration(given: string | Uint8Array): Promise<void> {
-    const configuration = configurationText(given);
-    if (configuration === this.configuration) return;
+    const configuration = envoyConfigurationValue(given);
+    if (sameConfiguration(configuration, this.configuration)) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };
     const resource = renderEcdsResource(cfg, { wasmPathInContainer: CONTAINER_PATHS.wasm, versionInfo });

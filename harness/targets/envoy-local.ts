@@ -11,14 +11,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ProxyConfig } from "../config/proxy-config.js";
-import { BASELINE_LISTENER_NAME, envoyCommandArgs, LISTENER_NAME, renderEcdsBootstrap, renderEcdsResource, toYaml } from "../envoy-config/bootstrap.js";
+import { BASELINE_LISTENER_NAME, envoyCommandArgs, envoyConfigurationValue, LISTENER_NAME, renderEcdsBootstrap, renderEcdsResource, toYaml } from "../envoy-config/bootstrap.js";
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on Linux x86-64 and arm64). */
 const CLOCK_TICKS_PER_SECOND = 100;
 import { assertValidEcdsPair } from "../envoy-config/validate.js";
 import { awaitEcdsApplied, listenerPort, readEcdsCounters, sleep, waitForReady } from "./envoy-admin.js";
 import { LogBuffer } from "./log-buffer.js";
-import { configurationText, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
+import { sameConfiguration, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
 export const ENVOY_BIN_ENV = "EDGEWATCH_ENVOY_BIN";
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -73,7 +73,7 @@ process.once("exit", () => {
 class LocalEnvoy implements StartedTarget {
   readonly target = "envoy-local" as const;
   private version = 1;
-  private configuration: string;
+  private configuration: string | Uint8Array;
 
   constructor(
     readonly listenerUrl: string,
@@ -87,7 +87,7 @@ class LocalEnvoy implements StartedTarget {
     /** The filter-less baseline listener (ProxyConfig.baselineListener), if configured. */
     readonly baselineUrl?: string,
   ) {
-    this.configuration = cfg.plugin.configuration;
+    this.configuration = envoyConfigurationValue(cfg.plugin.configuration);
   }
 
   /** CPU time (user + system) of the Envoy process so far, µs (/proc/<pid>/stat utime + stime). */
@@ -101,8 +101,8 @@ class LocalEnvoy implements StartedTarget {
 
   /** As StartedEnvoyContainer.updatePluginConfiguration: an unchanged configuration is a no-op. */
   async updatePluginConfiguration(given: string | Uint8Array): Promise<void> {
-    const configuration = configurationText(given);
-    if (configuration === this.configuration) return;
+    const configuration = envoyConfigurationValue(given);
+    if (sameConfiguration(configuration, this.configuration)) return;
     const versionInfo = String(++this.version);
     const cfg: ProxyConfig = { ...this.cfg, plugin: { ...this.cfg.plugin, configuration } };
     const resource = renderEcdsResource(cfg, { versionInfo });

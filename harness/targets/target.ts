@@ -40,8 +40,9 @@ export interface StartedTarget {
    * runs it; Envoy: extension_config_discovery.http_filter.<name>.config_reload grew, the workers
    * pick it up for new streams right after). Rejects with a ConfigRejectedError when the proxy
    * refused it (the previous configuration then stays active). An unchanged configuration is a
-   * no-op on every target. Bytes are the configuration's UTF-8 as the proxy receives it (xDS
-   * carries bytes): the embedded host hands them to the filter without a conversion of its own.
+   * no-op on every target. Bytes are the configuration as the proxy receives it (xDS carries
+   * bytes): the embedded host hands them to the filter without a conversion of its own; the Envoy
+   * targets send a snapshot configuration (binary) as a BytesValue, other bytes as their UTF-8 text.
    */
   updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
   /** Recent proxy output (Envoy's log incl. the filter's proxy_log lines), for failure messages. */
@@ -82,8 +83,11 @@ export class ConfigRejectedError extends Error {
   }
 }
 
-/** A plugin configuration given as text or as its UTF-8 bytes (updatePluginConfiguration), as text. */
-export function configurationText(configuration: string | Uint8Array): string {
-  if (typeof configuration === "string") return configuration;
-  return Buffer.from(configuration.buffer, configuration.byteOffset, configuration.byteLength).toString("utf8");
+/**
+ * Envoy skips an update whose typed_config is unchanged: the same text, or the same bytes (a
+ * configuration as envoyConfigurationValue() in envoy-config/bootstrap.ts gives it).
+ */
+export function sameConfiguration(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === "string" || typeof b === "string") return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
