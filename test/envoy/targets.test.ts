@@ -9,7 +9,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TYPE_URL } from "../../harness/envoy-config/bootstrap.js";
 import { EnvoyConfigValidationError } from "../../harness/envoy-config/validate.js";
+import { encodeSnapshotConfiguration } from "../../harness/rules/snapshot-configuration.js";
 import { awaitEcdsApplied, listenerPort, readEcdsCounters, readStat, waitForReady } from "../../harness/targets/envoy-admin.js";
 import { envoyLocalTarget, findEnvoyBinary } from "../../harness/targets/envoy-local.js";
 import { LogBuffer } from "../../harness/targets/log-buffer.js";
@@ -236,6 +238,31 @@ describe("envoy-local target against a stand-in envoy binary (test/envoy/fixture
     }
     expect(fs.existsSync(configDir)).toBe(false);
     await expect(fetch(`${started.adminUrl}/ready`)).rejects.toThrow();
+  });
+
+  it("pushes a snapshot configuration given as bytes as a BytesValue (base64 of those bytes); the same bytes again are a no-op", async () => {
+    const cfg = config();
+    cfg.plugin.configuration = encodeSnapshotConfiguration({ telemetry: { method_label: false } }, Buffer.from("EWRS-stand-in"));
+    const started = await envoyLocalTarget.start(cfg);
+    const configDir = (started as unknown as { dir: string }).dir;
+    const ecdsAny = () => (YAML.parse(fs.readFileSync(path.join(configDir, "ecds", "edgewatch-filter.yaml"), "utf8")) as Json).resources[0].typed_config.config.configuration;
+    const reload = "extension_config_discovery.http_filter.edgewatch.config_reload";
+    try {
+      expect(ecdsAny()).toEqual({ "@type": TYPE_URL.bytesValue, value: Buffer.from(cfg.plugin.configuration).toString("base64") });
+      // The initial bytes again, in a fresh copy: unchanged, nothing pushed.
+      await started.updatePluginConfiguration(new Uint8Array(cfg.plugin.configuration as Uint8Array));
+      expect(await readStat(started.adminUrl, reload)).toBe(1);
+      const next = encodeSnapshotConfiguration({ telemetry: { method_label: true } }, Buffer.from("EWRS-stand-in"));
+      await started.updatePluginConfiguration(next);
+      expect(await readStat(started.adminUrl, reload)).toBe(2);
+      expect(Buffer.from(ecdsAny().value, "base64").equals(next)).toBe(true);
+      expect(ecdsAny()["@type"]).toBe(TYPE_URL.bytesValue);
+      // Back to JSON text: a StringValue again.
+      await started.updatePluginConfiguration(Buffer.from('{"telemetry":{}}'));
+      expect(ecdsAny()).toEqual({ "@type": TYPE_URL.stringValue, value: '{"telemetry":{}}' });
+    } finally {
+      await started.stop();
+    }
   });
 
   it("fails start with Envoy's own output when the process exits during startup", async () => {
