@@ -204,10 +204,16 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad option / port in use / bad --file
 function registerRulesSnapshot(rules: Command): void {
   rules
     .command("snapshot")
-    .description("build the rules snapshot of a document with the filter's own .wasm (what a rules service serves instead of the JSON), or check one")
-    .argument("<file>", "rules document (JSON), or with --check a snapshot")
-    .option("--out <file>", "where to write the snapshot (default: <file>.snapshot)")
-    .option("--check", "check and describe an existing snapshot the way the fetcher does")
+    .description(
+      "build the rules snapshot of a document with the filter's own .wasm (what a rules service serves instead of the JSON), or with --plugin a snapshot configuration to push; or check either",
+    )
+    .argument("<file>", "rules document (JSON), or with --check a snapshot or snapshot configuration")
+    .option("--out <file>", "where to write the snapshot (default: <file>.snapshot; with --plugin <file>.plugin.bin)")
+    .option("--plugin <settings>", "write a snapshot configuration: the plugin configuration's settings from this JSON file (without \"rules\") and the snapshot, in one binary configuration to push")
+    .option("--sign", "with --plugin: sign the snapshot bytes (Ed25519) with the key from --key-file or $EDGEWATCH_SIGNING_KEY into the settings' rules_signature")
+    .option("--key-file <file>", "private key (PEM) from `rules keygen`; implies --sign")
+    .option("--key-id <id>", "key id as configured in rules_signing (default: derived from the public key); implies --sign")
+    .option("--check", "check and describe an existing snapshot (the way the fetcher does) or snapshot configuration (the way the filter does)")
     .option("--wasm <path>", "filter module", DEFAULT_WASM)
     .option("--max-bytes <n>", "max_rules_bytes applied to the document", parseIntOption("--max-bytes", 1, 0x7fffffff), 64 << 20)
     .addHelpText(
@@ -216,49 +222,38 @@ function registerRulesSnapshot(rules: Command): void {
 The snapshot is the built rule set in binary form (format in assembly/rules/README.md, "Snapshot
 format"): the filter loads it without parsing JSON or sorting CIDRs. Its header records the
 document's sha256; sign the snapshot's bytes if the filter checks signatures.
-Exit codes: 0 built (or valid with --check), 1 the document or snapshot is rejected (the filter's
-reason is printed), 2 usage or I/O error, 3 the filter build is missing.
+
+With --plugin, the output is a snapshot configuration: a binary plugin configuration ("EWPC"
+frame: the settings JSON, then the snapshot) that a push delivers instead of a JSON configuration
+with "rules", so no VM parses a rules document. The settings must not contain "rules" or
+"rules_text"; with --sign/--key-file/--key-id the snapshot's bytes are signed and the signature is
+put into the settings as "rules_signature" (the filter verifies it against rules_signing). The
+whole configuration is loaded into the filter before it is written. Envoy takes it as a
+BytesValue, whose bytes reach the filter unchanged (ECDS resource or static bootstrap):
+  configuration:
+    "@type": type.googleapis.com/google.protobuf.BytesValue
+    value: <base64 -w0 rules.json.plugin.bin>
+Istio's WasmPlugin pluginConfig is JSON and cannot carry it: there, push JSON or use a rules service.
+
+Exit codes: 0 built (or valid with --check), 1 the document, snapshot or configuration is rejected
+(the filter's reason is printed), 2 usage or I/O error, 3 the filter build is missing.
 
 Examples:
   edgewatch rules snapshot rules.json --out rules.snapshot
-  edgewatch rules snapshot --check rules.snapshot`,
+  edgewatch rules snapshot --check rules.snapshot
+  edgewatch rules snapshot rules.json --plugin settings.json --key-file ops.pem   # → rules.json.plugin.bin
+  edgewatch rules snapshot --check rules.json.plugin.bin`,
     )
-    .action(async (file: string, opts: { out?: string; check?: boolean; wasm: string; maxBytes: number }) => {
+    .action(async (file: string, opts: { out?: string; check?: boolean; wasm: string; maxBytes: number; plugin?: string; sign?: boolean; keyFile?: string; keyId?: string }) => {
       if (!existsSync(file)) throw usageError(`file not found: ${file}`);
-      await checkWasm(resolve(opts.wasm));
-      const { readFileSync, writeFileSync } = await import("node:fs");
-      const { SnapshotBuilder } = await import("../../rules/snapshot-builder.js");
-      let builder;
-      try {
-        builder = await SnapshotBuilder.load(resolve(opts.wasm));
-      } catch (err) {
-        throw usageError((err as Error).message);
+      const signs = opts.sign === true || opts.keyFile !== undefined || opts.keyId !== undefined;
+      if (opts.check && (opts.plugin || signs)) throw usageError("--check reads FILE as it is: it takes no --plugin, --sign, --key-file or --key-id");
+      if (signs && !opts.plugin) {
+        throw usageError("--sign, --key-file and --key-id sign the snapshot of a snapshot configuration: give --plugin SETTINGS", "to sign a bare snapshot: edgewatch rules sign FILE.snapshot --no-validate");
       }
-      const bytes = readFileSync(file);
-      if (opts.check) {
-        const info = builder.inspect(bytes);
-        if (!info.ok) {
-          process.stdout.write(`invalid: ${file}: [${info.reason}] ${info.message}\n`);
-          process.exitCode = EXIT.CHECK_FAILED;
-          return;
-        }
-        process.stdout.write(
-          `valid: ${file}: snapshot format ${builder.format}, rules version ${info.version} (${info.cidrs} CIDRs, ${info.rules} rules, ${info.tableBytes} table bytes` +
-            `${info.allowLargeBlastRadius ? ", allow_large_blast_radius" : ""}); source document sha256 ${info.sourceSha256 ?? "not recorded"}\n`,
-        );
-        process.exitCode = EXIT.OK;
-        return;
-      }
-      const r = builder.build(bytes, opts.maxBytes);
-      if (!r.ok) {
-        process.stdout.write(`invalid: ${file}: [${r.reason}] ${r.message}\n`);
-        process.exitCode = EXIT.CHECK_FAILED;
-        return;
-      }
-      const out = opts.out ?? `${file}.snapshot`;
-      writeFileSync(out, r.snapshot!);
-      process.stdout.write(`wrote ${out}: ${r.snapshot!.length} bytes, snapshot format ${builder.format}, document sha256 ${r.sourceSha256}\n`);
-      process.exitCode = EXIT.OK;
+      const signer = signs ? loadSigningKey(opts) : null;
+      const { runSnapshot } = await import("../rules-snapshot.js");
+      process.exitCode = await runSnapshot(file, { ...opts, signer });
     });
 }
 
