@@ -408,15 +408,19 @@ function checkRulesService(path: string, r: RulesServiceSettings): void {
   if (err.length == 0 && r.leaseMs < 2 * r.tickMs) setErr(path + ".lease_ms: must be at least 2 × tick_ms");
 }
 
-/** Parse the plugin configuration bytes. */
-export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
+/**
+ * Parse the plugin configuration bytes; with `snapshotSettings`, the settings of a snapshot
+ * configuration (config/snapshot-frame.ts): bytes [start, start + length) of `buf`, where the rules
+ * are the attached snapshot, so "rules" / "rules_text" are refused and "rules_signature" signs it.
+ */
+export function parseConfiguration(buf: ArrayBuffer | null, snapshotSettings: bool = false, start: i32 = 0, length: i32 = -1): ConfigResult {
   const out = new ConfigResult();
   err = "";
   cidrError = false;
   signatureError = false;
   if (buf === null) return out;
-  const len = buf.byteLength;
-  const base = changetype<usize>(buf);
+  const len = length < 0 ? buf.byteLength : length;
+  const base = changetype<usize>(buf) + <usize>start;
   // Empty or whitespace-only configuration → defaults.
   let blank = true;
   for (let i = 0; i < len; i++) {
@@ -450,7 +454,9 @@ export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
       else if (doc.equalsAscii(k, "tracing")) parseTracing(doc, v, path + ".tracing", s.tracing);
       else if (doc.equalsAscii(k, "rules_service")) parseRulesService(doc, v, path + ".rules_service", s.rulesService);
       else if (doc.equalsAscii(k, "max_rules_bytes")) s.maxRulesBytes = intIn(doc, v, path + ".max_rules_bytes", 1024, MAX_CONFIG_BYTES, 16 * 1024 * 1024);
-      else if (doc.equalsAscii(k, "rules")) {
+      else if (snapshotSettings && (doc.equalsAscii(k, "rules") || doc.equalsAscii(k, "rules_text"))) {
+        setErr(path + "." + doc.stringValue(k) + ": not allowed in a snapshot configuration (its rules are the attached snapshot)");
+      } else if (doc.equalsAscii(k, "rules")) {
         out.rulesNode = v;
         out.rulesBytes = doc.endOffset(v) - doc.start(v);
       } else if (doc.equalsAscii(k, "rules_text")) {
@@ -476,7 +482,7 @@ export function parseConfiguration(buf: ArrayBuffer | null): ConfigResult {
     }
     checkRulesService(path + ".rules_service", s.rulesService);
     if (err.length == 0 && out.rulesNode >= 0 && out.rulesTextNode >= 0) setErr(path + ": \"rules\" and \"rules_text\" are exclusive (one document per configuration)");
-    if (err.length == 0 && out.signature !== null && out.rulesTextNode < 0) {
+    if (err.length == 0 && out.signature !== null && out.rulesTextNode < 0 && !snapshotSettings) {
       setErr(path + ".rules_signature: signs \"rules_text\" (the exact bytes of the document), which is missing");
       signatureError = true;
     }

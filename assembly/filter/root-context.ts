@@ -4,6 +4,8 @@
 // context for every configuration change (same VM, reference envoy-host.md §3.5), so on_configure
 // parses and validates everything and returns false on any error: Envoy rejects the update and the
 // previous root (with the last good rules) keeps serving.
+// A snapshot configuration (config/snapshot-frame.ts: binary, settings + a pre-built rules snapshot,
+// Envoy BytesValue) is a push whose rules every VM loads like a pulled snapshot (reload/push-snapshot.ts).
 // Pull: see reload/pull.ts. Pulled rules, once any were fetched, take precedence over pushed ones
 // (which then only serve as the bootstrap set until the first fetch).
 // A reload builds a complete RuleSet aside and swaps one reference: requests never wait for a
@@ -26,6 +28,8 @@ import { countReloadFailure, countReloadSuccess, recordRulesCheck, setRulesGauge
 import { agent, setApplyHook, nowMs } from "./reload/pull";
 import { digest, claimCount } from "./reload/shared-state";
 import { CACHE_HEADER, DOC_SEED, admitPush, documentRange, loadCachedConfiguration, loadCachedRules, storeCachedRules, republishCachedRules } from "./reload/push-cache";
+import { isSnapshotFrame, readSnapshotFrame, SnapshotFrame } from "../config/snapshot-frame";
+import { loadPushedSnapshot } from "./reload/push-snapshot";
 import { setTickPeriod } from "../host/time";
 import { logInfo, logWarn } from "../host/log";
 
@@ -64,8 +68,14 @@ export class EdgewatchRoot extends RootContextBase {
     // worker: the first VM parses and validates it and leaves its rules in the push cache
     // (reload/push-cache.ts); a VM with the byte-identical configuration parses only the settings
     // around the document and loads the rules snapshot.
-    const whole = buf !== null ? loadCachedConfiguration(buf) : null;
-    const cfg = whole !== null ? whole.cfg : parseConfiguration(buf);
+    // A snapshot configuration (binary: settings + a pre-built rules snapshot) is loaded, not parsed.
+    let frame: SnapshotFrame | null = null;
+    if (isSnapshotFrame(buf)) {
+      frame = readSnapshotFrame(buf!);
+      if (!frame.ok) return this.reject(Reason.Snapshot, "plugin configuration: snapshot frame: " + frame.message);
+    }
+    const whole = buf !== null && frame === null ? loadCachedConfiguration(buf) : null;
+    const cfg = whole !== null ? whole.cfg : (frame !== null ? parseConfiguration(buf, true, frame.settingsStart, frame.settingsLen) : parseConfiguration(buf));
     if (!cfg.ok) return this.reject(cfg.reason, cfg.message);
     const settings = cfg.settings;
 
@@ -75,7 +85,15 @@ export class EdgewatchRoot extends RootContextBase {
     let pushed: RuleSet | null = null;
     let pushedDigest: u64 = 0;
     let cachedParse = false;
-    if (whole !== null) {
+    if (frame !== null) {
+      const sp = loadPushedSnapshot(buf!, frame, cfg);
+      if (!sp.ok) return this.reject(sp.reason, sp.message);
+      pushed = sp.rules;
+      pushedDigest = sp.key!.d1;
+      const guard = guardRules(sp.rules!, settings.blastRadius, sp.key, nowMs(), "push");
+      if (!guard.ok) return this.reject(Reason.BlastRadius, guard.message);
+      if (sp.signed && guard.first) countSignatureVerified();
+    } else if (whole !== null) {
       // Same bytes as a configuration this proxy accepted: its size and signer were checked again
       // on the settings (loadCachedConfiguration), the blast-radius guard runs below.
       const hit = whole.hit;
@@ -154,7 +172,7 @@ export class EdgewatchRoot extends RootContextBase {
       this.swap(set);
       logInfo("edgewatch: rules version " + set.version.toString() + " applied from plugin configuration (" +
         set.cidrCount.toString() + " CIDRs, " + set.rules.length.toString() + " rules, " + set.tableBytes().toString() + " table bytes" +
-        (whole !== null ? ", loaded from the proxy's parse of the same configuration" : (cachedParse ? ", loaded from the proxy's parse of the same text" : "")) + ")");
+        (frame !== null ? ", loaded from a snapshot configuration" : (whole !== null ? ", loaded from the proxy's parse of the same configuration" : (cachedParse ? ", loaded from the proxy's parse of the same text" : ""))) + ")");
     } else if (!this.pulls) {
       // Neither pushed rules nor a rules service: no access rules (not a cold start: nothing will arrive).
       setRulesGauges(0, 0);

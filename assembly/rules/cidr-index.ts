@@ -171,11 +171,16 @@ function setRegion(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i
  * snapshot's) and compute the per-VM helpers: parent pairs and the first-level table (sweepV4, the
  * same pass a build writes its IPv4 entries with), IPv6 parent pairs (linkV6).
  */
-export function installTables(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i32): void {
+export function installTables(idx: CidrIndex, data: ArrayBuffer, off: usize, n4: i32, n6: i32, nr: u32): bool {
   setRegion(idx, data, off, n4, n6);
-  sweepV4<u32>(idx, 0, n4);
+  if (sweepV4<u32>(idx, 0, n4, nr) < 0) return false;
   linkV6(idx);
+  return true;
 }
+
+/** The IPv4 entry the last failed installTables stopped at, and why (true: out of order; false: malformed). */
+export let installBadEntry: i32 = -1;
+export let installOutOfOrder: bool = false;
 
 // Scratch for the parent sweeps (module globals: one sweep at a time per VM).
 let stackIdx = new StaticArray<i32>(64);
@@ -220,14 +225,17 @@ function packPairs(np: i32): StaticArray<u32> {
  * table. K selects the source, at compile time:
  *   - u64 (build): sorted keys at kp[0..n); each distinct key is written as the next entry of the
  *     region idx points at (laid out for n entries: the caller moves lens/rules down if fewer);
- *   - u32 (installTables): the n entries already in the region.
+ *   - u32 (installTables): the n entries already in the region, CHECKED in this same pass (a loaded
+ *     snapshot is untrusted: prefix length ≤ 32, host bits clear, rule index < nr, sorted by start
+ *     then length); the first bad one stops the sweep: -1, installBadEntry / installOutOfOrder say why.
  * Returns the number of entries. The innermost open entry is always the previous one; the ones
  * around it are in the stack scratch (sp of them); outerEnd is the end of the outermost one. An
  * entry that starts after outerEnd closes them all: the common case of a flat list takes no stack
  * traffic at all.
  */
-function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32): i32 {
+function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32, nr: u32 = 0): i32 {
   const s4 = idx.s4, ln4 = idx.ln4, r4 = idx.r4;
+  let prevS: u32 = 0, prevL: u32 = 0;
   const l1 = new StaticArray<u32>(L1_SIZE + 1);
   const pl = changetype<usize>(l1);
   let sp = 0, np = 0, b = 0, w = 0;
@@ -248,6 +256,15 @@ function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32): i32 {
     } else {
       st = load<u32>(s4 + (<usize>i << 2));
       len = <u32>load<u8>(ln4 + <usize>i);
+      if (len > 32 || (st & ~maskV4(<i32>len)) != 0 || <u32>load<u16>(r4 + (<usize>i << 1)) >= nr) {
+        installBadEntry = i; installOutOfOrder = false;
+        return -1;
+      }
+      if (i > 0 && (st < prevS || (st == prevS && len < prevL))) {
+        installBadEntry = i; installOutOfOrder = true;
+        return -1;
+      }
+      prevS = st; prevL = len;
     }
     // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
     const top = <i32>(st >>> L1_SHIFT);
@@ -321,7 +338,7 @@ function linkV6(idx: CidrIndex): void {
 /** A fresh empty index. */
 export function emptyIndex(): CidrIndex {
   const idx = new CidrIndex();
-  installTables(idx, EMPTY, 0, 0, 0);
+  installTables(idx, EMPTY, 0, 0, 0, 0);
   return idx;
 }
 

@@ -22,8 +22,8 @@
 // disk): magic, format, payload length, checksum, then every length, range and ordering. A bad blob
 // yields null with `snapshotError` saying why — never a trap.
 import { RuleSet, Rule, RulesMode, HeaderMatch } from "./rule-set";
-import { CidrIndex, installTables, tableRegionBytes, MAX_RULES } from "./cidr-index";
-import { maskV4, maskHi, maskLo } from "./cidr";
+import { CidrIndex, installTables, installBadEntry, installOutOfOrder, tableRegionBytes, MAX_RULES } from "./cidr-index";
+import { maskHi, maskLo } from "./cidr";
 import { validRuleId } from "./document";
 import { xxh64 } from "./xxh64";
 
@@ -326,15 +326,7 @@ export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i3
   if (r.bad || !r.need(need)) return fail("truncated payload: CIDR tables");
   if (r.left() != need) return fail("malformed payload: " + (r.left() - need).toString() + " unexpected bytes at the end");
   const t = r.p + <usize>r.pos;
-  const s4 = t, l4 = t + <usize>n4 * 4, r4 = t + <usize>n4 * 5;
-  let prevS: u32 = 0, prevL: u32 = 0;
-  for (let i: usize = 0; i < <usize>n4; i++) {
-    const st = load<u32>(s4 + (i << 2));
-    const ln = <u32>load<u8>(l4 + i);
-    if (ln > 32 || (st & ~maskV4(<i32>ln)) != 0 || <u32>load<u16>(r4 + (i << 1)) >= nr) return fail("malformed payload: IPv4 entry " + i.toString());
-    if (i > 0 && (st < prevS || (st == prevS && ln < prevL))) return fail("malformed payload: IPv4 table out of order at " + i.toString());
-    prevS = st; prevL = ln;
-  }
+  // The IPv4 entries are checked by installTables below, in the pass that indexes them.
   const b6 = t + <usize>((<i32>n4 * 7 + 7) & ~7);
   const H = b6, L = b6 + <usize>n6 * 8, l6 = b6 + <usize>n6 * 16, r6 = b6 + <usize>n6 * 17;
   let ph: u64 = 0, pl: u64 = 0, pn: u32 = 0;
@@ -346,12 +338,16 @@ export function decodeSnapshot(b: ArrayBuffer | null, origin: string, offset: i3
     ph = hh; pl = l; pn = ln;
   }
   const idx = new CidrIndex();
+  let installed: bool;
   if (copyTables) {
     const own = new ArrayBuffer(max(8, need));
     memory.copy(changetype<usize>(own), t, <usize>need);
-    installTables(idx, own, 0, <i32>n4, <i32>n6);
+    installed = installTables(idx, own, 0, <i32>n4, <i32>n6, nr);
   } else {
-    installTables(idx, b!, t - changetype<usize>(b), <i32>n4, <i32>n6);
+    installed = installTables(idx, b!, t - changetype<usize>(b), <i32>n4, <i32>n6, nr);
+  }
+  if (!installed) {
+    return fail(installOutOfOrder ? "malformed payload: IPv4 table out of order at " + installBadEntry.toString() : "malformed payload: IPv4 entry " + installBadEntry.toString());
   }
   set.index = idx;
   snapshotError = "";

@@ -288,7 +288,7 @@ export function benchInstall(): i32 {
   if (s === null) return -1;
   const idx = new CidrIndex();
   const t0 = nowNs();
-  installTables(idx, s.index.data, s.index.s4 - changetype<usize>(s.index.data), s.index.n4, s.index.n6);
+  installTables(idx, s.index.data, s.index.s4 - changetype<usize>(s.index.data), s.index.n4, s.index.n6, <u32>s.rules.length);
   const t1 = nowNs();
   setOut(((t1 - t0) / 1000).toString());
   return idx.size;

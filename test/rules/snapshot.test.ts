@@ -68,6 +68,9 @@ describe("snapshot format", () => {
     ["header version changed", (s) => { const x = Buffer.from(s); x.writeBigInt64LE(8n, 8); return x; }, /checksum mismatch/],
     ["checksum field changed", (s) => { const x = Buffer.from(s); x[60] ^= 1; return x; }, /checksum mismatch/],
     ["resealed, table out of order", (s) => resealSnapshot(swapFirstIPv4(s)), /malformed payload: IPv4 table out of order/],
+    ["resealed, host bits set in a /24 IPv4 entry", (s) => resealSnapshot(editIPv4(s, (x, s4) => x.writeUInt32LE((x.readUInt32LE(s4 + 4) | 1) >>> 0, s4 + 4))), /malformed payload: IPv4 entry 1\b/],
+    ["resealed, IPv4 entry naming rule 2 of 2", (s) => resealSnapshot(editIPv4(s, (x, s4, n4) => x.writeUInt16LE(2, s4 + n4 * 5))), /malformed payload: IPv4 entry 0\b/],
+    ["resealed, prefix length 33", (s) => resealSnapshot(editIPv4(s, (x, s4, n4) => x.writeUInt8(33, s4 + n4 * 4 + 1))), /malformed payload: IPv4 entry 1\b/],
     ["resealed, unknown flag", (s) => { const x = Buffer.from(s); x.writeUInt32LE(0x80, 16); return resealSnapshot(x); }, /unknown header flags 0x80/],
     ["resealed, bad mode", (s) => { const x = Buffer.from(s); x.writeUInt32LE(9, 64); return resealSnapshot(x); }, /malformed payload: mode 9/],
     ["resealed, absurd rule count", (s) => { const x = Buffer.from(s); x.writeUInt32LE(100_000, 68); return resealSnapshot(x); }, /malformed payload: 100000 rules/],
@@ -96,6 +99,15 @@ describe("snapshot format", () => {
 });
 
 /** Swap the first two IPv4 entries' start addresses (the table must stay sorted). */
+/** A copy of snapshot `s` with its IPv4 table edited by `edit` (x, offset of starts4, n4). */
+function editIPv4(s: Buffer, edit: (x: Buffer, s4: number, n4: number) => void): Buffer {
+  const x = Buffer.from(s);
+  const n4 = x.readUInt32LE(72);
+  const n6 = x.readUInt32LE(76);
+  edit(x, x.length - n6 * 19 - Math.ceil((n4 * 7) / 8) * 8, n4);
+  return x;
+}
+
 function swapFirstIPv4(s: Buffer): Buffer {
   const x = Buffer.from(s);
   // Payload header at 64: mode, rules, n4 (72), n6 (76). The IPv4 table (starts4 u32[n4], lens4,
