@@ -58,7 +58,7 @@ describe("push reload (snapshot configuration)", () => {
       expect(prom.value("edgewatch_rules_version")).toBe(3);
       expect(prom.value("edgewatch_rules_cidrs")).toBe(2);
       expect(prom.sum("edgewatch_rules_reload_total")).toBe(beforeJson + jsonReloads + 1);
-      expect(s.logsSince(logBefore)).toContain("applied from a snapshot configuration");
+      expect(s.logsSince(logBefore)).toMatch(/rules version 3 applied from plugin configuration \(2 CIDRs, 1 rules, .*loaded from a snapshot configuration\)/);
       expect(s.logsSince(logBefore)).not.toMatch(/configuration rejected/);
     });
 
@@ -85,12 +85,12 @@ describe("push reload (snapshot configuration)", () => {
           return c;
         },
         "snapshot",
-        /rules snapshot: /,
+        /plugin configuration: rules snapshot: checksum mismatch/,
       ],
-      ["frame format 2", () => frameSnapshotConfiguration(JSON.stringify(XFF_ONE_HOP), next(), 2), "snapshot", /snapshot frame: frame format 2/],
-      ["settings that contain \"rules\"", () => frameSnapshotConfiguration(JSON.stringify({ ...XFF_ONE_HOP, rules: doc(9, ["10.9.0.0/16"]) }), next()), "schema", /rules/],
-      ["a snapshot larger than max_rules_bytes 1024", () => encodeSnapshotConfiguration({ ...XFF_ONE_HOP, max_rules_bytes: 1024 }, large()), "size", /max_rules_bytes/],
-      ["signing keys configured and no rules_signature", () => encodeSnapshotConfiguration(signed, next()), "signature", /rules_signature|unsigned/],
+      ["frame format 2", () => frameSnapshotConfiguration(JSON.stringify(XFF_ONE_HOP), next(), 2), "snapshot", /plugin configuration: snapshot frame: frame format 2 is not supported/],
+      ["settings that contain \"rules\"", () => frameSnapshotConfiguration(JSON.stringify({ ...XFF_ONE_HOP, rules: doc(9, ["10.9.0.0/16"]) }), next()), "schema", /\$\.rules: not allowed in a snapshot configuration/],
+      ["a snapshot larger than max_rules_bytes 1024", () => encodeSnapshotConfiguration({ ...XFF_ONE_HOP, max_rules_bytes: 1024 }, large()), "size", /the snapshot is \d+ bytes, max_rules_bytes is 1024/],
+      ["signing keys configured and no rules_signature", () => encodeSnapshotConfiguration(signed, next()), "signature", /the snapshot of the snapshot configuration \(\$\.rules_signature\) is unsigned; rules_signing names 1 key\(s\) \(ops-2026-12\)/],
       [
         "a signature of other bytes",
         () => {
