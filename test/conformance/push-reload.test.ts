@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
 import { describeTargets } from "../../harness/targets/registry.js";
-import { ConfigRejectedError } from "../../harness/targets/target.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
+import { expectEnforcedEverywhere, expectPushRefused, fromAddress } from "./support/push.js";
 
 const XFF_ONE_HOP = { client_address: { source: "xff", xff_trusted_hops: 1 } };
 const withRules = (rules: object, base: object = XFF_ONE_HOP) => ({ ...base, rules });
@@ -17,12 +17,7 @@ const good = (v: number, cidr: string) => withRules({ version: v, access: [{ id:
 describe("push reload (plugin configuration)", () => {
   describeTargets("a pushed document and bad input", (target) => {
     const ref = useStack(target, proxyOptions().withWorkers(2).withPlugin(good(1, "192.0.2.0/24")));
-    const fromOnEach = (addr: string) => ({ path: "/", headers: { "x-forwarded-for": addr } });
-    /** Every worker answers `addr` with `rule` (undefined = allowed), right now. */
-    async function enforcedEverywhere(addr: string, rule: string | undefined): Promise<void> {
-      const answers = await ref.stack.probes.onEach(fromOnEach(addr));
-      expect(answers.map((a) => a.headers["x-edgewatch-rule"]), addr).toEqual(answers.map(() => rule));
-    }
+    const enforcedEverywhere = (addr: string, rule: string | undefined) => expectEnforcedEverywhere(ref.stack, addr, rule);
     const reloads = () => ref.stack.admin.metric("edgewatch_rules_reload_total");
 
     it("the new rules are enforced on every worker, counted once per document", async () => {
@@ -30,7 +25,7 @@ describe("push reload (plugin configuration)", () => {
       await enforcedEverywhere("192.0.2.5", "block-v1");
       const before = await reloads();
       await s.push(good(2, "198.51.100.0/24"));
-      await s.probes.untilEach(fromOnEach("198.51.100.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v2", { what: "block-v2 enforced" });
+      await s.probes.untilEach(fromAddress("198.51.100.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v2", { what: "block-v2 enforced" });
       await enforcedEverywhere("192.0.2.5", undefined);
       const prom = await s.admin.prometheus();
       expect(prom.value("edgewatch_rules_version")).toBe(2);
@@ -61,16 +56,7 @@ describe("push reload (plugin configuration)", () => {
     for (const [name, config, reason, msg] of bad) {
       it(`refuses ${name}: ConfigRejectedError, reason=${reason} counted and logged, the last good rules still decide on every worker`, async () => {
         const s = ref.stack;
-        const failures = () => s.admin.metric("edgewatch_rules_reload_failures_total", { reason });
-        const before = await failures();
-        const logBefore = s.logMark();
-        const err = await s.push(config).then(() => null, (e: unknown) => e);
-        expect(err).toBeInstanceOf(ConfigRejectedError);
-        expect(err).toMatchObject({ code: "EDGEWATCH_CONFIG_REJECTED", target: s.target });
-        expect(await failures()).toBeGreaterThan(before);
-        const logged = s.logsSince(logBefore);
-        expect(logged).toContain(`reason=${reason}`);
-        expect(logged).toMatch(msg);
+        await expectPushRefused(s, config, reason, msg);
         expect((await s.admin.prometheus()).value("edgewatch_rules_version")).toBe(2);
         await enforcedEverywhere("198.51.100.5", "block-v2");
         await enforcedEverywhere("203.0.113.5", undefined);
@@ -79,7 +65,7 @@ describe("push reload (plugin configuration)", () => {
 
     it("a configuration without rules is accepted and allows everyone", async () => {
       await ref.stack.push(XFF_ONE_HOP);
-      await ref.stack.probes.untilEach(fromOnEach("198.51.100.5"), (a) => a.status === 200, { what: "rules cleared" });
+      await ref.stack.probes.untilEach(fromAddress("198.51.100.5"), (a) => a.status === 200, { what: "rules cleared" });
       expect((await ref.stack.admin.prometheus()).value("edgewatch_rules_cidrs")).toBe(0);
     });
 

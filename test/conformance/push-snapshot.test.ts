@@ -12,8 +12,8 @@ import { SnapshotBuilder } from "../../harness/rules/snapshot-builder.js";
 import { encodeSnapshotConfiguration, frameSnapshotConfiguration } from "../../harness/rules/snapshot-configuration.js";
 import { FILTER_WASM, proxyOptions } from "../../harness/stack/proxy-options.js";
 import { describeTargets } from "../../harness/targets/registry.js";
-import { ConfigRejectedError } from "../../harness/targets/target.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
+import { expectEnforcedEverywhere, expectPushRefused, fromAddress } from "./support/push.js";
 
 const XFF_ONE_HOP = { client_address: { source: "xff", xff_trusted_hops: 1 } };
 const doc = (v: number, cidrs: string[]) => ({ version: v, access: [{ id: `block-v${v}`, cidrs }] });
@@ -33,25 +33,20 @@ function snapshotOf(rules: object): Buffer {
 describe("push reload (snapshot configuration)", () => {
   describeTargets("a pushed snapshot configuration and bad input", (target) => {
     const ref = useStack(target, proxyOptions().withWorkers(2).withPlugin({ ...XFF_ONE_HOP, rules: doc(1, ["192.0.2.0/24"]) }));
-    const fromOnEach = (addr: string) => ({ path: "/", headers: { "x-forwarded-for": addr } });
-    /** Every worker answers `addr` with `rule` (undefined = allowed), right now. */
-    async function enforcedEverywhere(addr: string, rule: string | undefined): Promise<void> {
-      const answers = await ref.stack.probes.onEach(fromOnEach(addr));
-      expect(answers.map((a) => a.headers["x-edgewatch-rule"]), addr).toEqual(answers.map(() => rule));
-    }
+    const enforcedEverywhere = (addr: string, rule: string | undefined) => expectEnforcedEverywhere(ref.stack, addr, rule);
     const reloads = () => ref.stack.admin.metric("edgewatch_rules_reload_total");
 
     it("after a JSON push, a snapshot configuration is enforced on every worker, counted once like the JSON push", async () => {
       const s = ref.stack;
       const beforeJson = await reloads();
       await s.push({ ...XFF_ONE_HOP, rules: doc(2, ["198.51.100.0/24"]) });
-      await s.probes.untilEach(fromOnEach("198.51.100.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v2", { what: "block-v2 (JSON push) enforced" });
+      await s.probes.untilEach(fromAddress("198.51.100.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v2", { what: "block-v2 (JSON push) enforced" });
       const jsonReloads = (await reloads()) - beforeJson;
       expect(jsonReloads).toBe(1);
 
       const logBefore = s.logMark();
       await s.push(encodeSnapshotConfiguration(XFF_ONE_HOP, snapshotOf(doc(3, ["203.0.113.0/24", "2001:db8:3::/48"]))));
-      await s.probes.untilEach(fromOnEach("203.0.113.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v3", { what: "block-v3 (snapshot configuration) enforced" });
+      await s.probes.untilEach(fromAddress("203.0.113.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v3", { what: "block-v3 (snapshot configuration) enforced" });
       await enforcedEverywhere("2001:db8:3::1", "block-v3");
       await enforcedEverywhere("198.51.100.5", undefined);
       const prom = await s.admin.prometheus();
@@ -113,16 +108,7 @@ describe("push reload (snapshot configuration)", () => {
     for (const [name, configuration, reason, msg] of bad) {
       it(`refuses ${name}: ConfigRejectedError, reason=${reason} counted and logged, the last good rules still decide on every worker`, async () => {
         const s = ref.stack;
-        const failures = () => s.admin.metric("edgewatch_rules_reload_failures_total", { reason });
-        const before = await failures();
-        const logBefore = s.logMark();
-        const err = await s.push(configuration()).then(() => null, (e: unknown) => e);
-        expect(err).toBeInstanceOf(ConfigRejectedError);
-        expect(err).toMatchObject({ code: "EDGEWATCH_CONFIG_REJECTED", target: s.target });
-        expect(await failures()).toBeGreaterThan(before);
-        const logged = s.logsSince(logBefore);
-        expect(logged).toContain(`reason=${reason}`);
-        expect(logged).toMatch(msg);
+        await expectPushRefused(s, configuration(), reason, msg);
         expect((await s.admin.prometheus()).value("edgewatch_rules_version")).toBe(3);
         await enforcedEverywhere("203.0.113.5", "block-v3");
         await enforcedEverywhere("10.9.0.5", undefined);
@@ -133,7 +119,7 @@ describe("push reload (snapshot configuration)", () => {
       const s = ref.stack;
       const snap = snapshotOf(doc(4, ["10.4.0.0/16"]));
       await s.push(encodeSnapshotConfiguration({ ...signed, rules_signature: sign(snap) }, snap));
-      await s.probes.untilEach(fromOnEach("10.4.0.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v4", { what: "block-v4 (signed snapshot configuration) enforced" });
+      await s.probes.untilEach(fromAddress("10.4.0.5"), (a) => a.headers["x-edgewatch-rule"] === "block-v4", { what: "block-v4 (signed snapshot configuration) enforced" });
       await enforcedEverywhere("203.0.113.5", undefined);
       expect((await s.admin.prometheus()).value("edgewatch_rules_version")).toBe(4);
     });
