@@ -112,13 +112,14 @@ function checkSnapshot(file: string, bytes: Buffer, builder: SnapshotBuilder): n
   return verdict(true, file, describeSnapshot(info, builder.format));
 }
 
-/** The frame (as the filter reads it), the snapshot (as the fetcher loads it), then the filter's verdict on the whole. */
+/** The snapshot (as the fetcher loads it), then the filter's verdict on the whole configuration (frame, settings, size, signature). */
 async function checkSnapshotConfiguration(file: string, bytes: Buffer, builder: SnapshotBuilder, wasm: string): Promise<number> {
   const parts = readSnapshotConfiguration(bytes);
-  if ("error" in parts) return verdict(false, file, `[snapshot] plugin configuration: snapshot frame: ${parts.error}`);
-  const info = builder.inspect(parts.snapshot);
-  if (!info.ok) return verdict(false, file, `[${info.reason}] ${info.message}`);
+  const info = "error" in parts ? null : builder.inspect(parts.snapshot);
+  if (info && !info.ok) return verdict(false, file, `[${info.reason}] ${info.message}`);
+  // A bad frame too is worded by the filter (it says which format it reads).
   const v = await validateWithFilter(resolve(wasm), bytes);
   if (!v.accepted) return verdict(false, file, `${v.reason ? `[${v.reason}] ` : ""}${v.message}`);
-  return verdict(true, file, `snapshot configuration (frame format ${parts.format}): ${describeSettings(parts.settingsText)}; ${describeSnapshot(info, builder.format)}`);
+  if ("error" in parts) return verdict(false, file, `[snapshot] snapshot frame: ${parts.error} (the filter accepted it: harness/rules/snapshot-configuration.ts and the filter disagree)`);
+  return verdict(true, file, `snapshot configuration (frame format ${parts.format}): ${describeSettings(parts.settingsText)}; ${describeSnapshot(info!, builder.format)}`);
 }

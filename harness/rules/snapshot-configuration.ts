@@ -2,9 +2,10 @@
  * The "snapshot configuration": a BINARY plugin configuration carrying the settings and a
  * pre-built rules snapshot (format in assembly/rules/README.md, "Snapshot format"; built by
  * snapshot-builder.ts), so a push loads rules the way a pull does. Envoy hands a
- * `google.protobuf.BytesValue` configuration to the filter byte for byte (plugin.cc anyToBytes).
+ * `google.protobuf.BytesValue` configuration to the filter byte for byte (Envoy
+ * source/extensions/common/wasm/plugin.cc, anyToBytes).
  * The filter reads it in assembly/config/snapshot-frame.ts; this is the one place the harness
- * writes and reads the frame. Spec: /work/wt/SNAPSHOT-CONFIG.md (issue #13).
+ * writes and reads the frame. Spec: issue #13 (the shared SNAPSHOT-CONFIG.md).
  *
  * Layout, little-endian:
  *    0 u32 magic "EWPC"      4 u32 frame format (1)      8 u32 S: settings bytes      12 u32 reserved (0)

@@ -1,7 +1,7 @@
 /**
  * The snapshot configuration frame as the harness writes and reads it (harness/rules/
- * snapshot-configuration.ts; layout in /work/wt/SNAPSHOT-CONFIG.md and assembly/config/
- * snapshot-frame.ts): what `edgewatch rules snapshot --plugin` writes is what the filter reads.
+ * snapshot-configuration.ts; the filter's side is assembly/config/snapshot-frame.ts, issue #13):
+ * what `edgewatch rules snapshot --plugin` writes is what the filter reads.
  * The snapshot inside is opaque here (the filter judges it; test/conformance/push-snapshot.test.ts).
  */
 import { describe, expect, it } from "vitest";
