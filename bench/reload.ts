@@ -9,6 +9,9 @@
  * the slowest worker's first enforcing answer.
  *   push       the plugin configuration carries the document (ECDS: canary, then a new root context
  *              in every VM; on Envoy the push resolves when config_reload grew);
+ *   push-snapshot  the plugin configuration is a snapshot configuration (binary, Envoy BytesValue:
+ *              settings + the document's rules snapshot, built by the filter's own .wasm BEFORE the
+ *              clock, `edgewatch rules snapshot --plugin`); every VM loads the snapshot;
  *   pull       the rules service serves the document's rules snapshot, built by the filter's own
  *              .wasm BEFORE the clock starts (a publisher builds it once, `edgewatch rules snapshot`);
  *              the fetcher checks it and shares it as received; every other VM loads it;
@@ -25,7 +28,7 @@
  * first enforcing answer (embedded: every VM and the probes share this process's one JS thread, so
  * push work Envoy spreads over worker threads is serialised here; null on Envoy targets).
  *
- * CLI: tsx bench/reload.ts [--quick] [--target T] [--out DIR] [--modes push,pull,pull-json]
+ * CLI: tsx bench/reload.ts [--quick] [--target T] [--out DIR] [--modes push,push-snapshot,pull,pull-json]
  *      [--cidrs 10,1000,...] [--workers 1,2,4] [--reloads N] [--reloads-1m N] [--no-micro]
  */
 import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile, BENCH_WASM } from "../harness/bench/results.js";
@@ -35,8 +38,9 @@ import { TARGET_NAMES, type TargetName } from "../harness/targets/target.js";
 import { proxyOptions } from "../harness/stack/proxy-options.js";
 import { startStack, type Stack } from "../harness/stack/stack.js";
 import { SnapshotBuilder } from "../harness/rules/snapshot-builder.js";
+import { encodeSnapshotConfiguration } from "../harness/rules/snapshot-configuration.js";
 
-type Mode = "push" | "pull" | "pull-json";
+type Mode = "push" | "push-snapshot" | "pull" | "pull-json";
 
 interface Args {
   quick: boolean;
@@ -69,7 +73,7 @@ function parseArgs(argv: string[]): Args {
     quick,
     target: common.target as TargetName,
     outDir: common.outDir,
-    modes: (val("--modes") ?? "push,pull,pull-json").split(",") as Mode[],
+    modes: (val("--modes") ?? "push,push-snapshot,pull,pull-json").split(",") as Mode[],
     cidrs: list("--cidrs", quick ? [10, 10_000, 100_000] : [10, 100, 1_000, 10_000, 100_000, 1_000_000]),
     workers: list("--workers", [2]),
     workerSweepAt: list("--worker-sweep-at", quick ? [] : [10_000, 100_000]),
@@ -156,7 +160,7 @@ export interface ReloadCase {
    * part of the CPU column; on most machines ~0.2 µs.
    */
   page_faults_p50: number | null;
-  /** Bytes of the JSON document (push: the whole plugin configuration). */
+  /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
   /** Bytes the fetcher received per reload (pull: the snapshot; pull-json: the document). */
   fetched_bytes: number | null;
@@ -169,7 +173,13 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
   const bulkJson = JSON.stringify(bulkList(Math.max(0, cidrs - 1), 0x5eed + cidrs));
   const base = { client_address: { source: "xff", xff_trusted_hops: 1 }, max_rules_bytes: MAX_RULES_BYTES };
   const pushConfig = (k: number) => `{"client_address":{"source":"xff","xff_trusted_hops":1},"max_rules_bytes":${MAX_RULES_BYTES},"rules":${docText(k, bulkJson)}}`;
-  const pull = mode !== "push";
+  const pull = mode === "pull" || mode === "pull-json";
+  /** The snapshot configuration of version k: the settings of pushConfig and the document's snapshot. */
+  const snapshotConfig = (k: number) => {
+    const b = builder.build(Buffer.from(docText(k, bulkJson), "utf8"), MAX_RULES_BYTES);
+    if (!b.ok) throw new Error(`snapshot build failed: ${b.reason}: ${b.message}`);
+    return encodeSnapshotConfiguration(base, b.snapshot!);
+  };
   let opts = proxyOptions().withWorkers(workers).withXffTrustedHops(0);
   opts = pull
     ? opts
@@ -227,7 +237,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
         // The configuration as bytes, prepared before the clock like a pull's snapshot: Envoy receives
         // it as bytes (xDS), and turning this bench's concatenated string into them (flatten +
         // UTF-8 copy: fresh pages, ~730 page faults at 100k CIDRs) is not the proxy's reload work.
-        const cfg = Buffer.from(pushConfig(k), "utf8");
+        const cfg = mode === "push" ? Buffer.from(pushConfig(k), "utf8") : snapshotConfig(k);
         docBytes = cfg.length;
         f0 = minorFaults();
         c0 = cpuMs();
@@ -389,12 +399,12 @@ async function envoyVersion(target: TargetName, stack: Stack | null): Promise<st
 
 const USAGE = `usage: npx tsx bench/reload.ts [options]
 
-Rule reload latency, publish → enforced on every worker (push, pull, pull-json), and the parse/load
+Rule reload latency, publish → enforced on every worker (push, push-snapshot, pull, pull-json), and the parse/load
 cost inside wasm. → reload.json and reload-micro.json in the results directory.
 
 options:
   --target T            embedded | envoy | envoy-local (default embedded; EDGEWATCH_TARGET)
-  --modes LIST          push,pull,pull-json (default all three)
+  --modes LIST          push,push-snapshot,pull,pull-json (default all four)
   --cidrs LIST          document sizes (default 10,100,1000,10000,100000,1000000; --quick 10,10000,100000)
   --workers LIST        worker counts (default 2)
   --worker-sweep-at LIST  sizes also run on 1 and 4 workers (default 10000,100000; --quick none)
@@ -418,7 +428,8 @@ async function main(): Promise<number> {
   const builder = await SnapshotBuilder.load(BENCH_WASM);
   const method =
     "latency = publish → the slowest worker's first response enforcing the new rules (one probe pinned per worker over admin); " +
-    "push = plugin configuration update (ECDS); pull = rules service serving the snapshot the filter's .wasm built before the clock; " +
+    "push = plugin configuration update (ECDS) carrying the JSON document; push-snapshot = the same update as a snapshot configuration (binary: settings + the rules snapshot the filter's .wasm built before the clock); " +
+    "pull = rules service serving the snapshot the filter's .wasm built before the clock; " +
     "pull-json = rules service serving the JSON document; cpu_* = process CPU over the same interval (embedded host: every VM and the probes on one JS thread)";
   process.stdout.write(
     `reload bench on ${args.target}: modes ${args.modes.join(",")}, cidrs ${args.cidrs.join(",")}, workers ${args.workers.join(",")}` +

@@ -64,12 +64,12 @@ export function goalRows(benches: BenchFile[]): GoalRow[] {
   };
   const rc = cases(reload);
   const rcase = (mode: string, cidrs: number, workers = 2) => rc.find((c) => c.mode === mode && c.cidrs === cidrs && c.workers === workers);
-  for (const mode of ["pull", "push"]) {
+  for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 10_000);
     const p99 = num(c, "p99_ms");
     add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms`, p99 === undefined ? undefined : p99 <= 5);
   }
-  for (const mode of ["pull", "push"]) {
+  for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 100_000);
     const p50 = num(c, "p50_ms");
     const p99 = num(c, "p99_ms");

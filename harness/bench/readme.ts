@@ -62,7 +62,8 @@ export function renderResults(benches: BenchFile[]): string {
   if (rc.length > 0) {
     out.push(
       `**Rules reload** (\`npm run bench:reload\`; latency = publish → first response enforcing the new rules on **every** worker; ` +
-        "push = plugin configuration (ECDS), pull = rules service serving the snapshot the filter's .wasm built, pull-json = the JSON document; " +
+        "push = plugin configuration (ECDS) carrying the JSON document, push-snapshot = the same as a snapshot configuration (binary, BytesValue: settings + the snapshot the filter's .wasm built), " +
+        "pull = rules service serving that snapshot, pull-json = the JSON document; " +
         "CPU = process CPU per reload, every VM and the probes on one JS thread):",
       "",
       "| mode | CIDRs | workers | p50 ms | p99 ms | CPU p50 ms | fetched bytes |",
