@@ -495,7 +495,8 @@ const METHOD =
   "and made the figure move between runs; at a fixed rate both sides do the same work at the same pace. Rounds alternate filter off / on " +
   "(A B B A …); added CPU = median over pairs of (on − off), with min, max and a 95 % bootstrap interval of that median. Second figure: " +
   "saturation throughput with / without the filter (wrk, fixed connections), its range over pairs, and the CPU difference at saturation. " +
-  "Host calls, guest time and the profiler split come from separate sequential rounds (the profiler round labelled as a breakdown).";
+  "Host calls, guest time and the profiler split come from separate sequential rounds (the profiler round labelled as a breakdown). " +
+  "Embedded on ≥ 2 cores: the proxy under measurement runs alone on CPU 1, everything else on CPU 0 (cpu_pinning).";
 
 async function main(): Promise<number> {
   const { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } = await import("../harness/bench/results.js");
@@ -504,6 +505,14 @@ async function main(): Promise<number> {
   const quick = args.quick;
   const run = new RunRecord("overhead", { quick, target: args.target, wasmPath: WASM });
   const connections = Number(arg("--connections") ?? 16);
+  // Embedded: each proxy under measurement gets CPU 1 to itself; this coordinator (the fixed-rate
+  // generator), wrk and the upstream (children inherit the mask) share CPU 0. Unpinned, the
+  // no-filter side's CPU per request moved 112–185 µs between cases of one run (12/2026), more than
+  // the difference being measured.
+  const { canPin, pinProcess } = await import("../harness/process/cpu-affinity.js");
+  const pinned = args.target === "embedded" && !process.argv.includes("--no-pin") && canPin(2);
+  if (pinned) pinProcess(process.pid, "0");
+  const cpuPinning = pinned ? "proxy under measurement on CPU 1; coordinator (fixed-rate generator), wrk and upstream on CPU 0 (taskset)" : null;
   const { wrkAvailable, runWrk, wrkRoutesScript, runLoad, runOpenLoop, quantile } = await import("../harness/cli/load.js");
   const { Progress } = await import("../harness/cli/progress.js");
   const { textTable } = await import("../harness/bench/report.js");
@@ -765,6 +774,7 @@ async function main(): Promise<number> {
       const cfg = proxyConfig(shape, upstreamPort);
       const [none, ew] = await Promise.all([Child.spawn("proxy", "proxy(none)"), Child.spawn("proxy", "proxy(edgewatch)")]);
       children.push(none, ew);
+      if (pinned) for (const c of [none, ew]) pinProcess(c.proc.pid!, "1");
       const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
       const urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
       const cpuOf = (c: Child) => async () => ((await c.ask({ cmd: "sample" })).sample as ProxySample).cpuUs;
@@ -852,6 +862,7 @@ async function main(): Promise<number> {
     provenance: run.finish(),
     method: METHOD,
     load_generator: loadGenerator,
+    cpu_pinning: cpuPinning,
     round_seconds: roundS,
     pairs,
     saturation_round_seconds: satRoundS,
@@ -890,6 +901,7 @@ options:
   --timed-requests N      requests of the sequential timed and profiled rounds (default 4000; --quick 2000)
   --memory-requests N     requests through the last filter proxy before its memory is sampled (default 500000; --quick 0)
   --max-seconds S         time bound of the whole run (default 1800; --quick 180)
+  --no-pin                embedded: do not pin the proxies to CPU 1 and the load side to CPU 0 (taskset)
 ${COMMON_OPTIONS}`;
 
 const role = arg("--role");
