@@ -256,11 +256,14 @@ function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32, nr: u32 = 0): i32 {
     } else {
       st = load<u32>(s4 + (<usize>i << 2));
       len = <u32>load<u8>(ln4 + <usize>i);
-      if (len > 32 || (st & ~maskV4(<i32>len)) != 0 || <u32>load<u16>(r4 + (<usize>i << 1)) >= nr) {
+      // Host bits clear ⟺ the low 32 bits of st << len are zero (len ≤ 32); one test for all three.
+      if ((<u32>(len > 32) | <u32>(<u32>(<u64>st << <u64>len) != 0) | <u32>(<u32>load<u16>(r4 + (<usize>i << 1)) >= nr)) != 0) {
         installBadEntry = i; installOutOfOrder = false;
         return -1;
       }
-      if (i > 0 && (st < prevS || (st == prevS && len < prevL))) {
+      // Order: an entry starting after outerEnd (below) starts after every earlier one; only an
+      // entry inside the open run needs the (start, length) comparison with its predecessor.
+      if (<i64>st <= outerEnd && (st < prevS || (st == prevS && len < prevL))) {
         installBadEntry = i; installOutOfOrder = true;
         return -1;
       }

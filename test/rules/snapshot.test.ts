@@ -84,6 +84,31 @@ describe("snapshot format", () => {
     });
   }
 
+  it("rejects any resealed IPv4 table out of (start, length) order, and only those (nested, equal starts, disjoint runs)", () => {
+    // Nested runs, equal starts with different lengths, and disjoint neighbours: every adjacent
+    // swap breaks the order somewhere, in or out of an open run.
+    const cidrs = ["10.0.0.0/8", "10.0.0.0/16", "10.0.0.0/24", "10.0.1.0/24", "10.1.0.0/16", "11.0.0.0/8", "11.0.0.0/8", "192.0.2.0/24", "192.0.2.128/25", "203.0.113.0/24"];
+    const s = built(JSON.stringify({ access: [{ id: "a", cidrs: cidrs.slice(0, 6) }, { id: "b", cidrs: cidrs.slice(6) }] }));
+    expect(b.inspect(s).ok).toBe(true);
+    const n4 = s.readUInt32LE(72);
+    for (let i = 0; i + 1 < n4; i++) {
+      const swapped = resealSnapshot(editIPv4(s, (x, s4) => {
+        const a = x.readUInt32LE(s4 + i * 4), l = x[s4 + n4 * 4 + i], r = x.readUInt16LE(s4 + n4 * 5 + i * 2);
+        x.writeUInt32LE(x.readUInt32LE(s4 + (i + 1) * 4), s4 + i * 4);
+        x[s4 + n4 * 4 + i] = x[s4 + n4 * 4 + i + 1];
+        x.writeUInt16LE(x.readUInt16LE(s4 + n4 * 5 + (i + 1) * 2), s4 + n4 * 5 + i * 2);
+        x.writeUInt32LE(a, s4 + (i + 1) * 4);
+        x[s4 + n4 * 4 + i + 1] = l;
+        x.writeUInt16LE(r, s4 + n4 * 5 + (i + 1) * 2);
+      }));
+      const info = b.inspect(swapped);
+      // Neighbours with the same start and length (11.0.0.0/8 in rules a and b) are in order either way.
+      const at = (k: number) => { const x = editIPv4(s, () => {}); const s4 = x.length - x.readUInt32LE(76) * 19 - Math.ceil((n4 * 7) / 8) * 8; return `${x.readUInt32LE(s4 + k * 4)}/${x[s4 + n4 * 4 + k]}`; };
+      if (at(i) === at(i + 1)) expect(info.ok, `swap ${i}`).toBe(true);
+      else expect(info.message, `swap ${i}`).toMatch(new RegExp(`IPv4 table out of order at ${i + 1}\\b`));
+    }
+  });
+
   it("never traps on random damage (1,000 byte flips and cuts)", () => {
     const s = built();
     let seed = 12345;
