@@ -261,13 +261,6 @@ function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32, nr: u32 = 0): i32 {
         installBadEntry = i; installOutOfOrder = false;
         return -1;
       }
-      // Order: an entry starting after outerEnd (below) starts after every earlier one; only an
-      // entry inside the open run needs the (start, length) comparison with its predecessor.
-      if (<i64>st <= outerEnd && (st < prevS || (st == prevS && len < prevL))) {
-        installBadEntry = i; installOutOfOrder = true;
-        return -1;
-      }
-      prevS = st; prevL = len;
     }
     // First-level table: l1[b] = first entry whose start's top bits are ≥ b.
     const top = <i32>(st >>> L1_SHIFT);
@@ -280,6 +273,12 @@ function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32, nr: u32 = 0): i32 {
       sp = 0;
       outerEnd = <i64>end;
     } else {
+      // Order (u32): an entry starting after outerEnd starts after every earlier one; only one
+      // inside the open run needs the (start, length) comparison with its predecessor.
+      if (sizeof<K>() == 4 && (st < prevS || (st == prevS && len < prevL))) {
+        installBadEntry = i; installOutOfOrder = true;
+        return -1;
+      }
       // Nested: close the open entries that end before st; the innermost one left is the parent.
       const si = changetype<usize>(stackIdx), se = changetype<usize>(stackEnd);
       let topEnd = prevEnd, topIdx = w - 1;
@@ -296,6 +295,7 @@ function sweepV4<K>(idx: CidrIndex, kp: usize, n: i32, nr: u32 = 0): i32 {
       sp++;
     }
     prevEnd = end;
+    if (sizeof<K>() == 4) { prevS = st; prevL = len; }
     w++;
   }
   while (b <= L1_SIZE) { store<u32>(pl + (<usize>b << 2), <u32>w); b++; }

@@ -6,7 +6,8 @@
 // compiled by TurboFan up front, no tier-up during the runs) and --single-threaded. With
 // --branch-sim=yes callgrind also counts mispredicted conditional branches (its own simple
 // predictor: a proxy for the data-dependent branches of a parser, not the CPU's figure).
-// `npx tsx bench/rules/instructions.mts [cidrs] [reps]` (needs valgrind).
+// `npx tsx bench/rules/instructions.mts [cidrs] [reps] [--install]` (needs valgrind); --install adds
+// the snapshot-load indexing pass (installTables on the loaded set's region).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,7 +35,12 @@ ex._start();
 const doc = readFileSync(docPath);
 const ptr = ex.scratch(doc.length) >>> 0;
 new Uint8Array(ex.memory.buffer, ptr, doc.length).set(doc);
-for (let i = 0; i < Number(reps); i++) {
+if (phase.startsWith("install")) {
+  // Snapshot-load indexing (installTables) on the loaded set's region: install0 loads only.
+  if (ex.loadRules(doc.length, 256 << 20) !== 1) throw new Error("load failed");
+  if (phase === "install1") for (let i = 0; i < Number(reps); i++) { ex.heapBytes(); ex.benchInstall(); }
+  else for (let i = 0; i < Number(reps); i++) ex.heapBytes();
+} else for (let i = 0; i < Number(reps); i++) {
   ex.heapBytes();
   if (Number(phase) > 0) {
     const got = ex.benchUpTo(doc.length, Number(phase));
@@ -44,7 +50,9 @@ for (let i = 0; i < Number(reps); i++) {
 `);
 const totals: number[] = [];
 const mispredicts: number[] = [];
-for (let phase = 0; phase <= 3; phase++) {
+// --install: also the snapshot-load indexing pass (installTables), per load.
+const phases: Array<number | string> = [0, 1, 2, 3, ...(process.argv.includes("--install") ? ["install0", "install1"] : [])];
+for (const phase of phases) {
   const out = join(dir, `cg.${phase}`);
   const r = spawnSync("valgrind", ["--tool=callgrind", "--dump-instr=no", "--branch-sim=yes", `--callgrind-out-file=${out}`,
     process.execPath, "--no-liftoff", "--single-threaded", join(dir, "run.mjs"), join(dir, "unit.wasm"), join(dir, "doc.json"), String(phase), String(reps), String(n)], { encoding: "utf8" });
@@ -67,3 +75,4 @@ console.log(`json     ${fmt(0, 1)}`);
 console.log(`scan     ${fmt(1, 2)}`);
 console.log(`sort/idx ${fmt(2, 3)}`);
 console.log(`total    ${fmt(0, 3)}`);
+if (phases.length > 4) console.log(`install  ${fmt(4, 5)}   (snapshot-load indexing, installTables)`);
