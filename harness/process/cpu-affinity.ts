@@ -5,6 +5,7 @@
  * created later inherit their creator's mask, and so do child processes.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
 let tasksetOk: boolean | undefined;
@@ -18,6 +19,8 @@ export function canPin(cores = 2): boolean {
 
 /** Pin every thread of process `pid` to the CPU list `cpus` ("1", "0-1"); throws with taskset's message on failure. */
 export function pinProcess(pid: number, cpus: string): void {
+  // taskset -a walks /proc/<pid>/task and exits 0 having set nothing when the process is gone.
+  if (!existsSync(`/proc/${pid}/task`)) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed: no such process`);
   const r = spawnSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { encoding: "utf8", timeout: 5000 });
   if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
 }
