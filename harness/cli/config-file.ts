@@ -3,6 +3,9 @@
  * field optional except the routes and clusters. The plugin configuration is given inline
  * (`plugin.configuration`, an object or a JSON string) or in a file (`plugin.configuration_file`,
  * relative to the config file). Rules files (`--rules`) are merged into it under "rules".
+ * A configuration_file that is a snapshot configuration (binary, starts with "EWPC":
+ * harness/rules/snapshot-configuration.ts) is recognised by its content and passed to the filter
+ * byte for byte.
  *
  * Example (YAML):
  *   listener: { address: 127.0.0.1, port: 10000 }
@@ -24,6 +27,7 @@ import { parse as parseYaml } from "yaml";
 import type { ClusterConfig, ProxyConfig, RouteConfig, StatsConfig } from "../config/proxy-config.js";
 import { defaultStatsConfig } from "../envoy-config/defaults.js";
 import { DEFAULT_WASM } from "./env.js";
+import { isSnapshotConfiguration, readSnapshotConfiguration } from "../rules/snapshot-configuration.js";
 import { usageError } from "./exit-codes.js";
 
 export interface CliOverrides {
@@ -35,8 +39,13 @@ export interface CliOverrides {
 
 export interface LoadedConfig {
   config: ProxyConfig;
-  /** The plugin configuration as an object (rules are merged into it). */
+  /**
+   * The plugin configuration as an object (rules are merged into it). For a snapshot configuration:
+   * its settings ({} when the frame or the settings do not read; the filter says why at start).
+   */
   plugin: Record<string, unknown>;
+  /** The configuration_file is a snapshot configuration: its exact bytes are config.plugin.configuration. */
+  snapshotConfiguration?: Buffer;
   path: string;
   /** Where the plugin configuration's text came from (to place the filter's errors in it). */
   pluginSource: PluginSource;
@@ -52,11 +61,27 @@ export interface PluginSource {
   ownFile: boolean;
 }
 
-function readText(path: string, what: string): string {
+function readBytes(path: string, what: string): Buffer {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(path);
   } catch (err) {
     throw usageError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function readText(path: string, what: string): string {
+  return readBytes(path, what).toString("utf8");
+}
+
+/** The settings of a snapshot configuration as an object, or {} when the frame or the settings do not read. */
+export function snapshotSettings(bytes: Uint8Array): Record<string, unknown> {
+  const parts = readSnapshotConfiguration(bytes);
+  if ("error" in parts) return {};
+  try {
+    const v: unknown = JSON.parse(parts.settingsText);
+    return isObj(v) ? v : {};
+  } catch {
+    return {};
   }
 }
 
@@ -160,9 +185,15 @@ export function buildProxyConfig(raw: Record<string, unknown>, baseDir: string, 
   if (!isObj(pluginRaw)) throw usageError(`${path}: plugin must be a mapping`);
   let plugin: Record<string, unknown>;
   let pluginSource: PluginSource;
+  let snapshotConfiguration: Buffer | undefined;
   const cfgFile = pluginConfigurationFile(raw, baseDir, path);
   if (cfgFile !== undefined) {
-    plugin = pluginObject(readText(cfgFile, "plugin configuration file"), cfgFile);
+    const bytes = readBytes(cfgFile, "plugin configuration file");
+    if (isSnapshotConfiguration(bytes)) {
+      // Binary: the filter gets these exact bytes (and judges the frame, settings and snapshot).
+      snapshotConfiguration = bytes;
+      plugin = snapshotSettings(bytes);
+    } else plugin = pluginObject(bytes.toString("utf8"), cfgFile);
     pluginSource = { path: cfgFile, base: [], ownFile: true };
   } else {
     plugin = pluginObject(pluginRaw.configuration, `${path}: plugin.configuration`);
@@ -195,14 +226,14 @@ export function buildProxyConfig(raw: Record<string, unknown>, baseDir: string, 
       rootId: typeof pluginRaw.rootId === "string" ? pluginRaw.rootId : "edgewatch",
       vmId: typeof pluginRaw.vmId === "string" ? pluginRaw.vmId : "edgewatch",
       wasmPath,
-      configuration: JSON.stringify(plugin),
+      configuration: snapshotConfiguration ?? JSON.stringify(plugin),
       vmConfiguration: typeof pluginRaw.vmConfiguration === "string" ? pluginRaw.vmConfiguration : undefined,
       failOpen: pluginRaw.failOpen === true,
     },
     stats,
     xffNumTrustedHops: num(xff, "xffNumTrustedHops", 0, 16),
   };
-  return { config, plugin, path, pluginSource };
+  return { config, plugin, path, pluginSource, snapshotConfiguration };
 }
 
 /** The absolute path of plugin.configuration_file (or configurationFile), if the config names one. */

@@ -11,7 +11,8 @@ import { CliError, EXIT, envError, usageError } from "./exit-codes.js";
 export interface RunningProxy {
   listenerUrl: string;
   adminUrl: string;
-  updatePluginConfiguration(configuration: string): Promise<void>;
+  /** Text (Envoy: StringValue) or the bytes of a snapshot configuration (BytesValue). */
+  updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
   /** An update that never reaches the filter (Envoy could not decode it): update_failure + config_fail. */
   configurationUpdateFailed(reason: string): void;
   close(): Promise<void>;
@@ -77,7 +78,7 @@ export async function startProxy(config: ProxyConfig, opts: Record<string, unkno
   return {
     listenerUrl: handle.listenerUrl as string,
     adminUrl: handle.adminUrl as string,
-    updatePluginConfiguration: (c: string) => (handle.updatePluginConfiguration as (c: string) => Promise<void>)(c),
+    updatePluginConfiguration: (c: string | Uint8Array) => (handle.updatePluginConfiguration as (c: string | Uint8Array) => Promise<void>)(c),
     configurationUpdateFailed: (reason: string) => (handle.configurationUpdateFailed as (r: string) => void)(reason),
     close: () => (handle.close as () => Promise<void>)(),
     logger: findLogger(handle),

@@ -101,8 +101,11 @@ export interface ConfigContext {
   /** The proxy config (for messages). */
   path: string;
   plugin: Record<string, unknown>;
-  /** Where non-rules paths point. */
-  source: { path: string; text: string; base: Array<string | number> };
+  /**
+   * Where non-rules paths point. `binary`: a snapshot configuration file, whose settings sit inside a
+   * binary frame: the filter's paths and offsets are not placed in it.
+   */
+  source: { path: string; text: string; base: Array<string | number>; binary?: boolean };
 }
 
 /** Place the filter's complaint about one rules document (`name`, delivered as `d`) in that document. */
@@ -130,7 +133,7 @@ export function placeRulesVerdict(input: { name: string }, bytes: Uint8Array, d:
         location = locateJsonPath(Buffer.from(bytes).toString("utf8"), d.spliced ? path.slice(1) : path);
       } else if (ctx) {
         source = ctx.source.path;
-        location = locateJsonPath(ctx.source.text, path, ctx.source.base);
+        if (!ctx.source.binary) location = locateJsonPath(ctx.source.text, path, ctx.source.base);
       }
     }
   }
@@ -163,7 +166,8 @@ async function validateRulesInput(input: Input, opts: ValidateOptions, ctx: Conf
 
 /** Load --config: the plugin configuration and where its text lives. Errors → an invalid verdict. */
 async function loadConfigContext(configPath: string, keepRules: boolean): Promise<{ ctx?: ConfigContext; configuration?: Uint8Array; verdict?: Verdict }> {
-  const { readProxyConfigDocument, pluginConfigurationFile, buildProxyConfig } = await import("./config-file.js");
+  const { readProxyConfigDocument, pluginConfigurationFile, buildProxyConfig, snapshotSettings } = await import("./config-file.js");
+  const { isSnapshotConfiguration } = await import("../rules/snapshot-configuration.js");
   const invalid = (message: string, source = configPath): { verdict: Verdict } => ({
     verdict: { file: configPath, valid: false, reason: "config", message, source, log: [] },
   });
@@ -196,6 +200,12 @@ async function loadConfigContext(configPath: string, keepRules: boolean): Promis
       bytes = readFileSync(cfgFile);
     } catch (err) {
       throw usageError(`cannot read plugin configuration file ${cfgFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (isSnapshotConfiguration(bytes)) {
+      // Binary: the filter judges the whole configuration as it is; rules files are then checked as
+      // rules under its settings (without rules_signature, which signs the snapshot, not a file).
+      const { rules_signature: _sig, ...settings } = snapshotSettings(bytes);
+      return { configuration: bytes, ctx: withoutSigning({ path: configPath, plugin: settings, source: { path: cfgFile, text: "", base: [], binary: true } }) };
     }
     const text = bytes.toString("utf8");
     let plugin: Record<string, unknown> = {};
@@ -251,7 +261,10 @@ async function validateConfiguration(configPath: string, ctx: ConfigContext, con
   // A configuration_file is a document of its own (offsets are its bytes); an inline one sits in the YAML.
   const own = ctx.source.base.length === 0;
   const off = BYTE_OFFSET.exec(message);
-  if (off) {
+  if (ctx.source.binary) {
+    // A snapshot configuration: the filter's message as it is (its paths and byte offsets are in
+    // the settings JSON inside the binary frame, not lines of the file).
+  } else if (off) {
     message = message.slice(0, off.index);
     if (own) {
       offset = Number(off[1]);
@@ -270,7 +283,7 @@ async function validateConfiguration(configPath: string, ctx: ConfigContext, con
     source: ctx.source.path,
     line: location?.line,
     column: location?.column,
-    hint: own ? byteHint(configuration, offset, message) : undefined,
+    hint: own && !ctx.source.binary ? byteHint(configuration, offset, message) : undefined,
     log: v.log,
   };
 }

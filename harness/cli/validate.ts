@@ -36,14 +36,15 @@ export async function validateWithFilter(wasmPath: string, configuration: string
     rootId: "edgewatch",
     vmId: "edgewatch-validate",
     wasmPath,
-    configuration: typeof configuration === "string" ? configuration : "",
+    // Text or bytes (a snapshot configuration), as ProxyConfig carries them: no decoding here, so the
+    // CLI and the filter cannot disagree.
+    configuration,
     failOpen: false,
   };
   const wasmLines = () => logger.entries({ component: "wasm" }).map((e) => `[${e.level}]${e.vm ? `[${e.vm}]` : ""} ${e.message}`);
   let host: PluginHost | undefined;
   try {
-    // Bytes go to the filter as they are (no decoding here), so the CLI and the filter cannot disagree.
-    host = await PluginHost.load(plugin, { stats, logger, workers: 1, configurationBytes: typeof configuration === "string" ? undefined : configuration });
+    host = await PluginHost.load(plugin, { stats, logger, workers: 1 });
   } catch (err) {
     if (err instanceof HostError && err.code === "PLUGIN_CONFIG_REJECTED") {
       const line = logger.find(REJECT_LINE, "wasm")[0];

@@ -68,6 +68,8 @@ export function encodeSnapshotConfiguration(settings: object | string, snapshot:
 export interface SnapshotConfigurationParts {
   /** The settings JSON (UTF-8 decoded; the filter parses the same bytes). */
   settingsText: string;
+  /** The settings bytes as framed (a view into the given bytes). */
+  settings: Uint8Array;
   /** The rules snapshot (a view into the given bytes). */
   snapshot: Uint8Array;
   /** Frame format (1). */
@@ -95,8 +97,10 @@ export function readSnapshotConfiguration(bytes: Uint8Array): SnapshotConfigurat
   const offset = (end + 7) & ~7;
   if (offset > bytes.length) return { error: `truncated: the snapshot would start at byte ${offset} of ${bytes.length}` };
   for (let i = end; i < offset; i++) if (bytes[i] !== 0) return { error: "padding after the settings is not zero" };
+  const settings = bytes.subarray(HEADER_BYTES, end);
   return {
-    settingsText: new TextDecoder().decode(bytes.subarray(HEADER_BYTES, end)),
+    settingsText: new TextDecoder().decode(settings),
+    settings,
     snapshot: bytes.subarray(offset),
     format,
   };

@@ -123,4 +123,38 @@ describe.concurrent("edgewatch rules validate", () => {
     expect(structural.code).toBe(1);
     expect(structural.stdout).toMatch(/^invalid: .*proxy3\.yaml: \[config\] routes\[0\]\.cluster 'nope' is not a defined cluster$/m);
   });
+
+  it("--config with a snapshot configuration_file (binary): the filter judges its bytes, reported without a JSON position; rules files are checked under its settings", async () => {
+    const { SnapshotBuilder } = await import("../../harness/rules/snapshot-builder.js");
+    const { encodeSnapshotConfiguration, frameSnapshotConfiguration, readSnapshotConfiguration } = await import("../../harness/rules/snapshot-configuration.js");
+    const built = (await SnapshotBuilder.load(WASM)).build(JSON.stringify({ version: 12, access: [{ id: "x", cidrs: ["203.0.113.0/24"] }] }));
+    const good = encodeSnapshotConfiguration({ client_address: { source: "xff" }, max_rules_bytes: 1024 }, built.snapshot!);
+    const config = (name: string, bin: Uint8Array) => {
+      writeFileSync(join(dir, `${name}.bin`), bin);
+      return file(`${name}.yaml`, ["routes: [{ name: api, match: { prefix: / }, cluster: app }]", "clusters: [{ name: app, port: 8080 }]", `plugin: { configuration_file: ${name}.bin }`].join("\n"));
+    };
+
+    const ok = await runEdgewatch(["rules", "validate", "--config", config("snap-good", good)]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^valid: .*snap-good\.yaml \(plugin configuration\): rules version 12 applied .*loaded from a snapshot configuration\)$/m);
+
+    const corrupt = Buffer.from(good);
+    corrupt[corrupt.length - 1] ^= 1;
+    const bad = await runEdgewatch(["rules", "validate", "--config", config("snap-corrupt", corrupt)]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^invalid: .*snap-corrupt\.yaml \(plugin configuration\): .*snap-corrupt\.bin: \[snapshot\] rules snapshot: checksum mismatch/m);
+
+    // Settings that are not JSON: the filter's offset counts in the settings, not lines of the binary file.
+    const settingsBad = frameSnapshotConfiguration('{"client_address": {"source": "xff"}, "x": 1 2}', (readSnapshotConfiguration(good) as { snapshot: Uint8Array }).snapshot);
+    const bj = await runEdgewatch(["rules", "validate", "--config", config("snap-json", settingsBad)]);
+    expect(bj.code).toBe(1);
+    expect(bj.stdout).toMatch(/^invalid: .*snap-json\.yaml \(plugin configuration\): .*snap-json\.bin: \[json\] malformed JSON: expected ',' or '}' at byte 45$/m);
+
+    // A rules file is checked as the rules of the snapshot configuration's settings (max_rules_bytes 1024 here).
+    const cidrs = Array.from({ length: 80 }, (_, i) => `10.0.${i}.0/24`);
+    const big = file("snap-big.json", JSON.stringify({ version: 9, access: [{ id: "a", cidrs }] }));
+    const withFile = await runEdgewatch(["rules", "validate", "--config", join(dir, "snap-good.yaml"), big]);
+    expect(withFile.code).toBe(1);
+    expect(withFile.stdout).toMatch(/^invalid: .*snap-big\.json: \[size\] \$\.rules is \d+ bytes, max_rules_bytes is 1024$/m);
+  });
 });

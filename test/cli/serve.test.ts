@@ -153,3 +153,54 @@ describe("edgewatch serve output", () => {
     }
   }, 60_000);
 });
+
+describe("edgewatch serve with a snapshot configuration (plugin.configuration_file, binary)", () => {
+  const SETTINGS = { client_address: { source: "xff", xff_trusted_hops: 1 }, tracing: { enabled: false } };
+  /** `rules` built into a snapshot configuration by the filter's own .wasm, as `rules snapshot --plugin` does. */
+  const snapshotConfiguration = async (rulesText: string) => {
+    const { SnapshotBuilder } = await import("../../harness/rules/snapshot-builder.js");
+    const { encodeSnapshotConfiguration } = await import("../../harness/rules/snapshot-configuration.js");
+    const built = (await SnapshotBuilder.load(join(ROOT, "build/edgewatch.wasm"))).build(rulesText);
+    expect(built.ok).toBe(true);
+    return encodeSnapshotConfiguration(SETTINGS, built.snapshot!);
+  };
+
+  it("the file's bytes are the plugin configuration: its settings and its snapshot's rules are enforced", async () => {
+    const { startServe } = await import("../support/serve-process.js");
+    const s = await startServe({ upstreamPort: upstream.port, pluginFile: await snapshotConfiguration(rules(4, "203.0.113.0/24")) });
+    try {
+      expect(s.output()).toMatch(/rules\s+the snapshot of the snapshot configuration/);
+      // Blocking by X-Forwarded-For needs the settings (client_address: xff); the CIDR comes from the snapshot.
+      expect(await get(`${s.listenerUrl}/a`, "203.0.113.5")).toEqual({ status: 403, rule: "deny-net" });
+      expect((await get(`${s.listenerUrl}/a`, "192.0.2.5")).status).toBe(200);
+      expect(await s.stop()).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+
+  it("--rules: each version of the file is built into a snapshot configuration with the same settings and pushed; a bad one is not pushed", async () => {
+    const { startServe } = await import("../support/serve-process.js");
+    const s = await startServe({ upstreamPort: upstream.port, pluginFile: await snapshotConfiguration(rules(4, "203.0.113.0/24")), rules: rules(5, "198.51.100.0/24") });
+    try {
+      expect(s.output()).toMatch(/rules\s+.*rules\.json \(watched; rules version 5; each version pushed as a snapshot configuration\)/);
+      // The rules file replaces the snapshot's rules; the settings stay.
+      expect(await get(`${s.listenerUrl}/a`, "198.51.100.7")).toEqual({ status: 403, rule: "deny-net" });
+      expect((await get(`${s.listenerUrl}/a`, "203.0.113.5")).status).toBe(200);
+
+      writeFileSync(join(s.dir, "rules.json"), rules(6, "192.0.2.0/24"));
+      await s.waitFor(/rules reloaded: version 6 applied on every worker in [\d.]+ ms \(.*loaded from a snapshot configuration\)/);
+      for (let i = 0; i < 4; i++) expect(await get(`${s.listenerUrl}/a`, "192.0.2.5")).toEqual({ status: 403, rule: "deny-net" });
+      expect((await get(`${s.listenerUrl}/a`, "198.51.100.7")).status).toBe(200);
+
+      writeFileSync(join(s.dir, "rules.json"), rules(7, "192.0.2.0/33"));
+      await s.waitFor(
+        /rules rejected by the filter \(building the snapshot; nothing pushed\): .*rules\.json:9:9: \[cidr\] \$\.access\[0\]\.cidrs\[0\]: bad CIDR "192\.0\.2\.0\/33"; rules version 6 stays in force/,
+      );
+      for (let i = 0; i < 4; i++) expect((await get(`${s.listenerUrl}/a`, "192.0.2.5")).status).toBe(403);
+      expect(await s.stop()).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+});

@@ -25,6 +25,8 @@ export interface ServeOptions {
   upstreamPort: number;
   /** Plugin configuration (object, merged into the config file). */
   plugin?: Record<string, unknown>;
+  /** A plugin configuration file instead (written to plugin.bin, named by plugin.configuration_file). */
+  pluginFile?: Uint8Array;
   /** Initial rules document text (written to rules.json and passed as --rules). */
   rules?: string;
   workers?: number;
@@ -36,6 +38,7 @@ export interface ServeOptions {
 export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), "ew-serve-"));
   const cfg = join(dir, "proxy.json");
+  if (opts.pluginFile !== undefined) writeFileSync(join(dir, "plugin.bin"), opts.pluginFile);
   writeFileSync(
     cfg,
     JSON.stringify({
@@ -45,7 +48,10 @@ export async function startServe(opts: ServeOptions): Promise<ServeProcess> {
       xffNumTrustedHops: 1,
       routes: [{ name: "api", match: { prefix: "/" }, cluster: "app" }],
       clusters: [{ name: "app", address: "127.0.0.1", port: opts.upstreamPort }, ...(opts.clusters ?? [])],
-      plugin: { configuration: opts.plugin ?? { client_address: { source: "xff", xff_trusted_hops: 1 }, tracing: { enabled: false } } },
+      plugin:
+        opts.pluginFile !== undefined
+          ? { configuration_file: "plugin.bin" }
+          : { configuration: opts.plugin ?? { client_address: { source: "xff", xff_trusted_hops: 1 }, tracing: { enabled: false } } },
       stats: { flushIntervalMs: 1000, flushOnAdmin: true },
     }),
   );

@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { parseIntOption } from "../args.js";
 import { EXIT, checkFailed, usageError } from "../exit-codes.js";
+import type { Delivery } from "../rules-splice.js";
 
 export interface ServeOptions {
   config: string;
@@ -64,6 +65,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   const { startProxy, lastRejection } = await import("../proxy-runtime.js");
   const { firstInvalidUtf8, locateByteOffset } = await import("../document-location.js");
   const { spliceRules } = await import("../rules-splice.js");
+  const { frameSnapshotConfiguration, readSnapshotConfiguration } = await import("../../rules/snapshot-configuration.js");
+  const { SnapshotBuilder } = await import("../../rules/snapshot-builder.js");
   const { placeRulesVerdict } = await import("../rules-validate.js");
   const { cliLine, logView, filterMessage, CANARY_REJECTED, CONFIG_REJECTED } = await import("../log-view.js");
   const { escapeTerminal } = await import("../terminal-text.js");
@@ -94,17 +97,56 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   };
   const configurationWith = (bytes: Uint8Array) => spliceRules(loaded.plugin, bytes);
 
+  /**
+   * A snapshot configuration (binary) carries its rules as a snapshot: with --rules, each version of
+   * the file is built into a snapshot by the filter's own .wasm (as `rules snapshot --plugin` does)
+   * and framed with the configuration's own settings bytes; that new snapshot configuration is
+   * pushed. A document the builder rejects is never pushed.
+   */
+  let snapshotSettings: Uint8Array | undefined;
+  let builder: import("../../rules/snapshot-builder.js").SnapshotBuilder | undefined;
+  if (rulesPath && loaded.snapshotConfiguration) {
+    const frame = readSnapshotConfiguration(loaded.snapshotConfiguration);
+    if ("error" in frame) {
+      throw checkFailed(`${escapeTerminal(loaded.pluginSource.path)}: the snapshot configuration does not read (${frame.error}); its settings cannot take --rules`, "edgewatch rules validate --config PROXY_CONFIG");
+    }
+    snapshotSettings = frame.settings;
+    try {
+      builder = await SnapshotBuilder.load(loaded.config.plugin.wasmPath);
+    } catch (err) {
+      throw usageError((err as Error).message);
+    }
+  }
+  /** The filter's complaint about the rules file (`bytes`, delivered as `d`), placed in the file. */
+  const complaint = (bytes: Uint8Array, d: Delivery, r: { reason?: string; message: string }): string => {
+    const v = placeRulesVerdict({ name: shown }, bytes, d, { reason: r.reason, message: r.message, log: [] });
+    const where = v.line !== undefined ? `${shown}:${v.line}:${v.column}: ` : "";
+    return `${where}[${v.reason}] ${escapeTerminal(v.message)}${v.hint ? ` (${v.hint})` : ""}`;
+  };
+  /** The rules file as a snapshot configuration with the same settings, or the builder's complaint. */
+  const snapshotWith = (bytes: Uint8Array): { configuration: Buffer } | { complaint: string } => {
+    const r = builder!.build(bytes);
+    if (r.ok) return { configuration: frameSnapshotConfiguration(snapshotSettings!, r.snapshot!) };
+    return { complaint: complaint(bytes, { configuration: bytes, offset: 0, spliced: false }, { reason: r.reason, message: r.message ?? "" }) };
+  };
+
   let rulesBytes: Buffer | undefined;
   if (rulesPath) {
     if (!existsSync(rulesPath)) throw usageError(`rules file not found: ${rulesPath}`);
     rulesBytes = readFileSync(rulesPath);
-    const bad = notUtf8(rulesBytes);
-    if (bad) throw checkFailed(`rules rejected before the filter: ${bad}`, "save the rules file as UTF-8 (edgewatch rules validate FILE)");
-    loaded.config.plugin.configuration = Buffer.from(configurationWith(rulesBytes).configuration).toString("utf8");
+    if (builder) {
+      const s = snapshotWith(rulesBytes);
+      if ("complaint" in s) throw checkFailed(`rules rejected by the filter (building the snapshot): ${s.complaint}`, "edgewatch rules validate FILE");
+      loaded.config.plugin.configuration = s.configuration;
+    } else {
+      const bad = notUtf8(rulesBytes);
+      if (bad) throw checkFailed(`rules rejected before the filter: ${bad}`, "save the rules file as UTF-8 (edgewatch rules validate FILE)");
+      loaded.config.plugin.configuration = Buffer.from(configurationWith(rulesBytes).configuration).toString("utf8");
+    }
   }
 
   // What serves now, for the "stays in force" part of a rejection.
-  let inForce = rulesPath || loaded.plugin.rules !== undefined ? "the previous rules" : "the previous configuration";
+  let inForce = rulesPath || loaded.plugin.rules !== undefined || loaded.snapshotConfiguration ? "the previous rules" : "the previous configuration";
   let updating = false;
   const cluster = (loaded.plugin.rules_service as { cluster?: string } | undefined)?.cluster;
   const handle = (e: import("../../host/logger.js").LogEntry): boolean => {
@@ -144,7 +186,9 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       `  listener  ${proxy.listenerUrl}`,
       `  admin     ${proxy.adminUrl}  (GET /ready, /stats/prometheus, /stats?format=json)`,
       `  routes    ${cfg.routes.map((r) => `${r.name}:${r.match.prefix ?? r.match.path}→${r.cluster}`).join(", ")}`,
-      rulesPath ? `  rules     ${rulesPath} (watched; ${inForce === "the previous rules" ? "loaded" : inForce})` : pullLine(loaded.plugin),
+      rulesPath
+        ? `  rules     ${rulesPath} (watched; ${inForce === "the previous rules" ? "loaded" : inForce}${builder ? "; each version pushed as a snapshot configuration" : ""})`
+        : pullLine(loaded.plugin, loaded.snapshotConfiguration !== undefined),
       "  Ctrl-C to stop",
       "",
     ].join("\n"),
@@ -170,6 +214,15 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       cliLine(`rules file ${shown} saved without changes; ${inForce} stays in force`);
       return;
     }
+    if (builder) {
+      const s = snapshotWith(bytes);
+      if ("complaint" in s) {
+        rejected(`by the filter (building the snapshot; nothing pushed): ${s.complaint}`);
+        return;
+      }
+      await push(bytes, s.configuration, (r) => `by the filter: [${r.reason}] ${escapeTerminal(r.message)}`);
+      return;
+    }
     const bad = notUtf8(bytes);
     if (bad) {
       proxy.configurationUpdateFailed(bad);
@@ -177,11 +230,15 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       return;
     }
     const d = configurationWith(bytes);
+    await push(bytes, Buffer.from(d.configuration).toString("utf8"), (r) => `by the filter: ${complaint(bytes, d, r)}`);
+  };
+  /** Push `configuration` (from the rules file's `bytes`); `filterSays` words the filter's rejection. */
+  const push = async (bytes: Buffer, configuration: string | Uint8Array, filterSays: (r: import("../proxy-runtime.js").Rejection) => string) => {
     const since = Date.now();
     const t0 = performance.now();
     updating = true;
     try {
-      await proxy.updatePluginConfiguration(Buffer.from(d.configuration).toString("utf8"));
+      await proxy.updatePluginConfiguration(configuration);
       rulesBytes = bytes;
       const ms = (performance.now() - t0).toFixed(1);
       const applied = logger.find(/rules version \d+ applied from plugin configuration/, "wasm").filter((e) => e.time >= since)[0];
@@ -189,11 +246,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       cliLine(`rules reloaded: version ${what?.[1] ?? "?"} applied on every worker in ${ms} ms${what ? ` (${what[2]})` : ""}`);
     } catch (err) {
       const r = lastRejection(proxy.logger, since);
-      if (r) {
-        const v = placeRulesVerdict({ name: shown }, bytes, d, { reason: r.reason, message: r.message, log: [] });
-        const where = v.line !== undefined ? `${shown}:${v.line}:${v.column}: ` : "";
-        rejected(`by the filter: ${where}[${v.reason}] ${escapeTerminal(v.message)}${v.hint ? ` (${v.hint})` : ""}`);
-      } else rejected(`by the proxy: ${escapeTerminal((err as Error).message)}`);
+      rejected(r ? filterSays(r) : `by the proxy: ${escapeTerminal((err as Error).message)}`);
     } finally {
       updating = false;
     }
@@ -233,9 +286,10 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   return EXIT.OK;
 }
 
-function pullLine(plugin: Record<string, unknown>): string {
+function pullLine(plugin: Record<string, unknown>, snapshot: boolean): string {
   const rs = plugin.rules_service as { cluster?: string } | undefined;
   if (rs?.cluster) return `  rules     pulled from cluster ${rs.cluster} by the filter`;
+  if (snapshot) return "  rules     the snapshot of the snapshot configuration (plugin.configuration_file)";
   const inline = plugin.rules !== undefined;
   return `  rules     ${inline ? "inline in the plugin configuration" : "none (no --rules, no rules_service)"}`;
 }
