@@ -204,3 +204,26 @@ describe("edgewatch serve with a snapshot configuration (plugin.configuration_fi
     }
   }, 60_000);
 });
+
+describe("edgewatch serve: a signed snapshot configuration with --rules", () => {
+  it("settings with rules_signing: the filter rejects the rebuilt snapshot at start (the rules_signature signs the original), exit 1 with its [signature] reason", async () => {
+    const { SnapshotBuilder } = await import("../../harness/rules/snapshot-builder.js");
+    const { encodeSnapshotConfiguration } = await import("../../harness/rules/snapshot-configuration.js");
+    const { generateSigningKey, parsePrivateKey, signingSection, signRules } = await import("../../harness/signing/rules-signing.js");
+    const { startServe } = await import("../support/serve-process.js");
+    const key = generateSigningKey("k1");
+    const built = (await SnapshotBuilder.load(join(ROOT, "build/edgewatch.wasm"))).build(rules(1, "203.0.113.0/24"));
+    const settings = {
+      client_address: { source: "xff", xff_trusted_hops: 1 },
+      rules_signing: signingSection([{ keyId: "k1", publicKey: key.publicKey }]),
+      rules_signature: signRules(built.snapshot!, parsePrivateKey(key.privateKeyPem, "key"), "k1"),
+    };
+    const signed = encodeSnapshotConfiguration(settings, built.snapshot!);
+    // Alone it serves; with --rules the rebuilt snapshot does not match the signature.
+    const alone = await startServe({ upstreamPort: upstream.port, pluginFile: signed });
+    expect(await alone.stop()).toBe(0);
+    await expect(startServe({ upstreamPort: upstream.port, pluginFile: signed, rules: rules(2, "192.0.2.0/24") })).rejects.toThrow(
+      /serve exited \(1\)[\s\S]*the filter rejected its configuration: \[signature\] the snapshot of the snapshot configuration \(\$\.rules_signature\) has a bad signature/,
+    );
+  }, 60_000);
+});

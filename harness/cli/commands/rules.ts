@@ -39,6 +39,9 @@ The file's bytes reach the filter unchanged (no decoding by the CLI): invalid UT
 mark (rejected, as the filter rejects it in a pushed or pulled document), duplicate keys. One verdict
 line per document; a rejection is placed in the file it came from:
   invalid: rules.json:4:23: [cidr] $.rules.access[0].cidrs[1]: bad CIDR "10.0.0.0/33"
+With --config, a plugin.configuration_file that is a snapshot configuration (binary, from
+\`rules snapshot --plugin\`) is judged by the filter as it is, its rejection reported without a
+line:column; files are then validated as rules under its settings.
 
 Exit codes: 0 every document valid, 1 any document invalid (malformed JSON included: the filter's
 reason is printed), 2 usage or I/O error (unreadable file, bad module; the other files are still

@@ -23,8 +23,11 @@ export function registerServe(program: Command): void {
       "run a local dev proxy: the embedded proxy-wasm host with the filter, routes/clusters/plugin configuration from a file, " +
         "rules from a watched file (each change is pushed like ECDS) or from a rules service; runs until SIGINT/SIGTERM",
     )
-    .requiredOption("-c, --config <file>", "proxy config (YAML or JSON, ProxyConfig-shaped; plugin configuration inline or plugin.configuration_file)")
-    .option("-r, --rules <file>", "rules document (JSON) merged into the plugin configuration under \"rules\"; watched for changes")
+    .requiredOption(
+      "-c, --config <file>",
+      "proxy config (YAML or JSON, ProxyConfig-shaped; plugin configuration inline or plugin.configuration_file, JSON or a binary snapshot configuration)",
+    )
+    .option("-r, --rules <file>", "rules document (JSON) merged into the plugin configuration under \"rules\" (a snapshot configuration: built into its snapshot); watched for changes")
     .option("-p, --port <port>", "listener port (overrides the config; 0 = any free port)", parseIntOption("--port", 0, 65535))
     .option("--admin-port <port>", "admin port (overrides the config; 0 = any free port)", parseIntOption("--admin-port", 0, 65535))
     .option("-w, --workers <n>", "worker VMs (Envoy --concurrency)", parseIntOption("--workers", 1, 64))
@@ -42,6 +45,12 @@ previous rules keep serving. A file that is not UTF-8 (or cannot be read) never 
 in Envoy: it is counted in config_fail and update_failure only. Rules from a service: set
 plugin.configuration.rules_service.cluster to a cluster of the config; the filter pulls by itself and
 serve prints each pulled version and each rejected document.
+A plugin.configuration_file that is a snapshot configuration (binary, from \`rules snapshot --plugin\`;
+recognised by its content) is the plugin configuration byte for byte. With --rules, each version of the
+file is built into a snapshot by the filter's own .wasm and pushed as a snapshot configuration with the
+same settings; a document the builder rejects (not UTF-8 included) is reported with its position and
+never pushed. Settings with rules_signing cannot take --rules: serve holds no key, so the filter rejects
+the rebuilt snapshot (exit 1 at start).
 The CLI's own lines carry an ISO 8601 timestamp; the proxy's log lines (--log-level) are shown as
 "<time> filter[<vm>] <level>: <message>" or "<time> proxy[<vm>] <level>: <message>".
 
