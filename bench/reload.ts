@@ -174,12 +174,14 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
   const base = { client_address: { source: "xff", xff_trusted_hops: 1 }, max_rules_bytes: MAX_RULES_BYTES };
   const pushConfig = (k: number) => `{"client_address":{"source":"xff","xff_trusted_hops":1},"max_rules_bytes":${MAX_RULES_BYTES},"rules":${docText(k, bulkJson)}}`;
   const pull = mode === "pull" || mode === "pull-json";
-  /** The snapshot configuration of version k: the settings of pushConfig and the document's snapshot. */
-  const snapshotConfig = (k: number) => {
-    const b = builder.build(Buffer.from(docText(k, bulkJson), "utf8"), MAX_RULES_BYTES);
+  /** The rules snapshot of a document text, built by the filter's .wasm (before the clock starts). */
+  const snapshotOf = (text: Uint8Array) => {
+    const b = builder.build(text, MAX_RULES_BYTES);
     if (!b.ok) throw new Error(`snapshot build failed: ${b.reason}: ${b.message}`);
-    return encodeSnapshotConfiguration(base, b.snapshot!);
+    return b.snapshot!;
   };
+  /** The snapshot configuration of version k: the settings of pushConfig and the document's snapshot. */
+  const snapshotConfig = (k: number) => encodeSnapshotConfiguration(base, snapshotOf(Buffer.from(docText(k, bulkJson), "utf8")));
   let opts = proxyOptions().withWorkers(workers).withXffTrustedHops(0);
   opts = pull
     ? opts
@@ -200,9 +202,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
     const prepare = (next: number) => {
       const text = Buffer.from(docText(next, bulkJson), "utf8");
       if (mode !== "pull") return { text, snapshot: undefined };
-      const b = builder.build(text, MAX_RULES_BYTES);
-      if (!b.ok) throw new Error(`snapshot build failed: ${b.reason}: ${b.message}`);
-      return { text, snapshot: b.snapshot };
+      return { text, snapshot: snapshotOf(text) };
     };
     let k = 0;
     if (pull) {
