@@ -259,36 +259,3 @@ Examples:
       process.exitCode = await runSnapshot(file, { ...opts, signer });
     });
 }
-
-export async function runValidate(
-  file: string,
-  opts: { wasm: string; config?: string; verbose?: boolean; json?: boolean; quietOk?: boolean },
-): Promise<number> {
-  if (!existsSync(file)) throw usageError(`rules file not found: ${file}`);
-  await checkWasm(resolve(opts.wasm));
-  const { loadProxyConfigFile, readRulesText, withRules } = await import("../config-file.js");
-  const { validateWithFilter } = await import("../validate.js");
-  const rules = readRulesText(file);
-  const out = (verdict: { valid: boolean; reason?: string; message: string }, log: string[] = []) => {
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ file, ...verdict, log }, null, 2)}\n`);
-    } else if (verdict.valid) {
-      if (!opts.quietOk) process.stdout.write(`valid: ${file}: ${verdict.message}\n`);
-    } else {
-      process.stdout.write(`invalid: ${file}: ${verdict.reason ? `[${verdict.reason}] ` : ""}${verdict.message}\n`);
-    }
-    if (opts.verbose && !opts.json) for (const l of log) process.stderr.write(`  filter: ${l}\n`);
-  };
-  if ("error" in rules) {
-    // Not one JSON value: the filter would reject it as malformed JSON too, and splicing it into the
-    // plugin configuration could change the meaning of the surrounding document.
-    out({ valid: false, reason: "json", message: rules.error });
-    return EXIT.CHECK_FAILED;
-  }
-  // Signatures are not checked here (the document is validated as a "rules" object): signing keys in
-  // --config would refuse every unsigned object, so they are left out.
-  const { rules_signing: _keys, ...plugin } = opts.config ? loadProxyConfigFile(opts.config).plugin : {};
-  const verdict = await validateWithFilter(resolve(opts.wasm), withRules(plugin, rules.text));
-  out({ valid: verdict.accepted, reason: verdict.reason, message: verdict.message }, verdict.log);
-  return verdict.accepted ? EXIT.OK : EXIT.CHECK_FAILED;
-}
