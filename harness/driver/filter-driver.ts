@@ -7,11 +7,13 @@
  * What a timing from this driver covers: the guest code plus the JS↔wasm transitions and the
  * stubs' own work (a Map lookup and a copy into guest memory per value read). It excludes the
  * network, the emulated proxy and Envoy's C++ host (whose host calls cost more: ~0.1–0.3 µs each,
- * reference performance.md §2). Differences between configurations isolate a feature's cost.
+ * reference performance.md §2). Differences between configurations isolate a feature's cost. The
+ * module is compiled on Envoy's V8 settings (host/wasm-engine.ts: TurboFan only), as the embedded host does.
  */
 import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import type { StatsStoreApi } from "../stats/types.js";
+import { compileForEnvoySync } from "../host/wasm-engine.js";
 
 export interface DriverOptions {
   wasmPath: string;
@@ -111,7 +113,7 @@ export class FilterDriver {
   constructor(opts: DriverOptions) {
     this.config = Buffer.from(opts.configuration, "utf8");
     const stats = opts.stats;
-    const module = new WebAssembly.Module(readFileSync(opts.wasmPath));
+    const module = compileForEnvoySync(readFileSync(opts.wasmPath));
     const self = this;
     const env: Record<string, Function> = {
       proxy_log(level: number, ptr: number, len: number) {

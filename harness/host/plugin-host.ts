@@ -31,6 +31,7 @@ import { SharedQueueStore } from "./shared-queues.js";
 import { UpstreamClusters } from "./upstream-clusters.js";
 import { WasmVm } from "./vm.js";
 import { readModuleInfo, sameSig, sigToString, type FuncSig, type ModuleInfo, type ValType } from "./wasm-binary.js";
+import { compileForEnvoy } from "./wasm-engine.js";
 
 export interface PluginHostOptions {
   stats: StatsStoreApi;
@@ -245,7 +246,7 @@ export class PluginHost {
     checkExports(info, abi);
     let module: WebAssembly.Module;
     try {
-      module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      module = await compileForEnvoy(bytes);
     } catch (err) {
       throw new WasmInvalidModuleError(`Failed to load Wasm bytecode: ${(err as Error).message}`, err);
     }

@@ -112,6 +112,13 @@ export function proxy_on_request_headers(id: u32, n: u32, eos: u32): u32 {
       ",\"setVm\":" + setVm.toString() + ",\"callBody\":" + callBody.toString() + ",\"vmPart\":" + h.jstr(vmPart === null ? "null" : h.str(vmPart)) +
       ",\"beyond\":" + (beyond === null ? "null" : beyond.byteLength.toString()) + "}");
   }
+  if (op == "grow") {
+    // Envoy's V8 engine caps linear memory at 1 GiB (cpp-host limits.h): grow to the cap, then one page past it.
+    const before = memory.size();
+    const toCap = memory.grow(16384 - before);
+    const past = memory.grow(1);
+    return reply("{\"before\":" + before.toString() + ",\"toCap\":" + toCap.toString() + ",\"past\":" + past.toString() + ",\"after\":" + memory.size().toString() + "}");
+  }
   if (op == "context") {
     const eff = h.setEffectiveContext(99999);
     const done = h.done();

@@ -63,4 +63,11 @@ describe("hostcall return codes", () => {
     expect(t.logger.find("wasm log test_root test_vm: via console").length).toBe(4);
     expect(t.logger.find("wasi date=ok").length).toBe(4);
   });
+  // Last: it leaves this VM with 1 GiB of linear memory.
+  it("memory.grow stops at Envoy's 1 GiB cap (cpp-host's V8 engine: wasm_max_mem_pages), where Node alone allows 4 GiB", async () => {
+    const r = await op("grow");
+    expect(r.toCap).toBe(r.before);
+    expect(r.past).toBe(-1);
+    expect(r.after).toBe(16384);
+  });
 });
