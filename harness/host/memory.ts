@@ -4,7 +4,7 @@
  * Every accessor bounds-checks and reports failure instead of throwing, so host calls can return
  * InvalidMemoryAccess like cpp-host's WasmVm::getMemory/setWord.
  */
-import { marshalPairsInto, pairStrings, pairsSizeOf } from "./pairs.js";
+import { marshalPairsInto, pairsSizeOf } from "./pairs.js";
 
 export type Allocator = (size: number) => number;
 
@@ -216,11 +216,10 @@ export class GuestMemory {
   copyPairsToPointerSize(keys: readonly string[], values: readonly string[], ptrPtr: number, sizePtr: number): boolean {
     const n = keys.length;
     if (n === 0) return this.setU32(ptrPtr, 0) && this.setU32(sizePtr, 0);
-    const strings = pairStrings(keys, values);
-    const size = pairsSizeOf(n, strings);
+    const size = pairsSizeOf(keys, values);
     const p = this.alloc(size);
     if (p === 0) return false;
-    marshalPairsInto(this.buf, this.dv, p, keys, values, strings);
+    marshalPairsInto(this.buf, this.dv, p, keys, values);
     return this.setU32(ptrPtr, p) && this.setU32(sizePtr, size);
   }
 }

@@ -24,12 +24,12 @@ describe("pairs serialization (cpp-host pairs_util.cc)", () => {
     expect(parsePairs(serializePairList(pairs))).toEqual(pairs);
   });
 
-  it("writes short and long byte strings alike (the joined strings go out in one native write)", () => {
+  it("writes short and long byte strings alike (a JS loop up to 24 bytes, one native write beyond)", () => {
     const long = "v".repeat(47) + "\u00e9" + "x".repeat(200);
-    const pairs: Array<[string, string]> = [["k".repeat(48), "\u00ff"], ["k".repeat(49), long], ["x-ctl", "a\u0001\u007f"]];
+    const pairs: Array<[string, string]> = [["k".repeat(48), "\u00ff"], ["k".repeat(49), long], ["x-ctl", "a\u0001\u007f"], ["\u00e8".repeat(24), "\u00e9".repeat(25)]];
     const b = serializePairList(pairs);
     const ref = Buffer.concat([
-      Buffer.from([3, 0, 0, 0]),
+      Buffer.from([4, 0, 0, 0]),
       ...pairs.map(([k, v]) => { const h = Buffer.alloc(8); h.writeUInt32LE(k.length, 0); h.writeUInt32LE(v.length, 4); return h; }),
       ...pairs.flatMap(([k, v]) => [Buffer.from(k, "latin1"), Buffer.from([0]), Buffer.from(v, "latin1"), Buffer.from([0])]),
     ]);
