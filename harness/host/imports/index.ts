@@ -49,9 +49,11 @@ function guard(vm: WasmVm, key: string, fn: HostFn): HostFn {
   let make = wrapperFactories.get(id);
   if (make === undefined) {
     const params = Array.from({ length: arity }, (_, i) => `a${i}`).join(", ");
+    // Named after the hostcall ("env_proxy_get_property"), so CPU profiles say which one ran.
+    const name = key.replace(/[^A-Za-z0-9_$]/g, "_");
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     make = new Function("vm", "key", "fn", `// hostcall ${JSON.stringify(key)}
-return function (${params}) {
+return function ${name}(${params}) {
   vm.hostCalls++;
   if (vm.restricted !== null) vm.checkRestricted(key);
   return fn(${params});
