@@ -14,8 +14,9 @@
  * Per case (filter none|edgewatch × shape; 100 routes; shapes: CIDRs × workers × tracing rate,
  * default 0 CIDRs no tracing, 10,000 CIDRs tracing at 1 %, 10,000 CIDRs tracing every request, on 1
  * and 2 workers; --quick: the 2-worker shapes of the first two). Method (METHOD below, recorded in
- * the results file): warm-up, saturation pairs (wrk), then fixed-rate pairs (open-loop undici at
- * 40 % of the filter side's saturation throughput), each pair interleaved (A B, then B A):
+ * the results file): warm-up, saturation pairs (wrk), then one uncounted fixed-rate round per side and
+ * fixed-rate pairs (open-loop undici at 40 % of the filter side's saturation throughput), each pair
+ * interleaved (A B, then B A):
  *   rate_rps, fixed_requests, fixed_p50_us, fixed_p99_us, fixed_skipped   the fixed-rate rounds
  *   cpu_us_per_request   proxy process CPU time (user+sys) / requests over the fixed-rate rounds
  *   added_cpu_us_per_request   THE HEADLINE: median over pairs of (on − off) CPU per request at the
@@ -490,7 +491,7 @@ interface Measured {
 const METHOD =
   "Headline: CPU per request at a FIXED sub-saturation rate. An open-loop undici generator in the coordinator (wrk2-style; wrk2 is not " +
   "packaged and wrk has no rate control) sends the same rate to both proxies (default 40 % of the filter side's saturation throughput, " +
-  "measured first in the same case); CPU per request = the proxy process's CPU time (user+sys; the workers are VMs in that process) / " +
+  "measured first in the same case; one uncounted fixed-rate round per side precedes the pairs); CPU per request = the proxy process's CPU time (user+sys; the workers are VMs in that process) / " +
   "requests of the round. At saturation the slower side batches more reads per event-loop turn, which understates its per-request cost " +
   "and made the figure move between runs; at a fixed rate both sides do the same work at the same pace. Rounds alternate filter off / on " +
   "(A B B A …); added CPU = median over pairs of (on − off), with min, max and a 95 % bootstrap interval of that median. Second figure: " +
@@ -621,6 +622,12 @@ async function main(): Promise<number> {
     }
     const satRps = m.sat[1].reduce((a, r) => a + r.requests, 0) / m.sat[1].reduce((a, r) => a + r.seconds, 0);
     m.rate = fixedRate ?? Math.max(100, Math.floor((satRps * rateShare) / 100) * 100);
+    // One fixed-rate round per side first, not counted: the first such round after the saturation rounds
+    // cost both sides 10–40 % more CPU per request than the later ones (pools re-growing, heap resizing).
+    for (const i of [0, 1]) {
+      progress.update(`${tag}: fixed-rate warm-up ${sides[i].name} (${m.rate} rps)`);
+      await fixedRound(sides[i].url, m.rate, roundS);
+    }
     for (let k = 0; k < pairs; k++) {
       for (const i of k % 2 === 0 ? [0, 1] : [1, 0]) {
         progress.update(`${tag}: fixed-rate round ${k + 1}/${pairs} ${sides[i].name} (${m.rate} rps)`);

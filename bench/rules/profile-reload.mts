@@ -1,12 +1,13 @@
 // Profiling aid: CPU profile of reloads only (documents and snapshots prepared first), split by
 // function. `EDGEWATCH_WASM=<release build with --debug names> npx tsx bench/rules/profile-reload.mts
-//   [push|pull|pull-json] [cidrs] [reloads] [workers]` → top self-time functions of the measured part.
+//   [push|push-snapshot|pull|pull-json] [cidrs] [reloads] [workers]` → top self-time functions of the measured part.
 import { Session } from "node:inspector/promises";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
 import { startStack } from "../../harness/stack/stack.js";
 import { getTarget } from "../../harness/targets/registry.js";
 import { SnapshotBuilder } from "../../harness/rules/snapshot-builder.js";
 import { BENCH_WASM } from "../../harness/bench/results.js";
+import { encodeSnapshotConfiguration } from "../../harness/rules/snapshot-configuration.js";
 
 const mode = process.argv[2] ?? "pull";
 const n = Number(process.argv[3] ?? 100_000);
@@ -20,15 +21,16 @@ const base = { client_address: { source: "xff", xff_trusted_hops: 1 }, max_rules
 const cfg = (k: number) => JSON.stringify({ ...base, rules: JSON.parse(doc(k)) });
 const builder = await SnapshotBuilder.load(BENCH_WASM);
 let opts = proxyOptions().withWorkers(workers).withXffTrustedHops(0);
-opts = mode === "push" ? opts.withPlugin(cfg(0)) : opts.withRulesService().withPlugin({ ...base, rules_service: { cluster: "rules", authority: "r", path: "/rules", long_poll_ms: 30000, timeout_ms: 35000 } });
+const pushing = mode === "push" || mode === "push-snapshot";
+opts = pushing ? opts.withPlugin(cfg(0)) : opts.withRulesService().withPlugin({ ...base, rules_service: { cluster: "rules", authority: "r", path: "/rules", long_poll_ms: 30000, timeout_ms: 35000 } });
 const stack = await startStack(getTarget("embedded"), opts);
-const texts = Array.from({ length: reloads + 2 }, (_, i) => (mode === "push" ? cfg(i + 1) : Buffer.from(doc(i + 1))));
+const texts = Array.from({ length: reloads + 2 }, (_, i) => (mode === "push" ? cfg(i + 1) : mode === "push-snapshot" ? encodeSnapshotConfiguration(JSON.stringify(base), builder.build(Buffer.from(doc(i + 1))).snapshot!) : Buffer.from(doc(i + 1))));
 const snaps = mode === "pull" ? texts.map((t) => builder.build(t).snapshot!) : [];
 const until = async (want: string) => {
   await Promise.all(stack.probes.probes.map(async (p) => { for (;;) { const a = await p.get("/", { "x-forwarded-for": "192.0.2.1" }); if (a.headers["x-edgewatch-rule"] === want) return; await new Promise((r) => setTimeout(r, 1)); } }));
 };
 const step = async (i: number) => {
-  if (mode === "push") await stack.push(texts[i] as string);
+  if (pushing) await stack.push(texts[i] as string | Uint8Array);
   else stack.rules!.publish(texts[i]!, { snapshot: snaps[i] });
   await until(`v${i + 1}`);
 };
