@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { basename, join, resolve } from "node:path";
 import { MAX_CHART_ROWS, PALETTE, renderBarChart, renderLineChart, type BarChart, type LineChart } from "./charts.js";
 import { goalsMarkdown } from "./goals.js";
+import { probeShort } from "./cpu-probe.js";
 import { REPO_ROOT } from "./results.js";
 
 export type Case = Record<string, unknown>;
@@ -507,7 +508,7 @@ export function provenanceLine(b: BenchFile): string {
     `wasm sha256 \`${String(p.wasm_sha256 ?? "?").slice(0, 16)}…\``,
     `Node ${p.node}`,
     `${p.cpu_model} × ${p.cores} cores`,
-    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignLine(p.foreign_cpu)}`,
+    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignLine(p.foreign_cpu)}${probeShort(p.cpu_probe_before, p.cpu_probe_after)}`,
     p.quick ? "quick run" : "full run",
     `target ${p.target}${p.envoy_version ? ` (Envoy ${p.envoy_version})` : ""}`,
     `${p.started_at}`,

@@ -10,7 +10,9 @@
  * uncommitted changes), sha256 of the .wasm measured, Node and V8 versions, CPU model, cores, the
  * 1/5/15-minute load average before and after the run (information only), `foreign_cpu` — the CPU
  * the rest of the machine used while the bench ran (harness/bench/foreign-cpu.ts: /proc/stat busy
- * time minus the bench's own process tree) — and `noisy`: true when foreign CPU averaged more than
+ * time minus the bench's own process tree), `cpu_probe_before`/`_after` — a fixed pure-JS workload
+ * timed in fresh processes (cpu-probe.ts: the hypervisor's slowdowns that foreign CPU cannot see) —
+ * and `noisy`: true when foreign CPU averaged more than
  * 10 % of one core or any 5 s window exceeded 25 % (neighbours competed for the CPU: wall-clock
  * figures from such a run are not comparable). The load average is not the rule: a bench that
  * saturates the machine itself raises it without being disturbed. Where /proc is not readable the
@@ -25,6 +27,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSyncChild } from "../process/child-lifetime.js";
 import { clockTicks, ForeignCpuSampler, foreignVerdict, type ForeignCpu } from "./foreign-cpu.js";
+import { probeCpu, type CpuProbe } from "./cpu-probe.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Committed results of full runs. */
@@ -110,6 +113,9 @@ export interface Provenance {
   loadavg_after: LoadAverage | null;
   /** CPU used by other processes than the bench's own tree during the run (null: /proc not readable). */
   foreign_cpu: ForeignCpu | null;
+  /** The machine's speed before and after the run (harness/bench/cpu-probe.ts; null: probe failed). */
+  cpu_probe_before: CpuProbe | null;
+  cpu_probe_after: CpuProbe | null;
   /** Foreign CPU above its limits (or, without /proc, the 1-minute load average above the core count). */
   noisy: boolean;
   noisy_reason: string | null;
@@ -188,6 +194,8 @@ export class RunRecord {
       loadavg_before: before,
       loadavg_after: null,
       foreign_cpu: null,
+      cpu_probe_before: probeCpu(),
+      cpu_probe_after: null,
       noisy: false,
       noisy_reason: null,
       quick: opts.quick,
@@ -210,6 +218,7 @@ export class RunRecord {
     const p = this.provenance;
     p.loadavg_after = load();
     p.foreign_cpu = this.sampler?.stop(p.cores, clockTicks()) ?? null;
+    p.cpu_probe_after = probeCpu();
     const v = noisyVerdict(p.cores, p.loadavg_before, p.loadavg_after, p.foreign_cpu);
     p.noisy = v.noisy;
     p.noisy_reason = v.reason;
