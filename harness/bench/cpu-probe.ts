@@ -15,7 +15,7 @@
  * each CPU's figure beside the run.
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { cpus } from "node:os";
 import { canPin } from "../process/cpu-affinity.js";
 
 export const PROBE_RUNS = 3;
@@ -61,7 +61,8 @@ export function summarise(runsMs: number[], pinned = false): CpuProbe {
 
 /** Runs the probe (one pinned run per CPU, up to 8; else PROBE_RUNS unpinned); null when a run fails. */
 export function probeCpu(): CpuProbe | null {
-  const cores = availableParallelism();
+  // Every CPU of the machine, not this process's affinity (bench:overhead pins its coordinator to CPU 0).
+  const cores = cpus().length;
   const pinned = cores <= 8 && canPin(1);
   const runs = pinned ? cores : PROBE_RUNS;
   const out: number[] = [];

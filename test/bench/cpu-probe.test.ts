@@ -1,6 +1,8 @@
 // The machine-speed probe every results file records (harness/bench/cpu-probe.ts): one fixed pure-JS
 // workload per CPU, so a run taken while the hypervisor slowed a CPU says so in its provenance.
-import { availableParallelism } from "node:os";
+import { spawnSync } from "node:child_process";
+import { cpus } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { PROBE_RUNS, PROBE_SPREAD_LIMIT, probeCpu, probeShort, summarise } from "../../harness/bench/cpu-probe.js";
 import { canPin } from "../../harness/process/cpu-affinity.js";
@@ -21,12 +23,20 @@ describe("CPU probe", () => {
     expect(probeShort(undefined, undefined)).toBe("");
   });
 
-  it("times the workload on every CPU (or PROBE_RUNS times unpinned) in fresh processes", () => {
+  it("times the workload on every CPU of the machine, even from a process pinned to one (or PROBE_RUNS times unpinned)", () => {
     const p = probeCpu();
     expect(p).not.toBeNull();
-    const pinned = availableParallelism() <= 8 && canPin(1);
+    const pinned = cpus().length <= 8 && canPin(1);
     expect(p!.pinned).toBe(pinned);
-    expect(p!.runs_ms).toHaveLength(pinned ? availableParallelism() : PROBE_RUNS);
+    expect(p!.runs_ms).toHaveLength(pinned ? cpus().length : PROBE_RUNS);
     for (const ms of p!.runs_ms) expect(ms).toBeGreaterThan(1);
+  });
+
+  it.skipIf(!canPin(2))("a process pinned to CPU 0 (bench:overhead's coordinator) still probes every CPU", () => {
+    const probe = fileURLToPath(new URL("../../harness/bench/cpu-probe.ts", import.meta.url));
+    const code = `import(${JSON.stringify(pathToFileURL(probe).href)}).then((m) => process.stdout.write(JSON.stringify(m.probeCpu())))`;
+    const r = spawnSync("taskset", ["-c", "0", process.execPath, "--import", "tsx", "-e", code], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).runs_ms).toHaveLength(cpus().length);
   });
 });
