@@ -79,14 +79,34 @@ export function mallocTuned(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * Run this bench script under MALLOC_TUNING: when the variables are not set, re-run the same
- * command with them (glibc reads them at process start) and exit with its code. Returns only in
- * the tuned process. EDGEWATCH_BENCH_MALLOC=default keeps glibc's defaults (to compare).
+ * V8 young generation for bench:reload: semi-spaces of 1 MiB instead of Node's default 16 MiB. With
+ * the default, one scavenge in the reload bench's process took 4–9 ms (--trace-gc), and whichever
+ * reload it landed in became the p99. Four interleaved pairs of 200 reloads, 10k CIDRs, 2 workers
+ * (2026-12-06): pull p99 4.0–5.0 ms tuned vs 5.6–7.3 default, max 5.0–8.3 vs 11.7–14.8; push-snapshot
+ * p99 7.2–9.4 vs 8.6–13.0, max 7.9–14.6 vs 12.5–24.4; p50 and CPU alike. Envoy's C++ host has no such
+ * pauses, so they are the embedded host's artefact, not the filter's cost. Recorded in every results
+ * file (`node_flags`).
  */
-export function ensureMallocTuning(): void {
-  if (mallocTuned() || process.env.EDGEWATCH_BENCH_MALLOC === "default") return;
+export const RELOAD_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+
+/** The V8 flags among RELOAD_V8_FLAGS this process runs with. */
+function tuningFlags(): string[] {
+  return process.execArgv.filter((a) => RELOAD_V8_FLAGS.includes(a));
+}
+
+/**
+ * Run this bench script under MALLOC_TUNING (and the given V8 flags): when the variables or flags are
+ * not set, re-run the same command with them (glibc reads the variables at process start, V8 its
+ * heap flags) and exit with its code. Returns only in the tuned process.
+ * EDGEWATCH_BENCH_MALLOC=default keeps glibc's defaults, EDGEWATCH_BENCH_V8=default Node's (to compare).
+ */
+export function ensureMallocTuning(v8Flags: readonly string[] = []): void {
+  const wantFlags = process.env.EDGEWATCH_BENCH_V8 === "default" ? [] : v8Flags.filter((f) => !process.execArgv.includes(f));
+  const wantMalloc = !mallocTuned() && process.env.EDGEWATCH_BENCH_MALLOC !== "default";
+  if (!wantMalloc && wantFlags.length === 0) return;
   // The re-run dies with this process (SIGTERM: it stops its own children), e.g. when a runner's time bound kills it.
-  const r = spawnSyncChild(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...MALLOC_TUNING } }, "TERM");
+  const env = wantMalloc ? { ...process.env, ...MALLOC_TUNING } : process.env;
+  const r = spawnSyncChild(process.execPath, [...process.execArgv, ...wantFlags, ...process.argv.slice(1)], { stdio: "inherit", env }, "TERM");
   process.exit(r.status ?? 1);
 }
 
@@ -129,6 +149,8 @@ export interface Provenance {
   command: string;
   /** glibc malloc settings of the bench process ("default" = glibc's own). */
   malloc: string;
+  /** V8 heap flags the bench process runs with (RELOAD_V8_FLAGS; "default" = Node's own). */
+  node_flags: string;
 }
 
 function load(): LoadAverage {
@@ -206,6 +228,7 @@ export class RunRecord {
       duration_s: null,
       command: process.argv.slice(1).map((a) => (a.startsWith(REPO_ROOT) ? a.slice(REPO_ROOT.length + 1) : a)).join(" "),
       malloc: mallocTuned() ? Object.entries(MALLOC_TUNING).map(([k, v]) => `${k}=${v}`).join(" ") : "default",
+      node_flags: tuningFlags().join(" ") || "default",
     };
   }
 
