@@ -500,8 +500,8 @@ const METHOD =
   "Embedded on ≥ 2 cores: the proxy under measurement runs alone on CPU 1, everything else on CPU 0 (cpu_pinning).";
 
 async function main(): Promise<number> {
-  const { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } = await import("../harness/bench/results.js");
-  ensureMallocTuning(); // forked proxies and the upstream inherit it
+  const { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } = await import("../harness/bench/results.js");
+  ensureBenchTuning(); // forked proxies and the upstream inherit it
   const args = benchArgs();
   const quick = args.quick;
   const run = new RunRecord("overhead", { quick, target: args.target, wasmPath: WASM });

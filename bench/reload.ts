@@ -31,7 +31,7 @@
  * CLI: tsx bench/reload.ts [--quick] [--target T] [--out DIR] [--modes push,push-snapshot,pull,pull-json]
  *      [--cidrs 10,1000,...] [--workers 1,2,4] [--reloads N] [--reloads-1m N] [--no-micro]
  */
-import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
+import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { TARGET_NAMES, type TargetName } from "../harness/targets/target.js";
@@ -417,7 +417,7 @@ ${COMMON_OPTIONS}`;
 async function main(): Promise<number> {
   exitOnHelp(USAGE);
   // glibc malloc as Envoy's tcmalloc keeps memory; V8 scavenges short (results.ts RELOAD_V8_FLAGS).
-  ensureMallocTuning(RELOAD_V8_FLAGS);
+  ensureBenchTuning(RELOAD_V8_FLAGS);
   const args = parseArgs(process.argv.slice(2));
   const target = getTarget(args.target);
   const avail = await target.availability();

@@ -16,7 +16,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RunRecord, benchArgs, ensureMallocTuning, writeResultFile } from "../harness/bench/results.js";
+import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 
 exitOnHelp(`usage: npx tsx bench/telemetry.ts [options]
@@ -26,7 +26,7 @@ routes, telemetry on − off in alternating rounds. → telemetry.json in the re
 
 options:
 ${COMMON_OPTIONS}`);
-ensureMallocTuning();
+ensureBenchTuning();
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";
 

@@ -26,6 +26,7 @@ export interface CpuProbe {
   /** CPU ms of each run (user + system of the workload, in its own process): run i on CPU i when pinned. */
   runs_ms: number[];
   pinned: boolean;
+  /** The middle run (of an even count, the slower of the two middle ones). */
   median_ms: number;
   /** Slowest / fastest run. */
   spread: number;
@@ -67,8 +68,9 @@ export function probeCpu(): CpuProbe | null {
   const runs = pinned ? cores : PROBE_RUNS;
   const out: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const cmd = pinned ? ["taskset", ["-c", String(i), process.execPath, "-e", WORKLOAD]] as const : [process.execPath, ["-e", WORKLOAD]] as const;
-    const r = spawnSync(cmd[0], [...cmd[1]], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH ?? "" } });
+    const node = [process.execPath, "-e", WORKLOAD];
+    const [file, ...args] = pinned ? ["taskset", "-c", String(i), ...node] : node;
+    const r = spawnSync(file!, args, { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH ?? "" } });
     const us = Number(r.stdout);
     if (r.status !== 0 || !Number.isFinite(us) || us <= 0) return null;
     out.push(Math.round(us / 100) / 10);

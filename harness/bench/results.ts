@@ -100,7 +100,7 @@ function tuningFlags(): string[] {
  * heap flags) and exit with its code. Returns only in the tuned process.
  * EDGEWATCH_BENCH_MALLOC=default keeps glibc's defaults, EDGEWATCH_BENCH_V8=default Node's (to compare).
  */
-export function ensureMallocTuning(v8Flags: readonly string[] = []): void {
+export function ensureBenchTuning(v8Flags: readonly string[] = []): void {
   const wantFlags = process.env.EDGEWATCH_BENCH_V8 === "default" ? [] : v8Flags.filter((f) => !process.execArgv.includes(f));
   const wantMalloc = !mallocTuned() && process.env.EDGEWATCH_BENCH_MALLOC !== "default";
   if (!wantMalloc && wantFlags.length === 0) return;
