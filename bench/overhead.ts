@@ -22,6 +22,8 @@
  *   added_cpu_us_per_request   THE HEADLINE: median over pairs of (on − off) CPU per request at the
  *                        fixed rate; added_cpu_us_min/_max and _ci95_low/_high (95 % bootstrap
  *                        interval of the median) show how repeatable it is; pairs = how many
+ *   added_cpu_share      the same pairs as (on − off) / off (median, 95 % interval): a share of the
+ *                        proxy's own CPU, which drifts less with the machine's speed than µs do
  *   requests, rps, p50_us, p99_us   saturation rounds (wrk at a fixed connection count)
  *   ratio, ratio_min, ratio_max     saturation throughput with / without (all rounds; range over pairs)
  *   saturation_cpu_us_per_request, saturation_added_cpu_us_per_request   CPU per request at saturation
@@ -368,6 +370,10 @@ export interface OverheadCase {
   added_cpu_us_max: number;
   added_cpu_us_ci95_low: number;
   added_cpu_us_ci95_high: number;
+  /** (on − off) / off per pair, median and 95 % interval: the added CPU as a share of the proxy's own, steadier than µs when the machine's speed drifts. */
+  added_cpu_share: number;
+  added_cpu_share_ci95_low: number;
+  added_cpu_share_ci95_high: number;
   /** Fixed-rate pairs behind the figures above. */
   pairs: number;
   /** The same difference at saturation (wrk rounds), median over pairs: batching under saturation moves it. */
@@ -492,7 +498,7 @@ const METHOD =
   "Headline: CPU per request at a FIXED sub-saturation rate. An open-loop undici generator in the coordinator (wrk2-style; wrk2 is not " +
   "packaged and wrk has no rate control) sends the same rate to both proxies (default 40 % of the filter side's saturation throughput, " +
   "measured first in the same case; one uncounted fixed-rate round per side precedes the pairs); CPU per request = the proxy process's CPU time (user+sys; the workers are VMs in that process) / " +
-  "requests of the round. At saturation the slower side batches more reads per event-loop turn, which understates its per-request cost " +
+  "requests of the round. Pairs are many and short (24 × 0.5 s) so that a pair's two rounds run at the same machine speed; the share (on − off) / off per pair is reported beside the µs. At saturation the slower side batches more reads per event-loop turn, which understates its per-request cost " +
   "and made the figure move between runs; at a fixed rate both sides do the same work at the same pace. Rounds alternate filter off / on " +
   "(A B B A …); added CPU = median over pairs of (on − off), with min, max and a 95 % bootstrap interval of that median. Second figure: " +
   "saturation throughput with / without the filter (wrk, fixed connections), its range over pairs, and the CPU difference at saturation. " +
@@ -519,10 +525,15 @@ async function main(): Promise<number> {
   const { textTable } = await import("../harness/bench/report.js");
   const loadKind = arg("--load") ?? ((await wrkAvailable()) ? "wrk" : "undici");
   const loadGenerator = `fixed rate: open-loop undici (≤ 64 in flight); saturation: ${loadKind === "wrk" ? `wrk (1 thread, ${connections} connections)` : `undici pool (${connections} connections)`}`;
-  // Rounds shorter than 2 s under-report the filter side (wasm tier-up, wrk start-up): measured.
-  // Full run ≤ 8 minutes on 2 cores: 6 fixed-rate pairs of 2 s and 2 saturation pairs of 2 s per case.
-  const roundS = Number(arg("--round-seconds") ?? 2);
-  const pairs = Number(arg("--pairs") ?? (quick ? 3 : 6));
+  // Fixed-rate rounds: many short pairs. The CPU speed of this VM drifts with the hypervisor (the
+  // no-filter side moved 94 → 197 µs/request between two runs an hour apart), so the pair's two
+  // rounds should be close in time: 24 pairs of 0.5 s gave 95 % intervals of 13.2…22.1 and
+  // 11.5…16.5 µs where 6 pairs of 2 s (same seconds) gave 25.5…75.9 (12/2026, 0 CIDRs, 2 workers).
+  // Short rounds are fine since the engine compiles the filter up front (no tier-up, wasm-engine.ts).
+  // Saturation rounds stay 2 s: shorter ones under-report the filter side (wrk start-up): measured.
+  // Full run ≤ 8 minutes on 2 cores.
+  const roundS = Number(arg("--round-seconds") ?? 0.5);
+  const pairs = Number(arg("--pairs") ?? (quick ? 12 : 24));
   const satRoundS = Number(arg("--saturation-seconds") ?? 2);
   const satPairs = Number(arg("--saturation-pairs") ?? (quick ? 1 : 2));
   const fixedRate = arg("--rate") === undefined ? null : Number(arg("--rate"));
@@ -626,7 +637,7 @@ async function main(): Promise<number> {
     // cost both sides 10–40 % more CPU per request than the later ones (pools re-growing, heap resizing).
     for (const i of [0, 1]) {
       progress.update(`${tag}: fixed-rate warm-up ${sides[i].name} (${m.rate} rps)`);
-      await fixedRound(sides[i].url, m.rate, roundS);
+      await fixedRound(sides[i].url, m.rate, Math.max(2, roundS));
     }
     for (let k = 0; k < pairs; k++) {
       for (const i of k % 2 === 0 ? [0, 1] : [1, 0]) {
@@ -646,7 +657,7 @@ async function main(): Promise<number> {
   /** The two case rows (none, edgewatch) of a measured case; the call counts and guest times come from the caller. */
   const caseRows = (
     m: Measured,
-    base: Omit<OverheadCase, "filter" | "requests" | "rps" | "p50_us" | "p99_us" | "rate_rps" | "fixed_requests" | "fixed_p50_us" | "fixed_p99_us" | "fixed_skipped" | "cpu_us_per_request" | "added_cpu_us_per_request" | "added_cpu_us_min" | "added_cpu_us_max" | "added_cpu_us_ci95_low" | "added_cpu_us_ci95_high" | "pairs" | "saturation_cpu_us_per_request" | "saturation_added_cpu_us_per_request" | "c1_p50_us" | "c1_p99_us" | "ratio" | "ratio_min" | "ratio_max" | "rounds" | "host_calls_per_request" | "guest_calls_per_request" | "wasm_us_per_request" | "profile_wasm_code_us_per_request" | "profile_host_functions_us_per_request">,
+    base: Omit<OverheadCase, "filter" | "requests" | "rps" | "p50_us" | "p99_us" | "rate_rps" | "fixed_requests" | "fixed_p50_us" | "fixed_p99_us" | "fixed_skipped" | "cpu_us_per_request" | "added_cpu_us_per_request" | "added_cpu_us_min" | "added_cpu_us_max" | "added_cpu_us_ci95_low" | "added_cpu_us_ci95_high" | "added_cpu_share" | "added_cpu_share_ci95_low" | "added_cpu_share_ci95_high" | "pairs" | "saturation_cpu_us_per_request" | "saturation_added_cpu_us_per_request" | "c1_p50_us" | "c1_p99_us" | "ratio" | "ratio_min" | "ratio_max" | "rounds" | "host_calls_per_request" | "guest_calls_per_request" | "wasm_us_per_request" | "profile_wasm_code_us_per_request" | "profile_host_functions_us_per_request">,
     c1: { none: number[]; edgewatch: number[] },
     calls: { host: number | null; guest: number | null; wasm: number | null; wasmCode: number | null; hostFns: number | null },
   ): OverheadCase[] => {
@@ -655,6 +666,9 @@ async function main(): Promise<number> {
     const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
     const rps = (i: number) => sum(m.sat[i], (r) => r.requests) / sum(m.sat[i], (r) => r.seconds);
     const added = pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k]));
+    // The same pairs relative to the no-filter round: the machine's speed drifts (the proxy's own
+    // CPU per request moved 2× between runs), and a share moves much less with it than µs do.
+    const share = pairStats(m.fixedCpuPerReq[1].map((v, k) => (v - m.fixedCpuPerReq[0][k]) / m.fixedCpuPerReq[0][k]));
     const satAdded = median(m.satCpuPerReq[1].map((v, k) => v - m.satCpuPerReq[0][k]));
     const ratios = m.sat[1].map((r, k) => r.requests / r.seconds / (m.sat[0][k].requests / m.sat[0][k].seconds));
     return (["none", "edgewatch"] as const).map((filter, i) => {
@@ -681,6 +695,9 @@ async function main(): Promise<number> {
         added_cpu_us_max: on ? r1(added.max) : 0,
         added_cpu_us_ci95_low: on ? r1(added.ci95_low) : 0,
         added_cpu_us_ci95_high: on ? r1(added.ci95_high) : 0,
+        added_cpu_share: on ? Number(share.median.toFixed(3)) : 0,
+        added_cpu_share_ci95_low: on ? Number(share.ci95_low.toFixed(3)) : 0,
+        added_cpu_share_ci95_high: on ? Number(share.ci95_high.toFixed(3)) : 0,
         pairs: added.n,
         saturation_cpu_us_per_request: r1(m.satCpuUs[i] / satRequests),
         saturation_added_cpu_us_per_request: on ? r1(satAdded) : 0,
@@ -880,7 +897,7 @@ async function main(): Promise<number> {
   const out = writeResultFile(args.outDir, "overhead.json", result);
   const prov = result.provenance;
   process.stdout.write(`\noverhead (${result.load_generator}; ${pairs} fixed-rate pairs × ${roundS}s, ${satPairs} saturation pairs × ${satRoundS}s; ${prov.noisy ? `NOISY: ${prov.noisy_reason}` : `foreign CPU ${prov.foreign_cpu ? `${Math.round(prov.foreign_cpu.mean_cores * 1000) / 10} % of a core` : "not measured"}`})\n`);
-  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "rate_rps", "fixed_skipped", "cpu_us_per_request", "added_cpu_us_per_request", "added_cpu_us_min", "added_cpu_us_max", "added_cpu_us_ci95_low", "added_cpu_us_ci95_high", "rps", "ratio", "ratio_min", "ratio_max", "saturation_added_cpu_us_per_request", "c1_p50_us", "host_calls_per_request", "wasm_us_per_request", "profile_wasm_code_us_per_request", "profile_host_functions_us_per_request"])}\n\n`);
+  process.stdout.write(`${textTable(cases as unknown as Record<string, unknown>[], ["filter", "cidrs", "workers", "tracing", "rate_rps", "fixed_skipped", "cpu_us_per_request", "added_cpu_us_per_request", "added_cpu_us_min", "added_cpu_us_max", "added_cpu_us_ci95_low", "added_cpu_us_ci95_high", "added_cpu_share", "rps", "ratio", "ratio_min", "ratio_max", "saturation_added_cpu_us_per_request", "c1_p50_us", "host_calls_per_request", "wasm_us_per_request", "profile_wasm_code_us_per_request", "profile_host_functions_us_per_request"])}\n\n`);
   process.stdout.write(`${textTable(memory as unknown as Record<string, unknown>[])}\n`);
   process.stdout.write(`wrote ${out}\n`);
   return 0;
@@ -898,8 +915,8 @@ options:
   --rate N                fixed request rate of the headline rounds, both sides (default: --rate-share of
                           the filter side's saturation throughput, measured first in the same case)
   --rate-share F          (default 0.4)
-  --pairs N               interleaved on/off fixed-rate pairs per case (default 6; --quick 3)
-  --round-seconds S       seconds per fixed-rate round (default 2)
+  --pairs N               interleaved on/off fixed-rate pairs per case (default 24; --quick 12)
+  --round-seconds S       seconds per fixed-rate round (default 0.5)
   --saturation-pairs N    interleaved on/off saturation pairs per case (default 2; --quick 1)
   --saturation-seconds S  seconds per saturation round (default 2)
   --warmup-seconds S      seconds of the uncounted warm-up round per side (default 2)
