@@ -10,8 +10,13 @@
  *  - memory.grow past 1 GiB fails (returns -1, an allocation failure in the filter), where Node
  *    allows 4 GiB.
  *
- * V8 flags are process-wide: whatever else compiles wasm in this process afterwards gets the same
- * engine (as everything in an Envoy process does).
+ * V8 flags are process-wide, and in this process other wasm runs too: undici's HTTP parser (llhttp),
+ * the harness's stand-in for Envoy's C++ codec. Left on for it, no-Liftoff made every llhttp function
+ * a synchronous TurboFan compile at its first call, ~0.7 s of CPU in each fresh proxy process, in the
+ * middle of its first requests (12/2026). So the code-shaping flag holds only while the filter's
+ * module compiles, and that compile is eager (every function compiled then, not at its first call,
+ * when the flag no longer holds): ~160 ms once per process; V8's native module cache returns the same
+ * code for the same bytes later. The memory cap is read at memory.grow and stays set.
  */
 import { setFlagsFromString } from "node:v8";
 
@@ -20,22 +25,30 @@ export const MAX_WASM_MEMORY_PAGES = (1024 * 1024 * 1024) / 65536;
 
 let applied = false;
 
-/** Applies cpp-host's engine flags once; later calls do nothing. */
+/** Applies cpp-host's memory cap once (process-wide; later calls do nothing). */
 export function useEnvoyWasmEngine(): void {
   if (applied) return;
   applied = true;
-  setFlagsFromString("--no-liftoff");
   setFlagsFromString(`--wasm-max-mem-pages=${MAX_WASM_MEMORY_PAGES}`);
 }
 
-/** Compiles a module on Envoy's engine settings (asynchronously, like WebAssembly.compile). */
-export function compileForEnvoy(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  useEnvoyWasmEngine();
-  return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-}
-
-/** The same, synchronously (new WebAssembly.Module). */
+/**
+ * Compiles a module on Envoy's engine settings: TurboFan only, every function now (synchronously:
+ * the flags must hold for the whole compile), then Node's defaults (Liftoff first, lazy) again.
+ */
 export function compileForEnvoySync(bytes: Uint8Array): WebAssembly.Module {
   useEnvoyWasmEngine();
-  return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  setFlagsFromString("--no-liftoff");
+  setFlagsFromString("--no-wasm-lazy-compilation");
+  try {
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } finally {
+    setFlagsFromString("--liftoff");
+    setFlagsFromString("--wasm-lazy-compilation");
+  }
+}
+
+/** The same as a promise (the API of WebAssembly.compile; the compile itself is synchronous, see above). */
+export async function compileForEnvoy(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  return compileForEnvoySync(bytes);
 }

@@ -34,6 +34,10 @@ export interface StartedTarget {
   readonly baselineUrl?: string;
   /** CPU time (user + system) the proxy process has used, in µs, when the target can measure it. */
   cpuUsageUs?(): Promise<number>;
+  /** Minor page faults of the proxy process so far (fresh memory touched), when the target can read them. */
+  minorPageFaults?(): Promise<number>;
+  /** The proxy's process id, when it runs in a process of its own on this machine. */
+  readonly pid?: number;
   /**
    * Replace the plugin configuration (PluginConfig.configuration) the way ECDS does: new streams
    * get a new root context configured with it. Resolves once applied (embedded: every worker VM
