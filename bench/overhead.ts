@@ -50,7 +50,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
-import { exitWithParent, forkChild } from "../harness/process/child-lifetime.js";
+import { exitWithParent } from "../harness/process/child-lifetime.js";
+import { IpcChild, serveRequests } from "../harness/process/ipc-child.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), "..");
@@ -165,7 +166,6 @@ async function proxyChild(): Promise<void> {
     timerPairNs = ((performance.now() - t0) * 1e6) / n;
     if (sink < 0) console.log(sink);
   }
-  const send = (m: unknown) => process.send!(m);
   const { Session } = await import("node:inspector");
   const session = new Session();
   session.connect();
@@ -174,157 +174,104 @@ async function proxyChild(): Promise<void> {
   let profiling = false;
   /** Per VM: install / remove the guest-call timing wrapper (only while timing.on). */
   const hooks: Array<{ install(): void; remove(): void }> = [];
-  process.on("message", async (raw) => {
+  serveRequests(async (raw) => {
     const m = raw as ProxyMsg;
-    try {
-      if (m.cmd === "start") {
-        noFilter = m.noFilter;
-        const logger = new HostLogger({ level: "warn", stderrLevel: "error" });
-        proxy = await startEmbeddedProxy(m.config, { noFilter: m.noFilter, logger });
-        if (!noFilter) {
-          // The timing hook wraps vm.call only while a timed round runs: a wrapped call sends every
-          // guest call through the host's generic (slower) path, which must not inflate the CPU rounds.
-          for (const vm of proxy.host.vms) {
-            type CallFn = typeof vm.call;
-            const orig: CallFn = vm.call;
-            const wrapped: CallFn = function (this: typeof vm, name, fn, ctx, a, b, c, d, e) {
-              if (!timing.on || this.callDepth !== 0) return orig.call(this, name, fn, ctx, a, b, c, d, e);
-              if (!timing.hook) {
-                timing.calls++;
-                return orig.call(this, name, fn, ctx, a, b, c, d, e);
-              }
-              const t0 = performance.now();
-              const r = orig.call(this, name, fn, ctx, a, b, c, d, e);
-              timing.ns += (performance.now() - t0) * 1e6;
+    if (m.cmd === "start") {
+      noFilter = m.noFilter;
+      const logger = new HostLogger({ level: "warn", stderrLevel: "error" });
+      proxy = await startEmbeddedProxy(m.config, { noFilter: m.noFilter, logger });
+      if (!noFilter) {
+        // The timing hook wraps vm.call only while a timed round runs: a wrapped call sends every
+        // guest call through the host's generic (slower) path, which must not inflate the CPU rounds.
+        for (const vm of proxy.host.vms) {
+          type CallFn = typeof vm.call;
+          const orig: CallFn = vm.call;
+          const wrapped: CallFn = function (this: typeof vm, name, fn, ctx, a, b, c, d, e) {
+            if (!timing.on || this.callDepth !== 0) return orig.call(this, name, fn, ctx, a, b, c, d, e);
+            if (!timing.hook) {
               timing.calls++;
-              return r;
-            };
-            hooks.push({ install: () => { vm.call = wrapped; }, remove: () => { vm.call = orig; } });
-          }
+              return orig.call(this, name, fn, ctx, a, b, c, d, e);
+            }
+            const t0 = performance.now();
+            const r = orig.call(this, name, fn, ctx, a, b, c, d, e);
+            timing.ns += (performance.now() - t0) * 1e6;
+            timing.calls++;
+            return r;
+          };
+          hooks.push({ install: () => { vm.call = wrapped; }, remove: () => { vm.call = orig; } });
         }
-        send({ ok: true, listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl });
-      } else if (m.cmd === "timing") {
-        let profile: GuestProfile | undefined;
-        if (m.on) {
-          timing.ns = 0;
-          timing.calls = 0;
-          timing.hook = m.hook !== false;
-          if (m.profile) {
-            await post("Profiler.enable");
-            await post("Profiler.setSamplingInterval", { interval: 100 });
-            await post("Profiler.start");
-            profiling = true;
-          }
-        } else if (profiling) {
-          const r = await post<{ profile: Parameters<typeof splitGuestProfile>[0] }>("Profiler.stop");
-          profiling = false;
-          profile = splitGuestProfile(r.profile);
-        }
-        timing.on = m.on;
-        for (const h of hooks) (m.on ? h.install : h.remove)();
-        send({ ok: true, profile });
-      } else if (m.cmd === "sample") {
-        const cpu = process.cpuUsage();
-        const mem = process.memoryUsage();
-        const vms = noFilter || !proxy ? [] : proxy.host.vms;
-        const sample: ProxySample = {
-          cpuUs: cpu.user + cpu.system,
-          rss: mem.rss,
-          heapUsed: mem.heapUsed,
-          streams: noFilter || !proxy ? 0 : proxy.host.stats.streamsCreated,
-          guestNs: timing.ns,
-          guestCalls: timing.calls,
-          hostCalls: vms.reduce((a, v) => a + v.hostCalls, 0),
-          wasmBytes: vms.map((v) => (v.instance.exports.memory as WebAssembly.Memory).buffer.byteLength),
-          timerPairNs,
-        };
-        send({ ok: true, sample });
-      } else if (m.cmd === "stop") {
-        await proxy?.close();
-        send({ ok: true });
-        process.exit(0);
       }
-    } catch (err) {
-      send({ ok: false, error: (err as Error).stack ?? String(err) });
+      return { listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl };
     }
+    if (m.cmd === "timing") {
+      let profile: GuestProfile | undefined;
+      if (m.on) {
+        timing.ns = 0;
+        timing.calls = 0;
+        timing.hook = m.hook !== false;
+        if (m.profile) {
+          await post("Profiler.enable");
+          await post("Profiler.setSamplingInterval", { interval: 100 });
+          await post("Profiler.start");
+          profiling = true;
+        }
+      } else if (profiling) {
+        const r = await post<{ profile: Parameters<typeof splitGuestProfile>[0] }>("Profiler.stop");
+        profiling = false;
+        profile = splitGuestProfile(r.profile);
+      }
+      timing.on = m.on;
+      for (const h of hooks) (m.on ? h.install : h.remove)();
+      return { profile };
+    }
+    if (m.cmd === "sample") {
+      const cpu = process.cpuUsage();
+      const mem = process.memoryUsage();
+      const vms = noFilter || !proxy ? [] : proxy.host.vms;
+      const sample: ProxySample = {
+        cpuUs: cpu.user + cpu.system,
+        rss: mem.rss,
+        heapUsed: mem.heapUsed,
+        streams: noFilter || !proxy ? 0 : proxy.host.stats.streamsCreated,
+        guestNs: timing.ns,
+        guestCalls: timing.calls,
+        hostCalls: vms.reduce((a, v) => a + v.hostCalls, 0),
+        wasmBytes: vms.map((v) => (v.instance.exports.memory as WebAssembly.Memory).buffer.byteLength),
+        timerPairNs,
+      };
+      return { sample };
+    }
+    if (m.cmd === "stop") {
+      await proxy?.close();
+      setTimeout(() => process.exit(0), 20); // after the answer is on its way
+      return {};
+    }
+    throw new Error(`unknown command ${(m as { cmd?: string }).cmd}`);
   });
-  send({ ready: true });
 }
 
 async function upstreamChild(): Promise<void> {
   exitWithParent();
   const { startUpstreamServer } = await import("../harness/fixtures/upstream-server.js");
   const up = await startUpstreamServer({ keep: 1 });
-  process.send!({ ready: true, port: up.port, url: up.url });
-  process.on("message", async (m) => {
-    if ((m as { cmd: string }).cmd === "stop") {
+  serveRequests(
+    async (m) => {
+      if (m.cmd !== "stop") throw new Error(`unknown command ${m.cmd}`);
       await up.close();
-      process.exit(0);
-    }
-  });
+      setTimeout(() => process.exit(0), 20);
+      return {};
+    },
+    { port: up.port, url: up.url },
+  );
 }
 
 // ==================================================================================================
 // Coordinator
 // ==================================================================================================
 
-class Child {
-  private waiting: Array<{ res: (m: Record<string, unknown>) => void; rej: (e: Error) => void }> = [];
-  readonly exited: Promise<number | null>;
-  constructor(readonly proc: ChildProcess, readonly name: string) {
-    proc.on("message", (m) => {
-      const w = this.waiting.shift();
-      if (w) w.res(m as Record<string, unknown>);
-    });
-    this.exited = new Promise((r) =>
-      proc.on("exit", (code) => {
-        for (const w of this.waiting.splice(0)) w.rej(new Error(`${name} exited (${code})`));
-        r(code);
-      }),
-    );
-  }
-  static async spawn(role: string, name: string): Promise<Child> {
-    // Dies with this process (IPC channel closed → the child exits: exitWithParent in its role).
-    const proc = forkChild(HERE, ["--role", role], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const c = new Child(proc, name);
-    const first = await c.next(60_000);
-    if (!first.ready) throw new Error(`${name}: unexpected first message ${JSON.stringify(first)}`);
-    c.first = first;
-    return c;
-  }
-  first: Record<string, unknown> = {};
-  next(timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    return new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`${this.name}: no answer within ${timeoutMs} ms`)), timeoutMs);
-      this.waiting.push({
-        res: (m) => {
-          clearTimeout(t);
-          res(m);
-        },
-        rej: (e) => {
-          clearTimeout(t);
-          rej(e);
-        },
-      });
-    });
-  }
-  async ask(msg: unknown, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    const p = this.next(timeoutMs);
-    this.proc.send(msg as object);
-    const r = await p;
-    if (r.ok === false) throw new Error(`${this.name}: ${r.error}`);
-    return r;
-  }
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    try {
-      await this.ask({ cmd: "stop" }, 10_000);
-    } catch {
-      this.proc.kill("SIGKILL");
-    }
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
-  }
+/** This script in another role (`--role proxy|upstream`), forked; dies with this process (exitWithParent in the role). */
+function spawnRole(role: string, name: string): Promise<IpcChild> {
+  return IpcChild.start(HERE, ["--role", role], { name, execArgv: ["--import", "tsx"] });
 }
 
 interface Shape {
@@ -785,23 +732,23 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const upstream = await Child.spawn("upstream", "upstream");
+  const upstream = await spawnRole("upstream", "upstream");
   const upstreamPort = upstream.first.port as number;
   const cases: OverheadCase[] = [];
   const memory: MemoryRow[] = [];
-  const children: Child[] = [upstream];
+  const children: IpcChild[] = [upstream];
   try {
     for (const [si, shape] of shapes.entries()) {
       if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
       const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s), tracing ${shape.rate ?? "off"}`;
       progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies`);
       const cfg = proxyConfig(shape, upstreamPort);
-      const [none, ew] = await Promise.all([Child.spawn("proxy", "proxy(none)"), Child.spawn("proxy", "proxy(edgewatch)")]);
+      const [none, ew] = await Promise.all([spawnRole("proxy", "proxy(none)"), spawnRole("proxy", "proxy(edgewatch)")]);
       children.push(none, ew);
       if (pinned) for (const c of [none, ew]) pinProcess(c.proc.pid!, "1");
       const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
       const urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
-      const cpuOf = (c: Child) => async () => ((await c.ask({ cmd: "sample" })).sample as ProxySample).cpuUs;
+      const cpuOf = (c: IpcChild) => async () => ((await c.ask({ cmd: "sample" })).sample as ProxySample).cpuUs;
       const sides: Side[] = [
         { name: "none", url: urlNone, cpuUs: cpuOf(none) },
         { name: "edgewatch", url: urlEw, cpuUs: cpuOf(ew) },

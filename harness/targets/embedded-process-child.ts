@@ -4,32 +4,33 @@
  *
  *   parent → child  { id, cmd: "start", config } | { id, cmd: "push", path }   (the configuration's bytes in a file)
  *                   | { id, cmd: "usage" } | { id, cmd: "stop" }
- *   child → parent  { id, ok: true, ... } | { id, ok: false, code, message }
+ *   child → parent  { id, ok: true, ... } | { id, ok: false, code, message, error }
  *                   | { log: string[] }   (log lines, batched; always sent before a reply)
+ * (harness/process/ipc-child.ts matches answers to requests by id.)
  */
 import { readFileSync } from "node:fs";
 import type { ProxyConfig } from "../config/proxy-config.js";
 import { exitWithParent } from "../process/child-lifetime.js";
+import { serveRequests } from "../process/ipc-child.js";
 import { formatLogEntry } from "./embedded.js";
 
 type Msg =
-  | { id: number; cmd: "start"; config: ProxyConfig }
-  | { id: number; cmd: "push"; path: string }
-  | { id: number; cmd: "usage" }
-  | { id: number; cmd: "stop" };
+  | { cmd: "start"; config: ProxyConfig }
+  | { cmd: "push"; path: string }
+  | { cmd: "usage" }
+  | { cmd: "stop" };
 
 async function main(): Promise<void> {
   exitWithParent();
   const { startEmbeddedProxy } = await import("../proxy/embedded-proxy.js");
   const { HostLogger } = await import("../host/logger.js");
-  const send = (m: object) => process.send!(m);
   let lines: string[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
   const flush = () => {
     if (flushTimer !== null) clearTimeout(flushTimer);
     flushTimer = null;
     if (lines.length === 0) return;
-    send({ log: lines });
+    process.send!({ log: lines });
     lines = [];
   };
   // The same levels as the in-process target (Envoy run with -l info --component-log-level wasm:debug).
@@ -44,35 +45,32 @@ async function main(): Promise<void> {
     },
   });
   let proxy: Awaited<ReturnType<typeof startEmbeddedProxy>> | null = null;
-  process.on("message", async (raw) => {
+  serveRequests(async (raw) => {
     const m = raw as Msg;
     try {
-      if (m.cmd === "start") {
-        proxy = await startEmbeddedProxy(m.config, { logger });
-        flush();
-        send({ id: m.id, ok: true, listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl });
-      } else if (m.cmd === "push") {
-        if (proxy === null) throw new Error("not started");
-        // Bytes, as xDS delivers them (the host hands them to the filter as they are).
-        await proxy.updatePluginConfiguration(readFileSync(m.path));
-        flush();
-        send({ id: m.id, ok: true });
-      } else if (m.cmd === "usage") {
-        const c = process.cpuUsage();
-        send({ id: m.id, ok: true, cpuUs: c.user + c.system, minorPageFaults: process.resourceUsage().minorPageFault });
-      } else if (m.cmd === "stop") {
-        await proxy?.close();
-        flush();
-        send({ id: m.id, ok: true });
-        process.exit(0);
+      switch (m.cmd) {
+        case "start":
+          proxy = await startEmbeddedProxy(m.config, { logger });
+          return { listenerUrl: proxy.listenerUrl, adminUrl: proxy.adminUrl };
+        case "push":
+          if (proxy === null) throw new Error("not started");
+          // Bytes, as xDS delivers them (the host hands them to the filter as they are).
+          await proxy.updatePluginConfiguration(readFileSync(m.path));
+          return {};
+        case "usage": {
+          const c = process.cpuUsage();
+          return { cpuUs: c.user + c.system, minorPageFaults: process.resourceUsage().minorPageFault };
+        }
+        case "stop":
+          await proxy?.close();
+          setTimeout(() => process.exit(0), 20); // after the answer is on its way
+          return {};
       }
-    } catch (err) {
-      flush();
-      const e = err as { code?: string; message?: string; stack?: string };
-      send({ id: m.id, ok: false, code: e?.code, message: e?.message ?? String(err), stack: e?.stack });
+      throw new Error(`unknown command ${(m as { cmd?: string }).cmd}`);
+    } finally {
+      flush(); // the log lines of a request reach the parent before its answer
     }
   });
-  send({ ready: true });
 }
 
 void main();
