@@ -45,7 +45,6 @@
  *
  * CLI: tsx bench/overhead.ts --help lists the options → overhead.json in bench/results (bench/results/quick with --quick) and a table on stdout.
  */
-import type { ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
@@ -445,7 +444,7 @@ const METHOD =
   "Headline: CPU per request at a FIXED sub-saturation rate. An open-loop undici generator in the coordinator (wrk2-style; wrk2 is not " +
   "packaged and wrk has no rate control) sends the same rate to both proxies (default 40 % of the filter side's saturation throughput, " +
   "measured first in the same case; one uncounted fixed-rate round per side precedes the pairs); CPU per request = the proxy process's CPU time (user+sys; the workers are VMs in that process) / " +
-  "requests of the round. Pairs are many and short (24 × 0.5 s) so that a pair's two rounds run at the same machine speed; the share (on − off) / off per pair is reported beside the µs. At saturation the slower side batches more reads per event-loop turn, which understates its per-request cost " +
+  "requests of the round. Pairs are many and short (by default 24 × 0.5 s; round_seconds and pairs below) so that a pair's two rounds run at the same machine speed; the share (on − off) / off per pair is reported beside the µs. At saturation the slower side batches more reads per event-loop turn, which understates its per-request cost " +
   "and made the figure move between runs; at a fixed rate both sides do the same work at the same pace. Rounds alternate filter off / on " +
   "(A B B A …); added CPU = median over pairs of (on − off), with min, max and a 95 % bootstrap interval of that median. Second figure: " +
   "saturation throughput with / without the filter (wrk, fixed connections), its range over pairs, and the CPU difference at saturation. " +

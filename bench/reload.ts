@@ -77,6 +77,7 @@ function parseArgs(argv: string[]): Args {
     return v ? v.split(",").map(Number) : def;
   };
   const quick = common.quick;
+  const ownProcess = argv.includes("--own-process");
   if (!TARGET_NAMES.includes(common.target as TargetName)) throw new Error(`unknown target ${common.target}`);
   return {
     quick,
@@ -90,8 +91,8 @@ function parseArgs(argv: string[]): Args {
     reloads1m: Number(val("--reloads-1m") ?? (quick ? 5 : 30)),
     micro: !argv.includes("--no-micro"),
     probeGapMs: Number(val("--probe-gap-ms") ?? 1),
-    ownProcess: argv.includes("--own-process"),
-    pinned: false,
+    ownProcess,
+    pinned: common.target === "embedded" && ownProcess && !argv.includes("--no-pin") && canPin(2),
     warmRequests: Number(val("--warm-requests") ?? (quick ? 1000 : 4000)),
   };
 }
@@ -223,12 +224,13 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
   let docBytes = 0;
   let fetchedBytes: number | null = null;
   const embedded = args.target === "embedded";
-  /** The proxy's CPU (ms) and minor page faults: its own process, or this one when it runs in-process. */
+  /** The proxy's CPU (ms) and minor page faults: its own process (one reading), or this one when it runs in-process. */
   const proxy = stack.proxy;
-  const usage = async (): Promise<{ cpuMs: number; faults: number }> =>
-    proxy.cpuUsageUs && proxy.minorPageFaults
-      ? { cpuMs: (await proxy.cpuUsageUs()) / 1000, faults: await proxy.minorPageFaults() }
-      : { cpuMs: cpuMs(), faults: process.resourceUsage().minorPageFault };
+  const usage = async (): Promise<{ cpuMs: number; faults: number }> => {
+    if (!proxy.processUsage) return { cpuMs: cpuMs(), faults: process.resourceUsage().minorPageFault };
+    const u = await proxy.processUsage();
+    return { cpuMs: u.cpuUs / 1000, faults: u.minorPageFaults };
+  };
   try {
     const svc = stack.rules;
     /** Publish version `next` (pull); the snapshot is built before the clock starts. */
@@ -464,7 +466,6 @@ async function main(): Promise<number> {
     process.stderr.write(`reload bench: target '${args.target}' is not available: ${avail.reason}\n`);
     return 3;
   }
-  args.pinned = args.target === "embedded" && args.ownProcess && !process.argv.includes("--no-pin") && canPin(2);
   if (args.pinned) pinProcess(process.pid, "0");
   const run = new RunRecord("reload", { quick: args.quick, target: args.target });
   const builder = await SnapshotBuilder.load(BENCH_WASM);

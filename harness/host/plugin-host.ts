@@ -31,7 +31,7 @@ import { SharedQueueStore } from "./shared-queues.js";
 import { UpstreamClusters } from "./upstream-clusters.js";
 import { WasmVm } from "./vm.js";
 import { readModuleInfo, sameSig, sigToString, type FuncSig, type ModuleInfo, type ValType } from "./wasm-binary.js";
-import { compileForEnvoy } from "./wasm-engine.js";
+import { compileForEnvoySync } from "./wasm-engine.js";
 
 export interface PluginHostOptions {
   stats: StatsStoreApi;
@@ -246,7 +246,7 @@ export class PluginHost {
     checkExports(info, abi);
     let module: WebAssembly.Module;
     try {
-      module = await compileForEnvoy(bytes);
+      module = compileForEnvoySync(bytes);
     } catch (err) {
       throw new WasmInvalidModuleError(`Failed to load Wasm bytecode: ${(err as Error).message}`, err);
     }

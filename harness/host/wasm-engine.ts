@@ -47,8 +47,3 @@ export function compileForEnvoySync(bytes: Uint8Array): WebAssembly.Module {
     setFlagsFromString("--wasm-lazy-compilation");
   }
 }
-
-/** The same as a promise (the API of WebAssembly.compile; the compile itself is synchronous, see above). */
-export async function compileForEnvoy(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  return compileForEnvoySync(bytes);
-}

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import type { ProxyConfig } from "../config/proxy-config.js";
 import { exitWithParent } from "../process/child-lifetime.js";
 import { serveRequests } from "../process/ipc-child.js";
-import { formatLogEntry } from "./embedded.js";
+import { targetLoggerOptions } from "./embedded.js";
 
 type Msg =
   | { cmd: "start"; config: ProxyConfig }
@@ -33,17 +33,13 @@ async function main(): Promise<void> {
     process.send!({ log: lines });
     lines = [];
   };
-  // The same levels as the in-process target (Envoy run with -l info --component-log-level wasm:debug).
-  const logger = new HostLogger({
-    level: "info",
-    componentLogLevel: "wasm:debug",
-    stderrLevel: "off",
-    capacity: 2000,
-    sink: (e) => {
-      lines.push(`${formatLogEntry(e)}\n`);
+  // The same logger as the in-process target; lines go to the parent in batches.
+  const logger = new HostLogger(
+    targetLoggerOptions((line) => {
+      lines.push(line);
       flushTimer ??= setTimeout(flush, 20);
-    },
-  });
+    }),
+  );
   let proxy: Awaited<ReturnType<typeof startEmbeddedProxy>> | null = null;
   serveRequests(async (raw) => {
     const m = raw as Msg;

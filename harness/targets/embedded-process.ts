@@ -7,8 +7,8 @@
  * reaches it and where CPU time is read (the proxy process only). A pushed configuration travels
  * the way the Envoy targets send theirs (ECDS from a file): written to a file, whose path goes over
  * IPC, read by the proxy process (through the IPC pipe itself, a 700 KB snapshot configuration took
- * the proxy ~4 ms more CPU than reading the file). The test suite keeps the in-process target (embedded.ts) for speed and
- * in-process inspection; this one is for measurements.
+ * the proxy ~4 ms more CPU than reading the file). The test suite keeps the in-process target
+ * (embedded.ts) for speed and in-process inspection; this one is for measurements.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,10 +64,10 @@ export const embeddedProcessTarget: Target = {
     try {
       const started = await child.request({ cmd: "start", config: cfg }, 120_000);
       if (!started.ok) throw childError(started);
-      const usage = async () => {
+      const processUsage = async () => {
         const r = await child.request({ cmd: "usage" });
         if (!r.ok) throw childError(r);
-        return r as Answer & { cpuUs: number; minorPageFaults: number };
+        return { cpuUs: r.cpuUs as number, minorPageFaults: r.minorPageFaults as number };
       };
       return {
         target: "embedded",
@@ -84,8 +84,8 @@ export const embeddedProcessTarget: Target = {
           if (r.code === "PLUGIN_CONFIG_REJECTED") throw new ConfigRejectedError("embedded", `${r.message}.\nLast log lines:\n${log.tail(20)}`, { cause: childError(r) });
           throw childError(r);
         },
-        cpuUsageUs: async () => (await usage()).cpuUs,
-        minorPageFaults: async () => (await usage()).minorPageFaults,
+        cpuUsageUs: async () => (await processUsage()).cpuUs,
+        processUsage,
         logs: () => log.text(),
         logMark: () => log.mark(),
         logsSince: (mark) => log.since(mark),

@@ -6,7 +6,7 @@
  * included) for logs(), and reports a refused plugin configuration as a ConfigRejectedError.
  */
 import type { ProxyConfig } from "../config/proxy-config.js";
-import type { HostLogger, LogEntry } from "../host/logger.js";
+import type { HostLogger, HostLoggerOptions, LogEntry } from "../host/logger.js";
 import { LogBuffer } from "./log-buffer.js";
 import { ConfigRejectedError, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
@@ -31,6 +31,15 @@ async function loadStartEmbeddedProxy(): Promise<StartEmbeddedProxy> {
   return mod.startEmbeddedProxy as StartEmbeddedProxy;
 }
 
+/**
+ * The proxy's logger options as the embedded targets run it: Envoy run with -l info
+ * --component-log-level wasm:debug (the filter's own lines included), never to the test's stderr,
+ * every line to `sink` formatted as Envoy prints it.
+ */
+export function targetLoggerOptions(sink: (line: string) => void): HostLoggerOptions {
+  return { level: "info", componentLogLevel: "wasm:debug", stderrLevel: "off", capacity: 2000, sink: (e) => sink(`${formatLogEntry(e)}\n`) };
+}
+
 /** One Envoy-like log line: `[time][level][component] message`. */
 export function formatLogEntry(e: LogEntry): string {
   return `[${new Date(e.time).toISOString()}][${e.level}][${e.component}]${e.vm ? ` [${e.vm}]` : ""} ${e.message}`;
@@ -52,7 +61,7 @@ export const embeddedTarget: Target = {
     // Envoy's log goes to its own output, never to the test's stderr; the filter logs at wasm:debug
     // like the Envoy targets run it (-l info --component-log-level wasm:debug).
     const buffer = new LogBuffer(5000);
-    const logger = new HostLogger({ level: "info", componentLogLevel: "wasm:debug", stderrLevel: "off", capacity: 2000, sink: (e) => buffer.push(`${formatLogEntry(e)}\n`) });
+    const logger = new HostLogger(targetLoggerOptions((line) => buffer.push(line)));
     const proxy = await startEmbeddedProxy(cfg, { logger });
     return {
       target: "embedded",

@@ -34,8 +34,11 @@ export interface StartedTarget {
   readonly baselineUrl?: string;
   /** CPU time (user + system) the proxy process has used, in µs, when the target can measure it. */
   cpuUsageUs?(): Promise<number>;
-  /** Minor page faults of the proxy process so far (fresh memory touched), when the target can read them. */
-  minorPageFaults?(): Promise<number>;
+  /**
+   * CPU time (µs) and minor page faults (fresh memory touched) of the proxy process so far, read
+   * together, when the proxy runs in a process of its own on this machine.
+   */
+  processUsage?(): Promise<{ cpuUs: number; minorPageFaults: number }>;
   /** The proxy's process id, when it runs in a process of its own on this machine. */
   readonly pid?: number;
   /**
