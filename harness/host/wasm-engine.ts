@@ -12,11 +12,14 @@
  *
  * V8 flags are process-wide, and in this process other wasm runs too: undici's HTTP parser (llhttp),
  * the harness's stand-in for Envoy's C++ codec. Left on for it, no-Liftoff made every llhttp function
- * a synchronous TurboFan compile at its first call, ~0.7 s of CPU in each fresh proxy process, in the
- * middle of its first requests (12/2026). So the code-shaping flag holds only while the filter's
- * module compiles, and that compile is eager (every function compiled then, not at its first call,
- * when the flag no longer holds): ~160 ms once per process; V8's native module cache returns the same
- * code for the same bytes later. The memory cap is read at memory.grow and stays set.
+ * a synchronous TurboFan compile at its first call, on the main thread in the middle of a fresh
+ * process's first requests: 2,000 undici requests took 880–970 ms wall there vs 590–750 ms with the
+ * flag scoped as below and 720–750 ms in plain Node, CPU alike at 1.1–1.25 s (12/2026; a CPU profile
+ * of a fresh proxy process had put ~0.7 s in that compile). So the code-shaping flag holds only
+ * while the filter's module compiles, and that compile is eager (every function compiled then, not
+ * at its first call, when the flag no longer holds): ~160 ms once per process; V8's native module
+ * cache returns the same code for the same bytes later. The memory cap is read at memory.grow and
+ * stays set.
  */
 import { setFlagsFromString } from "node:v8";
 
@@ -34,7 +37,8 @@ export function useEnvoyWasmEngine(): void {
 
 /**
  * Compiles a module on Envoy's engine settings: TurboFan only, every function now (synchronously:
- * the flags must hold for the whole compile), then Node's defaults (Liftoff first, lazy) again.
+ * the flags must hold for the whole compile), then Node's defaults (lazy, Liftoff first, tier-up
+ * of hot functions only) again.
  */
 export function compileForEnvoySync(bytes: Uint8Array): WebAssembly.Module {
   useEnvoyWasmEngine();
@@ -43,7 +47,10 @@ export function compileForEnvoySync(bytes: Uint8Array): WebAssembly.Module {
   try {
     return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } finally {
+    // --no-liftoff also switched dynamic tiering off (a V8 flag implication that --liftoff does not
+    // undo): without restoring it, later modules got Liftoff code and an immediate TurboFan tier-up.
     setFlagsFromString("--liftoff");
+    setFlagsFromString("--wasm-dynamic-tiering");
     setFlagsFromString("--wasm-lazy-compilation");
   }
 }
