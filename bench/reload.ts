@@ -182,8 +182,9 @@ export interface ReloadCase {
   cpu_p99_ms: number | null;
   /**
    * Minor page faults of the proxy's process per reload, p50 (embedded only): fresh memory touched — the
-   * canary VM of a push, buffers of new sizes. On a VM where a fault costs ~15 µs this is a large
-   * part of the CPU column; on most machines ~0.2 µs.
+   * canary VM of a push, buffers of new sizes. The run's provenance `page_fault_probe` prices one
+   * (10–12 µs on the Firecracker VM of the committed runs, a large part of the CPU column; ~0.1–0.3 µs
+   * on bare metal).
    */
   page_faults_p50: number | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */

@@ -5,6 +5,7 @@
  * or files from before the target field).
  */
 import type { BenchFile, Case } from "./report.js";
+import { usPerFault } from "./page-fault-probe.js";
 
 export interface GoalRow {
   goal: string;
@@ -55,6 +56,16 @@ const addedDetail = (c: Case | undefined) => {
   if (calls !== undefined) parts.push(`${calls} host calls`);
   return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 };
+/**
+ * " (210 page faults per reload ≈ 2.2 ms here)": the machine's share of an embedded reload, from the
+ * case's median fault count and the file's page-fault probe ("" when either is missing or no faults).
+ */
+const faultDetail = (file: BenchFile | undefined, c: Case | undefined) => {
+  const n = num(c, "page_faults_p50");
+  const us = usPerFault(file?.meta.provenance);
+  if (n === undefined || n <= 0 || us === undefined) return "";
+  return ` (${n} page faults per reload ≈ ${fmt((n * us) / 1000)} ms at ${us.toFixed(1)} µs each)`;
+};
 const fmt = (v: number, d = 2) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(d));
 
 export function goalRows(benches: BenchFile[]): GoalRow[] {
@@ -77,19 +88,19 @@ export function goalRows(benches: BenchFile[]): GoalRow[] {
   for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 10_000);
     const p99 = num(c, "p99_ms");
-    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms`, p99 === undefined ? undefined : p99 <= 5);
+    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms${faultDetail(reload, c)}`, p99 === undefined ? undefined : p99 <= 5);
   }
   for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 100_000);
     const p50 = num(c, "p50_ms");
     const p99 = num(c, "p99_ms");
     const has = p50 !== undefined && p99 !== undefined;
-    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
+    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms${faultDetail(reload, c)}` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
   }
   {
     const c = rcase("pull", 1_000_000);
     const p50 = num(c, "p50_ms");
-    add("reload p50 ≤ 50 ms, 1,000,000 CIDRs, pull", reload, c, "mode=pull cidrs=1000000 workers=2", p50 === undefined ? undefined : `${fmt(p50)} ms`, p50 === undefined ? undefined : p50 <= 50);
+    add("reload p50 ≤ 50 ms, 1,000,000 CIDRs, pull", reload, c, "mode=pull cidrs=1000000 workers=2", p50 === undefined ? undefined : `${fmt(p50)} ms${faultDetail(reload, c)}`, p50 === undefined ? undefined : p50 <= 50);
   }
   const parse = cases(micro, "parse");
   {

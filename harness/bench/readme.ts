@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { probeShort } from "./cpu-probe.js";
+import { pageFaultShort } from "./page-fault-probe.js";
 import { fileNoisy, goalsMarkdown, normalizeCases } from "./goals.js";
 import type { BenchFile, Case } from "./report.js";
 
@@ -38,7 +39,7 @@ function provenanceShort(b: BenchFile): string {
   const p = b.meta.provenance as Record<string, unknown> | undefined;
   if (!p) return `\`${b.name}.json\`: provenance not recorded`;
   const la = (x: unknown) => (x && typeof x === "object" ? (x as Record<string, number>)["1m"] : "?");
-  return `\`${b.name}.json\`: commit \`${String(p.git_commit ?? "?").slice(0, 8)}\`, ${p.quick ? "quick" : "full"} run, ${p.cpu_model} × ${p.cores}, load ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignShort(p.foreign_cpu)}${probeShort(p.cpu_probe_before, p.cpu_probe_after)}${p.noisy ? " (**noisy**)" : ""}`;
+  return `\`${b.name}.json\`: commit \`${String(p.git_commit ?? "?").slice(0, 8)}\`, ${p.quick ? "quick" : "full"} run, ${p.cpu_model} × ${p.cores}, load ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignShort(p.foreign_cpu)}${probeShort(p.cpu_probe_before, p.cpu_probe_after)}${pageFaultShort(p)}${p.noisy ? " (**noisy**)" : ""}`;
 }
 
 export function renderResults(benches: BenchFile[]): string {

@@ -20,6 +20,7 @@ import { basename, join, resolve } from "node:path";
 import { MAX_CHART_ROWS, PALETTE, renderBarChart, renderLineChart, type BarChart, type LineChart } from "./charts.js";
 import { goalsMarkdown } from "./goals.js";
 import { probeShort } from "./cpu-probe.js";
+import { pageFaultShort } from "./page-fault-probe.js";
 import { REPO_ROOT } from "./results.js";
 
 export type Case = Record<string, unknown>;
@@ -508,7 +509,7 @@ export function provenanceLine(b: BenchFile): string {
     `wasm sha256 \`${String(p.wasm_sha256 ?? "?").slice(0, 16)}…\``,
     `Node ${p.node}`,
     `${p.cpu_model} × ${p.cores} cores`,
-    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignLine(p.foreign_cpu)}${probeShort(p.cpu_probe_before, p.cpu_probe_after)}`,
+    `load average ${la(p.loadavg_before)} → ${la(p.loadavg_after)}${foreignLine(p.foreign_cpu)}${probeShort(p.cpu_probe_before, p.cpu_probe_after)}${pageFaultShort(p)}`,
     p.quick ? "quick run" : "full run",
     `target ${p.target}${p.envoy_version ? ` (Envoy ${p.envoy_version})` : ""}`,
     `${p.started_at}`,

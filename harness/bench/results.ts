@@ -11,8 +11,8 @@
  * 1/5/15-minute load average before and after the run (information only), `foreign_cpu` — the CPU
  * the rest of the machine used while the bench ran (harness/bench/foreign-cpu.ts: /proc/stat busy
  * time minus the bench's own process tree), `cpu_probe_before`/`_after` — a fixed pure-JS workload
- * timed in fresh processes (cpu-probe.ts: the hypervisor's slowdowns that foreign CPU cannot see) —
- * and `noisy`: true when foreign CPU averaged more than
+ * timed in fresh processes (cpu-probe.ts: the hypervisor's slowdowns that foreign CPU cannot see),
+ * `page_fault_probe` — what one fresh page of memory costs here (page-fault-probe.ts) — and `noisy`: true when foreign CPU averaged more than
  * 10 % of one core or any 5 s window exceeded 25 % (neighbours competed for the CPU: wall-clock
  * figures from such a run are not comparable). The load average is not the rule: a bench that
  * saturates the machine itself raises it without being disturbed. Where /proc is not readable the
@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { spawnSyncChild } from "../process/child-lifetime.js";
 import { clockTicks, ForeignCpuSampler, foreignVerdict, type ForeignCpu } from "./foreign-cpu.js";
 import { probeCpu, type CpuProbe } from "./cpu-probe.js";
+import { probePageFaults, type PageFaultProbe } from "./page-fault-probe.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Committed results of full runs. */
@@ -64,7 +65,7 @@ export function resultsDir(quick: boolean): string {
 /**
  * glibc malloc settings for bench processes: keep freed memory instead of returning it to the
  * kernel (as Envoy's tcmalloc does). With glibc's defaults every large Buffer (an HTTP body, a
- * shared-data value) is a fresh mmap, and on a VM where a page fault costs ~15 µs (this machine:
+ * shared-data value) is a fresh mmap, and on a VM where a page fault costs 10–12 µs (this one, provenance `page_fault_probe`:
  * copying 700 KB into a fresh Buffer took 2.6 ms, into a reused one 25 µs) those faults, not the
  * filter, would dominate the embedded host's figures. Recorded in every results file.
  */
@@ -136,6 +137,8 @@ export interface Provenance {
   /** The machine's speed before and after the run (harness/bench/cpu-probe.ts; null: probe failed). */
   cpu_probe_before: CpuProbe | null;
   cpu_probe_after: CpuProbe | null;
+  /** µs per fresh page of memory on this machine (harness/bench/page-fault-probe.ts; null: no fault seen). */
+  page_fault_probe: PageFaultProbe | null;
   /** Foreign CPU above its limits (or, without /proc, the 1-minute load average above the core count). */
   noisy: boolean;
   noisy_reason: string | null;
@@ -218,6 +221,7 @@ export class RunRecord {
       foreign_cpu: null,
       cpu_probe_before: probeCpu(),
       cpu_probe_after: null,
+      page_fault_probe: probePageFaults(),
       noisy: false,
       noisy_reason: null,
       quick: opts.quick,
