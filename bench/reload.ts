@@ -133,6 +133,11 @@ function docText(k: number, bulkJson: string): string {
   return `{"version":${k},"access":[{"id":"v${k}","cidrs":["192.0.2.0/24"]},{"id":"bulk","cidrs_text":${bulkJson}}]}`;
 }
 
+/** p50 of `xs` (unsorted), null when empty. */
+function p50Of(xs: number[], round: (v: number) => number): number | null {
+  return xs.length === 0 ? null : round(pct([...xs].sort((a, b) => a - b), 50));
+}
+
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -187,6 +192,16 @@ export interface ReloadCase {
    * on bare metal).
    */
   page_faults_p50: number | null;
+  /**
+   * Push modes on the embedded host: where the proxy spent the update (UpdateTiming), p50 of each
+   * part over the reloads: the canary (a fresh VM: instantiate, _start, configure) and its page
+   * faults; the new roots of all VMs together (serial on the host's one JS thread) and the slowest
+   * single VM (what Envoy's threads, configuring in parallel, would wait for). Null otherwise.
+   */
+  canary_ms_p50: number | null;
+  canary_page_faults_p50: number | null;
+  vms_ms_p50: number | null;
+  vm_max_ms_p50: number | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
   /** Bytes the fetcher received per reload (pull: the snapshot; pull-json: the document). */
@@ -222,6 +237,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
   const lat: number[] = [];
   const cpu: number[] = [];
   const faults: number[] = [];
+  const parts = { canary: [] as number[], canaryFaults: [] as number[], vms: [] as number[], vmMax: [] as number[] };
   let docBytes = 0;
   let fetchedBytes: number | null = null;
   const embedded = args.target === "embedded";
@@ -290,6 +306,13 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
         lat.push(ms);
         cpu.push(after.cpuMs - c0);
         faults.push(after.faults - f0);
+        const t = pull ? null : ((await proxy.lastUpdateTiming?.()) ?? null);
+        if (t !== null) {
+          parts.canary.push(t.canaryMs);
+          parts.canaryFaults.push(t.canaryPageFaults);
+          parts.vms.push(t.vmMs.reduce((a, b) => a + b, 0));
+          parts.vmMax.push(Math.max(...t.vmMs));
+        }
       }
       await new Promise((r) => setTimeout(r, 2)); // traffic-free gap between reloads
     }
@@ -313,6 +336,10 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       cpu_p50_ms: embedded ? round3(pct(cpuSorted, 50)) : null,
       cpu_p99_ms: embedded ? round3(pct(cpuSorted, 99)) : null,
       page_faults_p50: embedded ? pct([...faults].sort((a, b) => a - b), 50) : null,
+      canary_ms_p50: p50Of(parts.canary, round3),
+      canary_page_faults_p50: p50Of(parts.canaryFaults, (v) => v),
+      vms_ms_p50: p50Of(parts.vms, round3),
+      vm_max_ms_p50: p50Of(parts.vmMax, round3),
       doc_bytes: docBytes,
       fetched_bytes: pull ? fetchedBytes : null,
       fetches: pull ? svc!.fetchCount : null,
@@ -415,10 +442,12 @@ async function micro(sizes: number[], quick: boolean): Promise<{ parse: ParseRow
 }
 
 function table(rows: ReloadCase[]): string {
-  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "fetched", "fetches"];
+  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "fetched", "fetches"];
+  const ms = (v: number | null) => v?.toFixed(2) ?? "-";
   const lines = rows.map((r) => [
     r.mode, String(r.cidrs), String(r.workers), String(r.reloads), r.p50_ms.toFixed(2), r.p90_ms.toFixed(2), r.p99_ms.toFixed(2), r.max_ms.toFixed(2),
-    r.cpu_p50_ms?.toFixed(2) ?? "-", r.cpu_p99_ms?.toFixed(2) ?? "-", r.fetched_bytes === null ? "-" : String(r.fetched_bytes), r.fetches === null ? "-" : String(r.fetches),
+    ms(r.cpu_p50_ms), ms(r.cpu_p99_ms), ms(r.canary_ms_p50), r.canary_page_faults_p50 === null ? "-" : String(r.canary_page_faults_p50), ms(r.vms_ms_p50), ms(r.vm_max_ms_p50),
+    r.fetched_bytes === null ? "-" : String(r.fetched_bytes), r.fetches === null ? "-" : String(r.fetches),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cols: string[]) => cols.map((c, i) => (i < 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");

@@ -66,11 +66,17 @@ export function renderResults(benches: BenchFile[]): string {
       `**Rules reload** (\`npm run bench:reload\`; latency = publish → first response enforcing the new rules on **every** worker; ` +
         "push = plugin configuration (ECDS) carrying the JSON document, push-snapshot = the same as a snapshot configuration (binary, BytesValue: settings + the snapshot the filter's .wasm built), " +
         "pull = rules service serving that snapshot, pull-json = the JSON document; " +
-        "CPU = process CPU per reload, every VM and the probes on one JS thread):",
+        "CPU = process CPU per reload, every VM and the probes on one JS thread; " +
+        "push modes, inside the host (p50 of each part): canary = the fresh VM that checks a configuration first (instantiate, `_start`, configure) with its page faults, " +
+        "VMs = the new root on main + every worker, one after another on this one JS thread, and the slowest single VM — Envoy configures its threads in parallel):",
       "",
-      "| mode | CIDRs | workers | p50 ms | p99 ms | CPU p50 ms | fetched bytes |",
-      "|---|---:|---:|---:|---:|---:|---:|",
-      ...rc.map((c) => `| ${c.mode} | ${big(n(c, "cidrs"))} | ${c.workers} | ${f(n(c, "p50_ms"))} | ${f(n(c, "p99_ms"))} | ${f(n(c, "cpu_p50_ms"))} | ${big(n(c, "fetched_bytes"))} |`),
+      "| mode | CIDRs | workers | p50 ms | p99 ms | CPU p50 ms | canary ms (page faults) | VMs ms (slowest) | fetched bytes |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...rc.map((c) => {
+        const canary = n(c, "canary_ms_p50") === undefined ? "—" : `${f(n(c, "canary_ms_p50"))} (${big(n(c, "canary_page_faults_p50"))})`;
+        const vms = n(c, "vms_ms_p50") === undefined ? "—" : `${f(n(c, "vms_ms_p50"))} (${f(n(c, "vm_max_ms_p50"))})`;
+        return `| ${c.mode} | ${big(n(c, "cidrs"))} | ${c.workers} | ${f(n(c, "p50_ms"))} | ${f(n(c, "p99_ms"))} | ${f(n(c, "cpu_p50_ms"))} | ${canary} | ${vms} | ${big(n(c, "fetched_bytes"))} |`;
+      }),
       "",
     );
     if (fileNoisy(reload)) out.push("_This reload run was noisy._", "");

@@ -55,6 +55,21 @@ export interface PluginHostOptions {
   configurationBytes?: Uint8Array;
 }
 
+/**
+ * Where the last accepted configuration update spent its time in this host (read by bench:reload).
+ * Envoy runs the canary on the main thread, then each thread's new root on that thread, all threads
+ * in parallel; here every VM shares one JS thread, so the VMs run one after another: `vmMs` are each
+ * VM's own time (main first), and the slowest of them is what Envoy's threads would wait for.
+ */
+export interface UpdateTiming {
+  /** The canary: a fresh clone instantiated, `_start`, then on_context_create/on_vm_start/on_configure. */
+  canaryMs: number;
+  /** Minor page faults of this process during the canary (its memory is fresh). */
+  canaryPageFaults: number;
+  /** The new root on each VM (main, then the workers), ms each. */
+  vmMs: number[];
+}
+
 export interface VmStats {
   label: string;
   kind: string;
@@ -145,6 +160,8 @@ export class PluginHost {
   plugin: PluginInstance;
   private readonly ownsClusters: boolean;
   private canarySerial = 0;
+  /** Timing of the last accepted configuration update (null before the first). */
+  lastUpdate: UpdateTiming | null = null;
   private rr = 0;
   private closed = false;
   private updateChain: Promise<void> = Promise.resolve();
@@ -346,6 +363,8 @@ export class PluginHost {
       return;
     }
     const next: PluginInstance = { ...this.plugin, configuration: bytes };
+    const faults0 = process.resourceUsage().minorPageFault;
+    const t0 = performance.now();
     try {
       this.runCanary(next, "reconfigure");
     } catch (err) {
@@ -354,8 +373,10 @@ export class PluginHost {
       this.configFail.add(1n);
       throw err;
     }
+    const timing: UpdateTiming = { canaryMs: performance.now() - t0, canaryPageFaults: process.resourceUsage().minorPageFault - faults0, vmMs: [] };
     for (const vm of this.vms) {
       if (vm.failed) continue;
+      const tv = performance.now();
       const old = vm.currentRoot;
       try {
         vm.currentRoot = this.startRoot(vm, next, "reconfigure");
@@ -367,7 +388,9 @@ export class PluginHost {
         this.logger.error("wasm", `Wasm VM ${vm.label}: configuration failed after the canary passed: ${(err as Error).message}`, vm.label);
       }
       if (old !== null) this.retireRoot(vm, old);
+      timing.vmMs.push(performance.now() - tv);
     }
+    this.lastUpdate = timing;
     this.plugin = next;
     this.subscription.success.add(1n);
     this.configReload.add(1n);

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
           if (proxy === null) throw new Error("not started");
           // Bytes, as xDS delivers them (the host hands them to the filter as they are).
           await proxy.updatePluginConfiguration(readFileSync(m.path));
-          return {};
+          return { timing: proxy.host.lastUpdate };
         case "usage": {
           const c = process.cpuUsage();
           return { cpuUs: c.user + c.system, minorPageFaults: process.resourceUsage().minorPageFault };

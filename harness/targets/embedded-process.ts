@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProxyConfig } from "../config/proxy-config.js";
+import type { UpdateTiming } from "../host/plugin-host.js";
 import { IpcChild, type Answer } from "../process/ipc-child.js";
 import { embeddedTarget } from "./embedded.js";
 import { LogBuffer } from "./log-buffer.js";
@@ -57,6 +58,7 @@ export const embeddedProcessTarget: Target = {
     });
     const dir = mkdtempSync(join(tmpdir(), "edgewatch-ecds-"));
     let pushes = 0;
+    let lastUpdate: UpdateTiming | null = null;
     const stop = async () => {
       await child.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -80,12 +82,16 @@ export const embeddedProcessTarget: Target = {
           writeFileSync(path, configuration);
           const r = await child.request({ cmd: "push", path }, 120_000);
           rmSync(path, { force: true });
-          if (r.ok) return;
+          if (r.ok) {
+            lastUpdate = (r.timing as UpdateTiming | null | undefined) ?? lastUpdate;
+            return;
+          }
           if (r.code === "PLUGIN_CONFIG_REJECTED") throw new ConfigRejectedError("embedded", `${r.message}.\nLast log lines:\n${log.tail(20)}`, { cause: childError(r) });
           throw childError(r);
         },
         cpuUsageUs: async () => (await processUsage()).cpuUs,
         processUsage,
+        lastUpdateTiming: async () => lastUpdate,
         logs: () => log.text(),
         logMark: () => log.mark(),
         logsSince: (mark) => log.since(mark),

@@ -7,6 +7,7 @@
  */
 import type { ProxyConfig } from "../config/proxy-config.js";
 import type { HostLogger, HostLoggerOptions, LogEntry } from "../host/logger.js";
+import type { UpdateTiming } from "../host/plugin-host.js";
 import { LogBuffer } from "./log-buffer.js";
 import { ConfigRejectedError, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
@@ -15,6 +16,8 @@ export interface EmbeddedProxyHandle {
   listenerUrl: string;
   adminUrl: string;
   updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
+  /** The plugin host (its timing of the last configuration update). */
+  readonly host: { readonly lastUpdate: UpdateTiming | null };
   close(): Promise<void>;
 }
 type StartEmbeddedProxy = (config: ProxyConfig, opts: { logger: HostLogger }) => Promise<EmbeddedProxyHandle>;
@@ -77,6 +80,7 @@ export const embeddedTarget: Target = {
           throw e;
         }
       },
+      lastUpdateTiming: async () => proxy.host.lastUpdate,
       logs: () => buffer.text(),
       logMark: () => buffer.mark(),
       logsSince: (mark) => buffer.since(mark),

@@ -4,6 +4,7 @@
  * binary); registry.ts picks the targets and skips the ones this machine cannot run.
  */
 import type { ProxyConfig } from "../config/proxy-config.js";
+import type { UpdateTiming } from "../host/plugin-host.js";
 
 export type TargetName = "embedded" | "envoy" | "envoy-local";
 
@@ -39,6 +40,11 @@ export interface StartedTarget {
    * together, when the proxy runs in a process of its own on this machine.
    */
   processUsage?(): Promise<{ cpuUs: number; minorPageFaults: number }>;
+  /**
+   * Where the last accepted plugin configuration update spent its time inside the proxy (canary,
+   * then each VM), on the embedded host; null before the first update.
+   */
+  lastUpdateTiming?(): Promise<UpdateTiming | null>;
   /** The proxy's process id, when it runs in a process of its own on this machine. */
   readonly pid?: number;
   /**

@@ -163,6 +163,21 @@ describe("reconfiguration", () => {
     expect(t.proxy.host.stats.liveRootContexts).toBe(3);
   });
 
+  it("times an accepted update: the canary, then each VM's new root (main and the workers)", async () => {
+    t = await startTestProxy("lifecycle", { plugin: { configuration: "first" } });
+    expect(t.proxy.host.lastUpdate).toBeNull();
+    await t.proxy.updatePluginConfiguration("second");
+    const u = t.proxy.host.lastUpdate!;
+    expect(u.canaryMs).toBeGreaterThan(0);
+    expect(u.canaryPageFaults).toBeGreaterThanOrEqual(0);
+    expect(u.vmMs).toHaveLength(3);
+    for (const ms of u.vmMs) expect(ms).toBeGreaterThan(0);
+    // A repeat (no callbacks) and a refusal leave the last accepted update's timing.
+    await t.proxy.updatePluginConfiguration("second");
+    await expect(t.proxy.updatePluginConfiguration("reject")).rejects.toMatchObject({ code: ErrorCodes.PLUGIN_CONFIG_REJECTED });
+    expect(t.proxy.host.lastUpdate).toBe(u);
+  });
+
   it("does nothing when the identical configuration is pushed again", async () => {
     t = await startTestProxy("lifecycle", { plugin: { configuration: "same" } });
     const n = t.logger.entries().length;

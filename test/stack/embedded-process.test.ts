@@ -36,7 +36,12 @@ describe("embedded target in a process of its own", () => {
   it("enforces a pushed configuration on every worker", async () => {
     const before = await stack.probes.get(0).send({ path: "/", headers: { "x-forwarded-for": "203.0.113.9" } });
     expect(before.status).toBe(200);
+    expect(await stack.proxy.lastUpdateTiming!()).toBeNull();
     await stack.push(denyDoc(2, "203.0.113.0/24"));
+    // The proxy process's timing of the update comes back with the push's answer.
+    const timing = await stack.proxy.lastUpdateTiming!();
+    expect(timing!.canaryMs).toBeGreaterThan(0);
+    expect(timing!.vmMs).toHaveLength(3);
     for (const probe of stack.probes.probes) {
       const a = await probe.send({ path: "/", headers: { "x-forwarded-for": "203.0.113.9" } });
       expect(a.status).toBe(403);
