@@ -49,6 +49,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { probeCpu } from "../harness/bench/cpu-probe.js";
 import { exitWithParent } from "../harness/process/child-lifetime.js";
 import { IpcChild, serveRequests } from "../harness/process/ipc-child.js";
 
@@ -283,6 +284,8 @@ interface Shape {
 
 export interface OverheadCase {
   target: string;
+  /** harness/bench/cpu-probe.ts run just before the case: CPU ms per CPU (null when it failed). */
+  cpu_probe_ms?: number[] | null;
   filter: "none" | "edgewatch";
   cidrs: number;
   workers: number;
@@ -677,6 +680,7 @@ async function main(): Promise<number> {
     const cases: OverheadCase[] = [];
     try {
       for (const [si, shape] of shapes.entries()) {
+        const probe = probeCpu(); // the machine's speed just before the case
         if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
         const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s), tracing ${shape.rate ?? "off"}`;
         progress.update(`case ${si + 1}/${shapes.length} (${label}): starting ${args.target}`);
@@ -713,7 +717,7 @@ async function main(): Promise<number> {
           cases.push(
             ...caseRows(
               m,
-              { target: args.target, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+              { target: args.target, cpu_probe_ms: probe?.runs_ms ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
               c1,
               { host: null, guest: null, wasm: null, wasmCode: null, hostFns: null },
             ),
@@ -738,6 +742,7 @@ async function main(): Promise<number> {
   const children: IpcChild[] = [upstream];
   try {
     for (const [si, shape] of shapes.entries()) {
+      const probe = probeCpu(); // the machine's speed just before the case (pinned: CPU 1 runs the proxies)
       if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
       const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s), tracing ${shape.rate ?? "off"}`;
       progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies`);
@@ -786,7 +791,7 @@ async function main(): Promise<number> {
       cases.push(
         ...caseRows(
           m,
-          { target: "embedded", cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+          { target: "embedded", cpu_probe_ms: probe?.runs_ms ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
           c1,
           { host: hostCallsPerReq, guest: callsPerReq, wasm: wasmUs, wasmCode: wasmUs * selfShare, hostFns: wasmUs * hostShare },
         ),

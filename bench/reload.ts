@@ -34,6 +34,7 @@
  */
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { probeCpu } from "../harness/bench/cpu-probe.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
 import { canPin, pinProcess } from "../harness/process/cpu-affinity.js";
@@ -204,6 +205,8 @@ export interface ReloadCase {
   vm_max_ms_p50: number | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
+  /** harness/bench/cpu-probe.ts run just before the case: CPU ms per CPU (null when it failed). */
+  cpu_probe_ms?: number[] | null;
   /** Bytes the fetcher received per reload (pull: the snapshot; pull-json: the document). */
   fetched_bytes: number | null;
   /** 200 responses of the rules service during the case (one per reload + the initial one). */
@@ -525,7 +528,10 @@ async function main(): Promise<number> {
       const workerSet = args.workerSweepAt.includes(cidrs) ? [...new Set([1, 2, 4, ...args.workers])].sort() : args.workers;
       for (const workers of workerSet) {
         const reloads = cidrs >= 1_000_000 ? args.reloads1m : args.reloads;
+        // The machine's speed just before the case (its VM's CPUs drift apart for minutes at a time).
+        const probe = probeCpu();
         const r = await runCase(args, builder, mode, cidrs, workers, reloads);
+        r.cpu_probe_ms = probe?.runs_ms ?? null;
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +

@@ -89,3 +89,26 @@ export function probeShort(before: unknown, after: unknown): string {
   if (!before && !after) return "";
   return `, CPU probe ${one(before)} → ${one(after)}`;
 }
+
+/**
+ * Was a case measured in a slow phase of the machine? Benches probe before each case
+ * (`cpu_probe_ms`: one run per CPU); a case is slow when its probe spread past PROBE_SPREAD_LIMIT
+ * (one CPU slower than the other) or its slowest run exceeds the fastest run anywhere in the file
+ * (the run's own probes and every case's) by that factor. Undefined for cases without a probe.
+ */
+export function caseSlowPhase(caseRuns: unknown, allRuns: number[]): { slow: boolean; text: string } | undefined {
+  if (!Array.isArray(caseRuns) || caseRuns.length === 0 || !caseRuns.every((v) => typeof v === "number" && v > 0)) return undefined;
+  const runs = caseRuns as number[];
+  const best = Math.min(...allRuns.filter((v) => v > 0), ...runs);
+  const worst = Math.max(...runs);
+  const slow = worst / Math.min(...runs) > PROBE_SPREAD_LIMIT || worst / best > PROBE_SPREAD_LIMIT;
+  return { slow, text: `CPU probe before the case ${runs.map((v) => Math.round(v)).join("/")} ms, fastest in the file ${Math.round(best)} ms` };
+}
+
+/** Every probe run a results file holds: its provenance's before/after and each case's `cpu_probe_ms`. */
+export function allProbeRuns(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
+  const p = (provenance ?? {}) as { cpu_probe_before?: Partial<CpuProbe> | null; cpu_probe_after?: Partial<CpuProbe> | null };
+  const out: number[] = [...(p.cpu_probe_before?.runs_ms ?? []), ...(p.cpu_probe_after?.runs_ms ?? [])];
+  for (const c of cases) if (Array.isArray(c.cpu_probe_ms)) out.push(...(c.cpu_probe_ms as unknown[]).filter((v): v is number => typeof v === "number"));
+  return out;
+}

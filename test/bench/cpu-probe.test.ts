@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { PROBE_RUNS, PROBE_SPREAD_LIMIT, probeCpu, probeShort, summarise } from "../../harness/bench/cpu-probe.js";
+import { PROBE_RUNS, PROBE_SPREAD_LIMIT, allProbeRuns, caseSlowPhase, probeCpu, probeShort, summarise } from "../../harness/bench/cpu-probe.js";
 import { canPin } from "../../harness/process/cpu-affinity.js";
 
 describe("CPU probe", () => {
@@ -21,6 +21,17 @@ describe("CPU probe", () => {
     expect(probeShort(summarise([196.4, 125.6], true), summarise([130, 128], true))).toBe(", CPU probe 196/126 ms (unsteady) → 130/128 ms");
     expect(probeShort(summarise([120, 121, 123]), null)).toBe(", CPU probe 121 ms → ?");
     expect(probeShort(undefined, undefined)).toBe("");
+  });
+
+  it("flags a case whose own probe spread, or ran slower than the file's fastest probe, as a slow phase", () => {
+    const provenance = { cpu_probe_before: summarise([112.5, 113.8], true), cpu_probe_after: summarise([121.7, 195.8], true) };
+    const cases = [{ cpu_probe_ms: [111, 114] }, { cpu_probe_ms: [113, 196] }, { cpu_probe_ms: [150, 152] }, {}];
+    const all = allProbeRuns(provenance, cases);
+    expect(all).toEqual([112.5, 113.8, 121.7, 195.8, 111, 114, 113, 196, 150, 152]);
+    expect(caseSlowPhase(cases[0].cpu_probe_ms, all)).toEqual({ slow: false, text: "CPU probe before the case 111/114 ms, fastest in the file 111 ms" });
+    expect(caseSlowPhase(cases[1].cpu_probe_ms, all)!.slow).toBe(true); // one CPU slower than the other
+    expect(caseSlowPhase(cases[2].cpu_probe_ms, all)!.slow).toBe(true); // both CPUs slower than the file's best
+    expect(caseSlowPhase(undefined, all)).toBeUndefined();
   });
 
   it("times the workload on every CPU of the machine, even from a process pinned to one (or PROBE_RUNS times unpinned)", () => {

@@ -41,5 +41,12 @@ describe("page-fault probe", () => {
     expect(row(priced, "pull").measured).toBe("3.53 / 10.25 ms");
     // Files from before the probe: the figures alone.
     expect(row(goalRows([reload(undefined)]), "push-snapshot").measured).toBe("8.66 / 14.48 ms");
+    // A case measured while a CPU ran slow says so (its probe, taken just before it).
+    const slow = reload(undefined);
+    slow.sections[0]!.cases[0]!.cpu_probe_ms = [112, 196];
+    slow.sections[0]!.cases[1]!.cpu_probe_ms = [111, 113];
+    const rows = goalRows([slow]);
+    expect(row(rows, "push-snapshot").measured).toBe("8.66 / 14.48 ms — slow phase (CPU probe before the case 112/196 ms, fastest in the file 111 ms)");
+    expect(row(rows, "pull").measured).toBe("3.53 / 10.25 ms");
   });
 });
