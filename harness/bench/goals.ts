@@ -59,12 +59,13 @@ const addedDetail = (c: Case | undefined) => {
 };
 /**
  * " (210 page faults per reload ≈ 2.2 ms here)": the machine's share of an embedded reload, from the
- * case's median fault count and the file's page-fault probe ("" when either is missing or no faults).
+ * case's median fault count and the file's page-fault probe ("" when either is missing or the
+ * faults come to less than 0.1 ms).
  */
 const faultDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   const n = num(c, "page_faults_p50");
   const us = usPerFault(file?.meta.provenance);
-  if (n === undefined || n <= 0 || us === undefined) return "";
+  if (n === undefined || n <= 0 || us === undefined || (n * us) / 1000 < 0.1) return "";
   return ` (${n} page faults per reload ≈ ${fmt((n * us) / 1000)} ms at ${us.toFixed(1)} µs each)`;
 };
 /** " — slow phase (CPU probe before the case …)" when the case ran while the machine was slow, else "". */
