@@ -139,7 +139,7 @@ export function goalRows(benches: BenchFile[]): GoalRow[] {
   for (const [cidrs, tracing, what] of [[0, "off", "no tracing"], [10_000, "0.01", "10k CIDRs + tracing 1 %"]] as const) {
     const c = ocase(cidrs, tracing);
     const v = num(c, "ratio");
-    add(`throughput with / without the filter ≥ 0.95, ${what}`, overhead, c, `cidrs=${cidrs} tracing=${tracing} workers=2`, v === undefined ? undefined : v.toFixed(2), v === undefined ? undefined : v >= 0.95);
+    add(`throughput with / without the filter ≥ 0.95, ${what}`, overhead, c, `cidrs=${cidrs} tracing=${tracing} workers=2`, v === undefined ? undefined : `${v.toFixed(2)}${phaseDetail(overhead, c)}`, v === undefined ? undefined : v >= 0.95);
   }
   return rows;
 }
