@@ -205,8 +205,9 @@ export interface ReloadCase {
   vm_max_ms_p50: number | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
-  /** harness/bench/cpu-probe.ts run just before the case: CPU ms per CPU (null when it failed). */
+  /** harness/bench/cpu-probe.ts run just before and just after the case: CPU ms per CPU (null when it failed). */
   cpu_probe_ms?: number[] | null;
+  cpu_probe_after_ms?: number[] | null;
   /** Bytes the fetcher received per reload (pull: the snapshot; pull-json: the document). */
   fetched_bytes: number | null;
   /** 200 responses of the rules service during the case (one per reload + the initial one). */
@@ -528,10 +529,11 @@ async function main(): Promise<number> {
       const workerSet = args.workerSweepAt.includes(cidrs) ? [...new Set([1, 2, 4, ...args.workers])].sort() : args.workers;
       for (const workers of workerSet) {
         const reloads = cidrs >= 1_000_000 ? args.reloads1m : args.reloads;
-        // The machine's speed just before the case (its VM's CPUs drift apart for minutes at a time).
+        // The machine's speed just before and after the case (its VM's CPUs drift apart for minutes at a time).
         const probe = probeCpu();
         const r = await runCase(args, builder, mode, cidrs, workers, reloads);
         r.cpu_probe_ms = probe?.runs_ms ?? null;
+        r.cpu_probe_after_ms = probeCpu()?.runs_ms ?? null;
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +

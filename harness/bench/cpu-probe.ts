@@ -90,25 +90,35 @@ export function probeShort(before: unknown, after: unknown): string {
   return `, CPU probe ${one(before)} → ${one(after)}`;
 }
 
-/**
- * Was a case measured in a slow phase of the machine? Benches probe before each case
- * (`cpu_probe_ms`: one run per CPU); a case is slow when its probe spread past PROBE_SPREAD_LIMIT
- * (one CPU slower than the other) or its slowest run exceeds the fastest run anywhere in the file
- * (the run's own probes and every case's) by that factor. Undefined for cases without a probe.
- */
-export function caseSlowPhase(caseRuns: unknown, allRuns: number[]): { slow: boolean; text: string } | undefined {
-  if (!Array.isArray(caseRuns) || caseRuns.length === 0 || !caseRuns.every((v) => typeof v === "number" && v > 0)) return undefined;
-  const runs = caseRuns as number[];
-  const best = Math.min(...allRuns.filter((v) => v > 0), ...runs);
-  const worst = Math.max(...runs);
-  const slow = worst / Math.min(...runs) > PROBE_SPREAD_LIMIT || worst / best > PROBE_SPREAD_LIMIT;
-  return { slow, text: `CPU probe before the case ${runs.map((v) => Math.round(v)).join("/")} ms, fastest in the file ${Math.round(best)} ms` };
+/** The probe runs a case holds under `key` (`cpu_probe_ms` before it, `cpu_probe_after_ms` after), or null. */
+function caseRuns(c: Record<string, unknown>, key: string): number[] | null {
+  const v = c[key];
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && x > 0) ? (v as number[]) : null;
 }
 
-/** Every probe run a results file holds: its provenance's before/after and each case's `cpu_probe_ms`. */
+/**
+ * Was a case measured in a slow phase of the machine? Benches probe before and after each case
+ * (`cpu_probe_ms`, `cpu_probe_after_ms`: one run per CPU); a case is slow when either probe spread
+ * past PROBE_SPREAD_LIMIT (one CPU slower than the other) or its slowest run exceeds the fastest run
+ * anywhere in the file (the run's own probes and every case's) by that factor. Undefined for cases
+ * without a probe.
+ */
+export function caseSlowPhase(c: Record<string, unknown>, allRuns: number[]): { slow: boolean; text: string } | undefined {
+  const before = caseRuns(c, "cpu_probe_ms");
+  const after = caseRuns(c, "cpu_probe_after_ms");
+  const probes = [before, after].filter((r): r is number[] => r !== null);
+  if (probes.length === 0) return undefined;
+  const best = Math.min(...allRuns.filter((v) => v > 0), ...probes.flat());
+  const slow = probes.some((r) => Math.max(...r) / Math.min(...r) > PROBE_SPREAD_LIMIT || Math.max(...r) / best > PROBE_SPREAD_LIMIT);
+  const ms = (r: number[] | null) => (r === null ? "?" : r.map((v) => Math.round(v)).join("/"));
+  const text = after === null ? `CPU probe before the case ${ms(before)} ms` : `CPU probe before → after the case ${ms(before)} → ${ms(after)} ms`;
+  return { slow, text: `${text}, fastest in the file ${Math.round(best)} ms` };
+}
+
+/** Every probe run a results file holds: its provenance's before/after and each case's. */
 export function allProbeRuns(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
   const p = (provenance ?? {}) as { cpu_probe_before?: Partial<CpuProbe> | null; cpu_probe_after?: Partial<CpuProbe> | null };
   const out: number[] = [...(p.cpu_probe_before?.runs_ms ?? []), ...(p.cpu_probe_after?.runs_ms ?? [])];
-  for (const c of cases) if (Array.isArray(c.cpu_probe_ms)) out.push(...(c.cpu_probe_ms as unknown[]).filter((v): v is number => typeof v === "number"));
+  for (const c of cases) for (const k of ["cpu_probe_ms", "cpu_probe_after_ms"]) out.push(...(caseRuns(c, k) ?? []));
   return out;
 }

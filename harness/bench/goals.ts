@@ -72,7 +72,7 @@ const faultDetail = (file: BenchFile | undefined, c: Case | undefined) => {
 const phaseDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   if (!file || !c) return "";
   const all = allProbeRuns(file.meta.provenance, file.sections.flatMap((x) => x.cases));
-  const ph = caseSlowPhase(c.cpu_probe_ms, all);
+  const ph = caseSlowPhase(c, all);
   return ph?.slow ? ` — slow phase (${ph.text})` : "";
 };
 const fmt = (v: number, d = 2) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(d));

@@ -23,15 +23,22 @@ describe("CPU probe", () => {
     expect(probeShort(undefined, undefined)).toBe("");
   });
 
-  it("flags a case whose own probe spread, or ran slower than the file's fastest probe, as a slow phase", () => {
+  it("flags a case whose own probes spread, or ran slower than the file's fastest probe, as a slow phase", () => {
     const provenance = { cpu_probe_before: summarise([112.5, 113.8], true), cpu_probe_after: summarise([121.7, 195.8], true) };
-    const cases = [{ cpu_probe_ms: [111, 114] }, { cpu_probe_ms: [113, 196] }, { cpu_probe_ms: [150, 152] }, {}];
+    const cases: Array<Record<string, unknown>> = [
+      { cpu_probe_ms: [111, 114], cpu_probe_after_ms: [113, 112] },
+      { cpu_probe_ms: [113, 196] },
+      { cpu_probe_ms: [150, 152] },
+      { cpu_probe_ms: [112, 113], cpu_probe_after_ms: [171, 113] }, // slowed while it ran
+      {},
+    ];
     const all = allProbeRuns(provenance, cases);
-    expect(all).toEqual([112.5, 113.8, 121.7, 195.8, 111, 114, 113, 196, 150, 152]);
-    expect(caseSlowPhase(cases[0].cpu_probe_ms, all)).toEqual({ slow: false, text: "CPU probe before the case 111/114 ms, fastest in the file 111 ms" });
-    expect(caseSlowPhase(cases[1].cpu_probe_ms, all)!.slow).toBe(true); // one CPU slower than the other
-    expect(caseSlowPhase(cases[2].cpu_probe_ms, all)!.slow).toBe(true); // both CPUs slower than the file's best
-    expect(caseSlowPhase(undefined, all)).toBeUndefined();
+    expect(all).toEqual([112.5, 113.8, 121.7, 195.8, 111, 114, 113, 112, 113, 196, 150, 152, 112, 113, 171, 113]);
+    expect(caseSlowPhase(cases[0]!, all)).toEqual({ slow: false, text: "CPU probe before → after the case 111/114 → 113/112 ms, fastest in the file 111 ms" });
+    expect(caseSlowPhase(cases[1]!, all)).toEqual({ slow: true, text: "CPU probe before the case 113/196 ms, fastest in the file 111 ms" }); // one CPU slower
+    expect(caseSlowPhase(cases[2]!, all)!.slow).toBe(true); // both CPUs slower than the file's best
+    expect(caseSlowPhase(cases[3]!, all)!.slow).toBe(true);
+    expect(caseSlowPhase(cases[4]!, all)).toBeUndefined();
   });
 
   it("times the workload on every CPU of the machine, even from a process pinned to one (or PROBE_RUNS times unpinned)", () => {
