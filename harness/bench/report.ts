@@ -312,6 +312,8 @@ export function fmtNum(v: unknown): string {
     return v.toPrecision(2);
   }
   if (v === null || v === undefined) return "";
+  // A list of numbers (a CPU probe's runs per CPU): "126/122".
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number")) return v.map((x) => Math.round(x as number)).join("/");
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }
