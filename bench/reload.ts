@@ -522,6 +522,9 @@ async function main(): Promise<number> {
   const write = (extra: object = {}) =>
     writeResultFile(args.outDir, "reload.json", { bench: "reload", quick: args.quick, target: args.target, proxy_process: args.target !== "embedded" ? null : args.ownProcess ? "own" : "bench", cpu_pinning: args.pinned ? "proxy process on CPU 1; the bench (probes, rules service, upstream) on CPU 0 (taskset)" : null, method, provenance: run.provenance, cases, ...extra });
   let versionProbe: Stack | null = null;
+  // The machine's speed before and after each case (its VM's CPUs drift apart for minutes at a
+  // time); nothing runs between two cases, so one case's after-probe is the next one's before-probe.
+  let probe = probeCpu();
   for (const mode of args.modes) {
     for (const cidrs of args.cidrs) {
       // 1M: the snapshot modes only (pull: the goal); a 16 MB JSON document per push or fetch is minutes of bench.
@@ -529,11 +532,10 @@ async function main(): Promise<number> {
       const workerSet = args.workerSweepAt.includes(cidrs) ? [...new Set([1, 2, 4, ...args.workers])].sort() : args.workers;
       for (const workers of workerSet) {
         const reloads = cidrs >= 1_000_000 ? args.reloads1m : args.reloads;
-        // The machine's speed just before and after the case (its VM's CPUs drift apart for minutes at a time).
-        const probe = probeCpu();
         const r = await runCase(args, builder, mode, cidrs, workers, reloads);
         r.cpu_probe_ms = probe?.runs_ms ?? null;
-        r.cpu_probe_after_ms = probeCpu()?.runs_ms ?? null;
+        probe = probeCpu();
+        r.cpu_probe_after_ms = probe?.runs_ms ?? null;
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +
