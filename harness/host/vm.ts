@@ -6,7 +6,6 @@
  * effective context reset around every guest call), DeferAfterCallActions (stop flag reset and
  * deferred actions run when a callback returns), and a trap marking the VM failed for good.
  */
-import type { CounterStat, GaugeStat, HistogramStat } from "../stats/types.js";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from "./abi/status.js";
 import { Context, RootContext, StreamContext, VmContext, type PluginInstance, type StreamCallbacks } from "./contexts.js";
 import { mallocRestrictedAllowList, startRestrictedAllowList } from "./envoy-imports.js";
@@ -121,10 +120,11 @@ export class WasmVm {
   nextGaugeId = 1;
   nextHistogramId = 2;
   // Defined metrics by id >>> 2 (ids of one type are consecutive multiples of 4 plus the type):
-  // an array index per increment/record instead of a hash lookup.
-  readonly counters: Array<CounterStat | undefined> = [];
-  readonly gauges: Array<GaugeStat | undefined> = [];
-  readonly histograms: Array<HistogramStat | undefined> = [];
+  // an array index per increment/record instead of a hash lookup. Each holds the stat's slot in the
+  // shared store (CounterStat.slot …), the store's by-slot calls take it.
+  readonly counters: Array<number | undefined> = [];
+  readonly gauges: Array<number | undefined> = [];
+  readonly histograms: Array<number | undefined> = [];
   // Envoy wasm.h callout tokens (CalloutType in the low 2 bits).
   nextHttpCallId = 0;
   nextGrpcCallId = 1;

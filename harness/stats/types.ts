@@ -8,12 +8,16 @@
  */
 export interface CounterStat {
   readonly name: string;
+  /** Where the value lives in the store (the store's addNumeric/numericValue take it). */
+  readonly slot: number;
   add(delta: bigint): void;
   value(): bigint;
 }
 
 export interface GaugeStat {
   readonly name: string;
+  /** Where the value lives in the store (addNumeric/setNumeric/numericValue). */
+  readonly slot: number;
   add(delta: bigint): void;
   set(value: bigint): void;
   value(): bigint;
@@ -21,6 +25,8 @@ export interface GaugeStat {
 
 export interface HistogramStat {
   readonly name: string;
+  /** The histogram's index in the store (recordHistogram). */
+  readonly slot: number;
   /** Record one sample into the pending (thread-local in Envoy) histogram; visible after flush(). */
   record(value: number): void;
 }
@@ -29,6 +35,12 @@ export interface StatsStoreApi {
   counter(name: string): CounterStat;
   gauge(name: string): GaugeStat;
   histogram(name: string): HistogramStat;
+  // By slot, for the host's per-request metric calls: an update touches the store's arrays, not a
+  // stat object of its own (see stats-store.ts NumericSlab, SampleLog).
+  addNumeric(slot: number, delta: bigint): void;
+  setNumeric(slot: number, value: bigint): void;
+  numericValue(slot: number): bigint;
+  recordHistogram(slot: number, value: number): void;
   /** Envoy stats flush: merge pending histogram samples into the cumulative histograms. */
   flush(): void;
   /** GET /stats/prometheus body (Envoy text format; wasmcustom. stripped; tags extracted). */

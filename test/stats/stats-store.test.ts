@@ -57,6 +57,24 @@ describe("counters and gauges", () => {
     }
   });
 
+  it("keep every stat's value, used flag and 64-bit overflow apart (300 stats, more than one slab growth)", () => {
+    const s = new StatsStore(cfg());
+    const cs = Array.from({ length: 300 }, (_, i) => s.counter(`wasmcustom.c${i}_total`));
+    const gs = Array.from({ length: 300 }, (_, i) => s.gauge(`wasmcustom.g${i}`));
+    cs.forEach((c, i) => i % 3 !== 0 && c.add(BigInt(i)));
+    gs.forEach((g, i) => g.set(BigInt(1000 + i)));
+    cs[7]!.add(2n ** 63n); // this one alone leaves the number range
+    s.addNumeric(cs[8]!.slot, 5n); // the host's by-slot path is the same value
+    expect(cs.map((c) => c.value())).toEqual(cs.map((_, i) => (i === 7 ? 7n + 2n ** 63n : i === 8 ? 13n : i % 3 === 0 ? 0n : BigInt(i))));
+    expect(gs.map((g) => s.numericValue(g.slot))).toEqual(gs.map((_, i) => BigInt(1000 + i)));
+    expect(s.renderText({ usedOnly: true })).not.toContain("c3_total");
+    s.resetCounters();
+    expect(cs[7]!.value()).toBe(0n);
+    expect(s.renderText({ usedOnly: true })).toContain("c7_total: 0\n"); // reset keeps used
+    cs[7]!.add(1n);
+    expect(cs[7]!.value()).toBe(1n);
+  });
+
   it("prints counters and gauges without tags with empty braces", () => {
     const s = new StatsStore(cfg());
     s.counter("wasmcustom.edgewatch.ticks_total").add(7n);
@@ -90,6 +108,25 @@ describe("histograms", () => {
     s.flush();
     expect(s.renderText()).toMatch(/route_latency_us: P0\(40,12\) /);
     expect(s.renderPrometheus()).toContain('edgewatch_route_latency_us_count{route="api"} 3\n');
+  });
+
+  it("bin each sample into its own histogram, across many histograms and past the sample log's capacity", () => {
+    const s = new StatsStore(cfg());
+    const hs = Array.from({ length: 50 }, (_, i) => s.histogram(`wasmcustom.edgewatch.route=.=r${i};.;route_latency_us`));
+    // 20,000 samples interleaved over 50 histograms: histogram k gets value 10·(k+1) every time.
+    for (let i = 0; i < 20_000; i++) s.recordHistogram(hs[i % 50]!.slot, 10 * ((i % 50) + 1));
+    hs[3]!.record(7); // the stat's own record() goes through the same log
+    s.flush();
+    const out = s.renderPrometheus();
+    for (const k of [0, 3, 49]) {
+      const n = 400 + (k === 3 ? 1 : 0);
+      expect(out).toContain(`edgewatch_route_latency_us_count{route="r${k}"} ${n}\n`);
+    }
+    // Each histogram holds its own value only (bins [10,11) and [500,510), counted at their midpoints).
+    expect(out).toContain('edgewatch_route_latency_us_bucket{route="r0",le="10"} 0\n');
+    expect(out).toContain('edgewatch_route_latency_us_bucket{route="r0",le="25"} 400\n');
+    expect(out).toContain('edgewatch_route_latency_us_bucket{route="r49",le="500"} 0\n');
+    expect(out).toContain('edgewatch_route_latency_us_bucket{route="r49",le="1000"} 400\n');
   });
 
   it("prints the exact Envoy layout with %.32g bounds and sum", () => {

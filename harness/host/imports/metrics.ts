@@ -22,13 +22,13 @@ export function metricImports(vm: WasmVm): HostFunctions {
       // Defining an existing name yields a new id for the same (shared) stat.
       if (type === MetricType.Counter) {
         id = vm.nextCounterId += METRIC_ID_INCREMENT;
-        vm.counters[id >>> 2] = stats.counter(full);
+        vm.counters[id >>> 2] = stats.counter(full).slot;
       } else if (type === MetricType.Gauge) {
         id = vm.nextGaugeId += METRIC_ID_INCREMENT;
-        vm.gauges[id >>> 2] = stats.gauge(full);
+        vm.gauges[id >>> 2] = stats.gauge(full).slot;
       } else {
         id = vm.nextHistogramId += METRIC_ID_INCREMENT;
-        vm.histograms[id >>> 2] = stats.histogram(full);
+        vm.histograms[id >>> 2] = stats.histogram(full).slot;
       }
       return vm.mem.setU32(idPtr, id) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
@@ -40,13 +40,13 @@ export function metricImports(vm: WasmVm): HostFunctions {
         if (c === undefined) return WasmResult.NotFound;
         // Counters only go up: offset ≤ 0 → BadArgument.
         if (offset <= 0n) return WasmResult.BadArgument;
-        c.add(offset);
+        stats.addNumeric(c, offset);
         return WasmResult.Ok;
       }
       if (type === MetricType.Gauge) {
         const g = vm.gauges[id >>> 2];
         if (g === undefined) return WasmResult.NotFound;
-        g.add(offset);
+        stats.addNumeric(g, offset);
         return WasmResult.Ok;
       }
       return WasmResult.BadArgument;
@@ -59,7 +59,7 @@ export function metricImports(vm: WasmVm): HostFunctions {
         // Histograms take the value as a number: no BigInt operation on the per-request path.
         const h = vm.histograms[id >>> 2];
         if (h !== undefined) {
-          h.record(u64ToNumber(value));
+          stats.recordHistogram(h, u64ToNumber(value));
           return WasmResult.Ok;
         }
         return WasmResult.NotFound;
@@ -69,13 +69,13 @@ export function metricImports(vm: WasmVm): HostFunctions {
         // record on a counter adds (does not set).
         const c = vm.counters[id >>> 2];
         if (c !== undefined) {
-          c.add(v);
+          stats.addNumeric(c, v);
           return WasmResult.Ok;
         }
       } else if (type === MetricType.Gauge) {
         const g = vm.gauges[id >>> 2];
         if (g !== undefined) {
-          g.set(v);
+          stats.setNumeric(g, v);
           return WasmResult.Ok;
         }
       }
@@ -84,19 +84,12 @@ export function metricImports(vm: WasmVm): HostFunctions {
     "env.proxy_get_metric": (id: number, resultPtr: number): number => {
       id >>>= 0;
       const type = id & METRIC_TYPE_MASK;
-      let value: bigint;
-      if (type === MetricType.Counter) {
-        const c = vm.counters[id >>> 2];
-        if (c === undefined) return WasmResult.NotFound;
-        value = c.value();
-      } else if (type === MetricType.Gauge) {
-        const g = vm.gauges[id >>> 2];
-        if (g === undefined) return WasmResult.NotFound;
-        value = g.value();
-      } else {
-        return WasmResult.BadArgument;
-      }
-      return vm.mem.setU64(resultPtr, value) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+      let slot: number | undefined;
+      if (type === MetricType.Counter) slot = vm.counters[id >>> 2];
+      else if (type === MetricType.Gauge) slot = vm.gauges[id >>> 2];
+      else return WasmResult.BadArgument;
+      if (slot === undefined) return WasmResult.NotFound;
+      return vm.mem.setU64(resultPtr, stats.numericValue(slot)) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
   };
 }
