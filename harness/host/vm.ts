@@ -93,6 +93,7 @@ export class WasmVm {
   stopIteration = false;
   private readonly afterActions: Array<() => void> = [];
   private nextContextId = 1;
+  private contextIdsWrapped = false;
   callDepth = 0;
   closed = false;
   /** Hostcalls the guest made (every import call), for benches: host calls per request. */
@@ -175,10 +176,16 @@ export class WasmVm {
     return this.effective ?? this.current;
   }
 
+  /**
+   * Envoy WasmBase::allocContextId: a uint32 counter, skipping ids still in use once it has wrapped
+   * (before that every id is new: no lookup in the context table per stream).
+   */
   allocContextId(): number {
     for (;;) {
-      const id = this.nextContextId++;
-      if (!this.contexts.has(id)) return id;
+      const id = this.nextContextId;
+      this.nextContextId = (id + 1) >>> 0;
+      if (this.nextContextId === 0) this.contextIdsWrapped = true;
+      if (!this.contextIdsWrapped || !this.contexts.has(id)) return id;
     }
   }
 

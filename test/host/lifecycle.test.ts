@@ -163,6 +163,24 @@ describe("reconfiguration", () => {
     expect(t.proxy.host.stats.liveRootContexts).toBe(3);
   });
 
+  it("hands out context ids from a uint32 counter that wraps, skipping ids still in use (Envoy allocContextId)", async () => {
+    t = await startTestProxy("lifecycle", { plugin: { configuration: "first" }, proxy: { workerAssignment: "connection" } });
+    const c = connection(t.proxy.listenerUrl);
+    const get = async () => (await c.request({ path: "/api/x", method: "GET" })).body.text();
+    await get();
+    const worker = t.logger.find("on_request_headers 2 ")[0].vm!;
+    const vm = t.proxy.host.vms.find((v) => v.label === worker)!;
+    (vm as unknown as { nextContextId: number }).nextContextId = 0xffffffff;
+    for (let i = 0; i < 3; i++) await get();
+    await c.close();
+    await waitFor(() => wasmMessages(t.logger, worker).filter((m) => m.startsWith("on_delete")).length >= 4);
+    // 2^32 − 1; after the wrap 0 (the VM's own context) and 1 (the root) are in use and skipped; the
+    // first stream's 2 is free again, then 3.
+    expect(wasmMessages(t.logger, worker).filter((m) => m.startsWith("on_context_create")).slice(-3)).toEqual([
+      "on_context_create 4294967295 1", "on_context_create 2 1", "on_context_create 3 1",
+    ]);
+  });
+
   it("times an accepted update: the canary, then each VM's new root (main and the workers)", async () => {
     t = await startTestProxy("lifecycle", { plugin: { configuration: "first" } });
     expect(t.proxy.host.lastUpdate).toBeNull();
