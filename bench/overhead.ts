@@ -287,6 +287,9 @@ export interface OverheadCase {
   /** harness/bench/cpu-probe.ts run just before the case and just after its measured rounds: CPU ms per CPU (null when it failed). */
   cpu_probe_ms?: number[] | null;
   cpu_probe_after_ms?: number[] | null;
+  /** The same probes' price of a cold memory load, ns per CPU (most of the filter's added µs are such loads). */
+  mem_probe_ns?: number[] | null;
+  mem_probe_after_ns?: number[] | null;
   filter: "none" | "edgewatch";
   cidrs: number;
   workers: number;
@@ -719,7 +722,7 @@ async function main(): Promise<number> {
           cases.push(
             ...caseRows(
               m,
-              { target: args.target, cpu_probe_ms: probe?.runs_ms ?? null, cpu_probe_after_ms: probeAfter?.runs_ms ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+              { target: args.target, cpu_probe_ms: probe?.runs_ms ?? null, cpu_probe_after_ms: probeAfter?.runs_ms ?? null, mem_probe_ns: probe?.mem_ns ?? null, mem_probe_after_ns: probeAfter?.mem_ns ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
               c1,
               { host: null, guest: null, wasm: null, wasmCode: null, hostFns: null },
             ),
@@ -794,7 +797,7 @@ async function main(): Promise<number> {
       cases.push(
         ...caseRows(
           m,
-          { target: "embedded", cpu_probe_ms: probe?.runs_ms ?? null, cpu_probe_after_ms: probeAfter?.runs_ms ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+          { target: "embedded", cpu_probe_ms: probe?.runs_ms ?? null, cpu_probe_after_ms: probeAfter?.runs_ms ?? null, mem_probe_ns: probe?.mem_ns ?? null, mem_probe_after_ns: probeAfter?.mem_ns ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
           c1,
           { host: hostCallsPerReq, guest: callsPerReq, wasm: wasmUs, wasmCode: wasmUs * selfShare, hostFns: wasmUs * hostShare },
         ),

@@ -208,6 +208,9 @@ export interface ReloadCase {
   /** harness/bench/cpu-probe.ts run just before and just after the case: CPU ms per CPU (null when it failed). */
   cpu_probe_ms?: number[] | null;
   cpu_probe_after_ms?: number[] | null;
+  /** The same probes' price of a cold memory load, ns per CPU. */
+  mem_probe_ns?: number[] | null;
+  mem_probe_after_ns?: number[] | null;
   /** Bytes the fetcher received per reload (pull: the snapshot; pull-json: the document). */
   fetched_bytes: number | null;
   /** 200 responses of the rules service during the case (one per reload + the initial one). */
@@ -534,8 +537,10 @@ async function main(): Promise<number> {
         const reloads = cidrs >= 1_000_000 ? args.reloads1m : args.reloads;
         const r = await runCase(args, builder, mode, cidrs, workers, reloads);
         r.cpu_probe_ms = probe?.runs_ms ?? null;
+        r.mem_probe_ns = probe?.mem_ns ?? null;
         probe = probeCpu();
         r.cpu_probe_after_ms = probe?.runs_ms ?? null;
+        r.mem_probe_after_ns = probe?.mem_ns ?? null;
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +

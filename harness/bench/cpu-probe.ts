@@ -13,6 +13,15 @@
  * results files of the same machine only, and it is information, not a verdict: runs that spread
  * more than PROBE_SPREAD_LIMIT (slowest / fastest) are marked `unsteady`, and the report prints
  * each CPU's figure beside the run.
+ *
+ * The same child then prices a cold memory load (`mem_ns`, one per run): a pointer chase through a
+ * random cycle over MEM_PROBE_MIB (one 4-byte link per 64-byte line, so every step is a dependent
+ * load of a line — and mostly of a page — not in the caches), ns per step. The filter's added cost
+ * per request on the embedded proxy is mostly such loads: between two requests Node's own HTTP work
+ * (~100 µs of CPU) evicts the filter's code and data, and with the caches flushed between streams the
+ * filter's added time grows from ~3 µs to ~12–25 µs at call level. On the Firecracker VM these benches
+ * were taken on a step took 150–160 ns over 16 MiB (220–260 over 64 MiB: nested page walks), where
+ * bare metal takes ~80–100; the hypervisor's neighbours move it without any trace in the CPU figure.
  */
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
@@ -21,6 +30,10 @@ import { canPin } from "../process/cpu-affinity.js";
 export const PROBE_RUNS = 3;
 /** Slowest over fastest run above this: the machine's speed moved while probing. */
 export const PROBE_SPREAD_LIMIT = 1.15;
+/** Size of the memory probe's pointer-chase buffer (beyond this VM's share of the last-level cache). */
+export const MEM_PROBE_MIB = 16;
+/** A case's memory probe above the file's fastest by this factor: memory ran slow. */
+export const MEM_SLOW_LIMIT = 1.25;
 
 export interface CpuProbe {
   /** CPU ms of each run (user + system of the workload, in its own process): run i on CPU i when pinned. */
@@ -31,9 +44,12 @@ export interface CpuProbe {
   /** Slowest / fastest run. */
   spread: number;
   unsteady: boolean;
+  /** ns per cold dependent load of each run (same order as runs_ms); absent in files from before it. */
+  mem_ns?: number[];
 }
 
-// Warm once (JIT), then time two passes; prints the CPU microseconds of the timed part.
+// Warm once (JIT), then time two passes; prints the CPU microseconds of the timed part, then the ns
+// per step of the memory chase.
 const WORKLOAD = `
 function work() {
   const m = new Map();
@@ -49,15 +65,35 @@ work();
 const t = process.cpuUsage();
 let x = work() + work();
 const c = process.cpuUsage(t);
-process.stdout.write(String(c.user + c.system) + (x < 0 ? "!" : ""));
+// Memory: a random cycle through one int per 64-byte line, then a timed chase along it.
+const a = new Int32Array((${MEM_PROBE_MIB} << 20) >> 2);
+const lines = a.length >> 4;
+const order = new Int32Array(lines);
+for (let i = 0; i < lines; i++) order[i] = i;
+let r = 0x2545f491;
+for (let i = lines - 1; i > 0; i--) {
+  r ^= r << 13; r ^= r >>> 17; r ^= r << 5;
+  const j = (r >>> 0) % (i + 1);
+  const o = order[i]; order[i] = order[j]; order[j] = o;
+}
+for (let i = 0; i < lines; i++) a[order[i] << 4] = order[(i + 1) % lines] << 4;
+let q = 0;
+for (let i = 0; i < lines; i++) q = a[q]; // one lap: the page tables and the code warm
+const steps = 400000;
+const t0 = process.hrtime.bigint();
+for (let i = 0; i < steps; i++) q = a[q];
+const ns = Number(process.hrtime.bigint() - t0) / steps;
+process.stdout.write(String(c.user + c.system) + " " + ns.toFixed(1) + (x < 0 || q < 0 ? "!" : ""));
 `;
 
 /** Summarises probe runs (exported for tests). */
-export function summarise(runsMs: number[], pinned = false): CpuProbe {
+export function summarise(runsMs: number[], pinned = false, memNs?: number[]): CpuProbe {
   const sorted = [...runsMs].sort((a, b) => a - b);
   const median = sorted[sorted.length >> 1]!;
   const spread = sorted[sorted.length - 1]! / sorted[0]!;
-  return { runs_ms: runsMs, pinned, median_ms: median, spread: Math.round(spread * 100) / 100, unsteady: spread > PROBE_SPREAD_LIMIT };
+  const out: CpuProbe = { runs_ms: runsMs, pinned, median_ms: median, spread: Math.round(spread * 100) / 100, unsteady: spread > PROBE_SPREAD_LIMIT };
+  if (memNs !== undefined) out.mem_ns = memNs;
+  return out;
 }
 
 /** Runs the probe (one pinned run per CPU, up to 8; else PROBE_RUNS unpinned); null when a run fails. */
@@ -67,18 +103,20 @@ export function probeCpu(): CpuProbe | null {
   const pinned = cores <= 8 && canPin(1);
   const runs = pinned ? cores : PROBE_RUNS;
   const out: number[] = [];
+  const mem: number[] = [];
   for (let i = 0; i < runs; i++) {
     const node = [process.execPath, "-e", WORKLOAD];
     const [file, ...args] = pinned ? ["taskset", "-c", String(i), ...node] : node;
     const r = spawnSync(file!, args, { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH ?? "" } });
-    const us = Number(r.stdout);
-    if (r.status !== 0 || !Number.isFinite(us) || us <= 0) return null;
-    out.push(Math.round(us / 100) / 10);
+    const [us, ns] = String(r.stdout).split(" ").map(Number);
+    if (r.status !== 0 || !Number.isFinite(us) || us! <= 0 || !Number.isFinite(ns) || ns! <= 0) return null;
+    out.push(Math.round(us! / 100) / 10);
+    mem.push(Math.round(ns!));
   }
-  return summarise(out, pinned);
+  return summarise(out, pinned, mem);
 }
 
-/** ", CPU probe 118/121 → 119/120 ms" (per CPU when pinned, else the median), "unsteady" marked. */
+/** ", CPU probe 118/121 → 119/120 ms, cold load 160/158 → 161/157 ns" (per CPU when pinned, else the median), "unsteady" marked. */
 export function probeShort(before: unknown, after: unknown): string {
   const one = (p: unknown) => {
     if (!p || typeof p !== "object") return "?";
@@ -86,8 +124,14 @@ export function probeShort(before: unknown, after: unknown): string {
     const ms = x.pinned ? (x.runs_ms ?? []).map((v) => Math.round(v)).join("/") : String(Math.round(x.median_ms ?? 0));
     return `${ms} ms${x.unsteady ? " (unsteady)" : ""}`;
   };
+  const mem = (p: unknown) => {
+    const m = (p as Partial<CpuProbe> | null | undefined)?.mem_ns;
+    if (!Array.isArray(m) || m.length === 0) return "?";
+    return (p as Partial<CpuProbe>).pinned ? m.join("/") : String([...m].sort((a, b) => a - b)[m.length >> 1]);
+  };
   if (!before && !after) return "";
-  return `, CPU probe ${one(before)} → ${one(after)}`;
+  const hasMem = [before, after].some((p) => Array.isArray((p as Partial<CpuProbe> | null | undefined)?.mem_ns));
+  return `, CPU probe ${one(before)} → ${one(after)}${hasMem ? `, cold load ${mem(before)} → ${mem(after)} ns` : ""}`;
 }
 
 /** The probe runs a case holds under `key` (`cpu_probe_ms` before it, `cpu_probe_after_ms` after), or null. */
@@ -98,21 +142,31 @@ function caseRuns(c: Record<string, unknown>, key: string): number[] | null {
 
 /**
  * Was a case measured in a slow phase of the machine? Benches probe before and after each case
- * (`cpu_probe_ms`, `cpu_probe_after_ms`: one run per CPU); a case is slow when either probe spread
- * past PROBE_SPREAD_LIMIT (one CPU slower than the other) or its slowest run exceeds the fastest run
- * anywhere in the file (the run's own probes and every case's) by that factor. Undefined for cases
- * without a probe.
+ * (`cpu_probe_ms`, `cpu_probe_after_ms`: one run per CPU; `mem_probe_ns`, `mem_probe_after_ns`: the
+ * same runs' cold-load price); a case is slow when either CPU probe spread past PROBE_SPREAD_LIMIT
+ * (one CPU slower than the other) or its slowest run exceeds the fastest run anywhere in the file
+ * (the run's own probes and every case's) by that factor — or when a memory probe of the case
+ * exceeds the file's fastest by MEM_SLOW_LIMIT. Undefined for cases without a probe.
  */
-export function caseSlowPhase(c: Record<string, unknown>, allRuns: number[]): { slow: boolean; text: string } | undefined {
+export function caseSlowPhase(c: Record<string, unknown>, allRuns: number[], allMem: number[] = []): { slow: boolean; text: string } | undefined {
   const before = caseRuns(c, "cpu_probe_ms");
   const after = caseRuns(c, "cpu_probe_after_ms");
   const probes = [before, after].filter((r): r is number[] => r !== null);
   if (probes.length === 0) return undefined;
   const best = Math.min(...allRuns.filter((v) => v > 0), ...probes.flat());
-  const slow = probes.some((r) => Math.max(...r) / Math.min(...r) > PROBE_SPREAD_LIMIT || Math.max(...r) / best > PROBE_SPREAD_LIMIT);
+  let slow = probes.some((r) => Math.max(...r) / Math.min(...r) > PROBE_SPREAD_LIMIT || Math.max(...r) / best > PROBE_SPREAD_LIMIT);
   const ms = (r: number[] | null) => (r === null ? "?" : r.map((v) => Math.round(v)).join("/"));
-  const text = after === null ? `CPU probe before the case ${ms(before)} ms` : `CPU probe before → after the case ${ms(before)} → ${ms(after)} ms`;
-  return { slow, text: `${text}, fastest in the file ${Math.round(best)} ms` };
+  let text = after === null ? `CPU probe before the case ${ms(before)} ms` : `CPU probe before → after the case ${ms(before)} → ${ms(after)} ms`;
+  text += `, fastest in the file ${Math.round(best)} ms`;
+  const memBefore = caseRuns(c, "mem_probe_ns");
+  const memAfter = caseRuns(c, "mem_probe_after_ns");
+  const mems = [memBefore, memAfter].filter((r): r is number[] => r !== null);
+  if (mems.length > 0) {
+    const memBest = Math.min(...allMem.filter((v) => v > 0), ...mems.flat());
+    if (mems.some((r) => Math.max(...r) / memBest > MEM_SLOW_LIMIT)) slow = true;
+    text += `; cold load ${memAfter === null ? ms(memBefore) : `${ms(memBefore)} → ${ms(memAfter)}`} ns, fastest in the file ${Math.round(memBest)} ns`;
+  }
+  return { slow, text };
 }
 
 /** Every probe run a results file holds: its provenance's before/after and each case's. */
@@ -120,5 +174,13 @@ export function allProbeRuns(provenance: unknown, cases: Array<Record<string, un
   const p = (provenance ?? {}) as { cpu_probe_before?: Partial<CpuProbe> | null; cpu_probe_after?: Partial<CpuProbe> | null };
   const out: number[] = [...(p.cpu_probe_before?.runs_ms ?? []), ...(p.cpu_probe_after?.runs_ms ?? [])];
   for (const c of cases) for (const k of ["cpu_probe_ms", "cpu_probe_after_ms"]) out.push(...(caseRuns(c, k) ?? []));
+  return out;
+}
+
+/** Every memory-probe figure a results file holds (ns per cold load), like allProbeRuns. */
+export function allMemProbes(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
+  const p = (provenance ?? {}) as { cpu_probe_before?: Partial<CpuProbe> | null; cpu_probe_after?: Partial<CpuProbe> | null };
+  const out: number[] = [...(p.cpu_probe_before?.mem_ns ?? []), ...(p.cpu_probe_after?.mem_ns ?? [])];
+  for (const c of cases) for (const k of ["mem_probe_ns", "mem_probe_after_ns"]) out.push(...(caseRuns(c, k) ?? []));
   return out;
 }

@@ -6,7 +6,7 @@
  */
 import type { BenchFile, Case } from "./report.js";
 import { usPerFault } from "./page-fault-probe.js";
-import { allProbeRuns, caseSlowPhase } from "./cpu-probe.js";
+import { allMemProbes, allProbeRuns, caseSlowPhase } from "./cpu-probe.js";
 
 export interface GoalRow {
   goal: string;
@@ -71,8 +71,8 @@ const faultDetail = (file: BenchFile | undefined, c: Case | undefined) => {
 /** " — slow phase (CPU probe before the case …)" when the case ran while the machine was slow, else "". */
 const phaseDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   if (!file || !c) return "";
-  const all = allProbeRuns(file.meta.provenance, file.sections.flatMap((x) => x.cases));
-  const ph = caseSlowPhase(c, all);
+  const cs = file.sections.flatMap((x) => x.cases);
+  const ph = caseSlowPhase(c, allProbeRuns(file.meta.provenance, cs), allMemProbes(file.meta.provenance, cs));
   return ph?.slow ? ` — slow phase (${ph.text})` : "";
 };
 const fmt = (v: number, d = 2) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(d));

@@ -12,6 +12,7 @@
  * the rest of the machine used while the bench ran (harness/bench/foreign-cpu.ts: /proc/stat busy
  * time minus the bench's own process tree), `cpu_probe_before`/`_after` — a fixed pure-JS workload
  * timed in fresh processes (cpu-probe.ts: the hypervisor's slowdowns that foreign CPU cannot see),
+ * with the ns of a cold memory load per CPU (`mem_ns`: a pointer chase in the same processes),
  * `page_fault_probe` — what one fresh page of memory costs here (page-fault-probe.ts) — and `noisy`: true when foreign CPU averaged more than
  * 10 % of one core or any 5 s window exceeded 25 % (neighbours competed for the CPU: wall-clock
  * figures from such a run are not comparable). The load average is not the rule: a bench that

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { PROBE_RUNS, PROBE_SPREAD_LIMIT, allProbeRuns, caseSlowPhase, probeCpu, probeShort, summarise } from "../../harness/bench/cpu-probe.js";
+import { MEM_SLOW_LIMIT, PROBE_RUNS, PROBE_SPREAD_LIMIT, allMemProbes, allProbeRuns, caseSlowPhase, probeCpu, probeShort, summarise } from "../../harness/bench/cpu-probe.js";
 import { canPin } from "../../harness/process/cpu-affinity.js";
 
 describe("CPU probe", () => {
@@ -21,6 +21,9 @@ describe("CPU probe", () => {
     expect(probeShort(summarise([196.4, 125.6], true), summarise([130, 128], true))).toBe(", CPU probe 196/126 ms (unsteady) → 130/128 ms");
     expect(probeShort(summarise([120, 121, 123]), null)).toBe(", CPU probe 121 ms → ?");
     expect(probeShort(undefined, undefined)).toBe("");
+    // With the memory probe: each CPU's ns per cold load after the CPU figures.
+    expect(probeShort(summarise([118, 121], true, [160, 158]), summarise([119, 120], true, [161, 157]))).toBe(", CPU probe 118/121 ms → 119/120 ms, cold load 160/158 → 161/157 ns");
+    expect(probeShort(summarise([118, 121], true, [160, 158]), null)).toBe(", CPU probe 118/121 ms → ?, cold load 160/158 → ? ns");
   });
 
   it("flags a case whose own probes spread, or ran slower than the file's fastest probe, as a slow phase", () => {
@@ -41,6 +44,22 @@ describe("CPU probe", () => {
     expect(caseSlowPhase(cases[4]!, all)).toBeUndefined();
   });
 
+  it("flags a case whose memory probe ran MEM_SLOW_LIMIT over the file's fastest, with steady CPU probes", () => {
+    const provenance = { cpu_probe_before: summarise([112, 113], true, [158, 161]), cpu_probe_after: summarise([113, 112], true, [160, 159]) };
+    const cases: Array<Record<string, unknown>> = [
+      { cpu_probe_ms: [112, 113], mem_probe_ns: [160, 162], cpu_probe_after_ms: [113, 112], mem_probe_after_ns: [159, 163] },
+      { cpu_probe_ms: [112, 114], mem_probe_ns: [161, 160], cpu_probe_after_ms: [113, 113], mem_probe_after_ns: [166, 215] }, // memory slowed while it ran
+      { cpu_probe_ms: [112, 113] }, // a file from before the memory probe: CPU rule only
+    ];
+    const cpu = allProbeRuns(provenance, cases);
+    const mem = allMemProbes(provenance, cases);
+    expect(mem).toEqual([158, 161, 160, 159, 160, 162, 159, 163, 161, 160, 166, 215]);
+    expect(caseSlowPhase(cases[0]!, cpu, mem)).toEqual({ slow: false, text: "CPU probe before → after the case 112/113 → 113/112 ms, fastest in the file 112 ms; cold load 160/162 → 159/163 ns, fastest in the file 158 ns" });
+    expect(215 / 158).toBeGreaterThan(MEM_SLOW_LIMIT);
+    expect(caseSlowPhase(cases[1]!, cpu, mem)!.slow).toBe(true);
+    expect(caseSlowPhase(cases[2]!, cpu, mem)).toEqual({ slow: false, text: "CPU probe before the case 112/113 ms, fastest in the file 112 ms" });
+  });
+
   it("times the workload on every CPU of the machine, even from a process pinned to one (or PROBE_RUNS times unpinned)", () => {
     const p = probeCpu();
     expect(p).not.toBeNull();
@@ -48,6 +67,9 @@ describe("CPU probe", () => {
     expect(p!.pinned).toBe(pinned);
     expect(p!.runs_ms).toHaveLength(pinned ? cpus().length : PROBE_RUNS);
     for (const ms of p!.runs_ms) expect(ms).toBeGreaterThan(1);
+    // A cold load costs tens to hundreds of ns on any machine (a cache hit would be ~1 ns).
+    expect(p!.mem_ns).toHaveLength(p!.runs_ms.length);
+    for (const ns of p!.mem_ns!) expect(ns).toBeGreaterThan(10);
   });
 
   it.skipIf(!canPin(2))("a process pinned to CPU 0 (bench:overhead's coordinator) still probes every CPU", () => {
