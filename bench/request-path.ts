@@ -16,7 +16,8 @@
  *   tsx bench/request-path.ts [--quick]             every case: host calls per request (by import), the
  *                                                   filter's wasm ns/request (call-level driver, sampling
  *                                                   profiler) and the CPU the filter adds per request
- *                                                   through the embedded host (call level, no sockets);
+ *                                                   through the embedded host (call level, no sockets),
+ *                                                   hot and with the caches flushed before each stream;
  *                                                   → request-path.json in bench/results (bench/results/quick
  *                                                   with --quick) with provenance, and a table
  *   tsx bench/request-path.ts --calls               host calls per request only (table, seconds)
@@ -211,6 +212,38 @@ function cpuRound(h: FuzzHost | null, c: Case, n: number): number {
   return (t.user + t.system) / n;
 }
 
+/**
+ * 16 MiB written one byte per 64-byte line: evicts the caches (and most TLB entries) the way Node's
+ * own HTTP work between two requests does on the embedded proxy, where the filter's added cost per
+ * request is mostly cold loads (harness/bench/cpu-probe.ts prices one: `mem_ns`).
+ */
+const FLUSH = new Uint8Array(16 << 20);
+function flushCaches(): void {
+  for (let j = 0; j < FLUSH.length; j += 64) FLUSH[j]++;
+}
+
+/**
+ * Cold streams: the caches flushed before each stream, streams without and with the filter
+ * alternating one by one (a drift of the machine hits both sides alike), wall µs per stream around
+ * the stream alone; per side the mean without its slowest 2 % (timer interrupts, the filter's tick).
+ */
+async function coldStreams(h: FuzzHost, c: Case, n: number): Promise<{ off: number; on: number }> {
+  const t: number[][] = [[], []];
+  for (let i = 0; i < 2 * n; i++) {
+    const k = i & 1;
+    flushCaches();
+    const a = performance.now();
+    hostStream(k === 1 ? h : null, c, i >> 1);
+    t[k]!.push(performance.now() - a);
+    if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
+  }
+  const trimmed = (x: number[]) => {
+    const s = [...x].sort((p, q) => p - q).slice(0, Math.ceil(x.length * 0.98));
+    return (s.reduce((p, q) => p + q, 0) / s.length) * 1000;
+  };
+  return { off: trimmed(t[0]!), on: trimmed(t[1]!) };
+}
+
 async function hostMode(c: Case, n: number, other: string | undefined): Promise<void> {
   const builds = [WASM, ...(other ? [resolve(other)] : [])];
   const hosts: FuzzHost[] = [];
@@ -339,6 +372,7 @@ async function report(): Promise<void> {
       on.push(cpuRound(h, c, n / 2));
       await new Promise((res) => setImmediate(res));
     }
+    const cold = await coldStreams(h, c, args.quick ? 1000 : 4000);
     await h.close();
     rows.push({
       case: c.name, cidrs: c.cidrs, sample_rate: c.rate, incoming_traceparent: c.parent,
@@ -346,14 +380,18 @@ async function report(): Promise<void> {
       wasm_ns_per_request: Math.round(med(wasm)), transition_ns_per_request: Math.round(med(trans)),
       host_cpu_us_without_filter: Number(med(off).toFixed(2)), host_cpu_us_with_filter: Number(med(on).toFixed(2)),
       host_added_cpu_us_per_request: Number((med(on) - med(off)).toFixed(2)),
+      host_cold_us_without_filter: Number(cold.off.toFixed(2)), host_cold_us_with_filter: Number(cold.on.toFixed(2)),
+      host_added_cold_us_per_request: Number((cold.on - cold.off).toFixed(2)),
     });
-    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(med(wasm))).padStart(5)} ns  through the host +${(med(on) - med(off)).toFixed(2)} µs CPU\n`);
+    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(med(wasm))).padStart(5)} ns  through the host +${(med(on) - med(off)).toFixed(2)} µs CPU, cold +${(cold.on - cold.off).toFixed(2)} µs\n`);
   }
   const out = writeResultFile(args.outDir, "request-path.json", {
     bench: "request-path",
     method: "call level: host calls counted per import on harness/driver/filter-driver.ts; wasm time = V8 sampling-profiler wasm share × process CPU; " +
-      "added CPU = the same stream through the real embedded host (harness/fuzz/host-driver.ts, no sockets) with the filter minus without it, interleaved rounds, medians",
-    requests_per_round: n, rounds,
+      "added CPU = the same stream through the real embedded host (harness/fuzz/host-driver.ts, no sockets) with the filter minus without it, interleaved rounds, medians; " +
+      "cold = the same streams with 16 MiB written (one byte per 64-byte line) before each one, without and with the filter alternating stream by stream, wall µs per stream (mean without the slowest 2 %): " +
+      "the filter's cost when Node's own work between two requests has evicted its code and data, as on the socket-level proxy (bench:overhead); provenance cpu_probe_before.mem_ns prices one cold load",
+    requests_per_round: n, rounds, cold_streams_per_side: args.quick ? 1000 : 4000,
     cases: rows,
     provenance: run.finish(),
   });
