@@ -225,23 +225,38 @@ function flushCaches(): void {
 /**
  * Cold streams: the caches flushed before each stream, streams without and with the filter
  * alternating one by one (a drift of the machine hits both sides alike), wall µs per stream around
- * the stream alone; per side the mean without its slowest 2 % (timer interrupts, the filter's tick).
+ * the stream alone. Taken in blocks of COLD_BLOCK streams a side: per block and side the mean without
+ * the slowest 2 % (timer interrupts, the filter's tick); the figures are the medians over blocks
+ * (the machine's memory speed moves within a run: a slow phase moves some blocks, not the median),
+ * with the range of the per-block difference.
  */
-async function coldStreams(h: FuzzHost, c: Case, n: number): Promise<{ off: number; on: number }> {
-  const t: number[][] = [[], []];
-  for (let i = 0; i < 2 * n; i++) {
-    const k = i & 1;
-    flushCaches();
-    const a = performance.now();
-    hostStream(k === 1 ? h : null, c, i >> 1);
-    t[k]!.push(performance.now() - a);
-    if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
-  }
+const COLD_BLOCK = 500;
+async function coldStreams(h: FuzzHost, c: Case, blocks: number): Promise<{ off: number; on: number; added: number; addedMin: number; addedMax: number }> {
   const trimmed = (x: number[]) => {
     const s = [...x].sort((p, q) => p - q).slice(0, Math.ceil(x.length * 0.98));
     return (s.reduce((p, q) => p + q, 0) / s.length) * 1000;
   };
-  return { off: trimmed(t[0]!), on: trimmed(t[1]!) };
+  const offs: number[] = [];
+  const ons: number[] = [];
+  const added: number[] = [];
+  let stream = 0;
+  for (let b = 0; b < blocks; b++) {
+    const t: number[][] = [[], []];
+    for (let i = 0; i < 2 * COLD_BLOCK; i++) {
+      const k = i & 1;
+      flushCaches();
+      const a = performance.now();
+      hostStream(k === 1 ? h : null, c, stream);
+      t[k]!.push(performance.now() - a);
+      stream += k;
+      if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
+    }
+    offs.push(trimmed(t[0]!));
+    ons.push(trimmed(t[1]!));
+    added.push(ons[b]! - offs[b]!);
+  }
+  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+  return { off: med(offs), on: med(ons), added: med(added), addedMin: Math.min(...added), addedMax: Math.max(...added) };
 }
 
 async function hostMode(c: Case, n: number, other: string | undefined): Promise<void> {
@@ -372,7 +387,7 @@ async function report(): Promise<void> {
       on.push(cpuRound(h, c, n / 2));
       await new Promise((res) => setImmediate(res));
     }
-    const cold = await coldStreams(h, c, args.quick ? 1000 : 4000);
+    const cold = await coldStreams(h, c, args.quick ? 3 : 9);
     await h.close();
     rows.push({
       case: c.name, cidrs: c.cidrs, sample_rate: c.rate, incoming_traceparent: c.parent,
@@ -381,17 +396,19 @@ async function report(): Promise<void> {
       host_cpu_us_without_filter: Number(med(off).toFixed(2)), host_cpu_us_with_filter: Number(med(on).toFixed(2)),
       host_added_cpu_us_per_request: Number((med(on) - med(off)).toFixed(2)),
       host_cold_us_without_filter: Number(cold.off.toFixed(2)), host_cold_us_with_filter: Number(cold.on.toFixed(2)),
-      host_added_cold_us_per_request: Number((cold.on - cold.off).toFixed(2)),
+      host_added_cold_us_per_request: Number(cold.added.toFixed(2)),
+      host_added_cold_us_min: Number(cold.addedMin.toFixed(2)), host_added_cold_us_max: Number(cold.addedMax.toFixed(2)),
     });
-    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(med(wasm))).padStart(5)} ns  through the host +${(med(on) - med(off)).toFixed(2)} µs CPU, cold +${(cold.on - cold.off).toFixed(2)} µs\n`);
+    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(med(wasm))).padStart(5)} ns  through the host +${(med(on) - med(off)).toFixed(2)} µs CPU, cold +${cold.added.toFixed(2)} µs (blocks ${cold.addedMin.toFixed(1)}…${cold.addedMax.toFixed(1)})\n`);
   }
   const out = writeResultFile(args.outDir, "request-path.json", {
     bench: "request-path",
     method: "call level: host calls counted per import on harness/driver/filter-driver.ts; wasm time = V8 sampling-profiler wasm share × process CPU; " +
       "added CPU = the same stream through the real embedded host (harness/fuzz/host-driver.ts, no sockets) with the filter minus without it, interleaved rounds, medians; " +
-      "cold = the same streams with 16 MiB written (one byte per 64-byte line) before each one, without and with the filter alternating stream by stream, wall µs per stream (mean without the slowest 2 %): " +
+      "cold = the same streams with 16 MiB written (one byte per 64-byte line) before each one, without and with the filter alternating stream by stream, wall µs per stream " +
+      "(per block of 500 streams a side the mean without the slowest 2 %; medians over the blocks, with the range of the per-block difference): " +
       "the filter's cost when Node's own work between two requests has evicted its code and data, as on the socket-level proxy (bench:overhead); provenance cpu_probe_before.mem_ns prices one cold load",
-    requests_per_round: n, rounds, cold_streams_per_side: args.quick ? 1000 : 4000,
+    requests_per_round: n, rounds, cold_blocks: args.quick ? 3 : 9, cold_streams_per_block: COLD_BLOCK,
     cases: rows,
     provenance: run.finish(),
   });
