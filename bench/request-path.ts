@@ -33,6 +33,11 @@
  *                                                   no sockets): CPU µs per request with the filter minus
  *                                                   the same stream without it, interleaved rounds; with
  *                                                   --compare, the same for a second build in the same run
+ *   tsx bench/request-path.ts --host --cold --case C [--blocks N] [--compare OTHER.wasm]
+ *                                                   the same with the caches flushed before each stream,
+ *                                                   every variant (none, the build, the other build)
+ *                                                   alternating stream by stream: a robust A/B of two
+ *                                                   builds' cold cost whatever the machine's drift
  *   tsx bench/request-path.ts --host-loop N --case C [--off] [--warmup W]
  *                                                   N streams of case C through the REAL embedded host (as
  *                                                   --host) after W (2,000) warm-up ones, with the filter (or
@@ -224,39 +229,67 @@ function flushCaches(): void {
 
 /**
  * Cold streams: the caches flushed before each stream, streams without and with the filter
- * alternating one by one (a drift of the machine hits both sides alike), wall µs per stream around
+ * alternating one by one (a drift of the machine hits both sides alike; the order rotates), wall µs per stream around
  * the stream alone. Taken in blocks of COLD_BLOCK streams a side: per block and side the mean without
  * the slowest 2 % (timer interrupts, the filter's tick); the figures are the medians over blocks
  * (the machine's memory speed moves within a run: a slow phase moves some blocks, not the median),
  * with the range of the per-block difference.
  */
 const COLD_BLOCK = 500;
-async function coldStreams(h: FuzzHost, c: Case, blocks: number): Promise<{ off: number; on: number; added: number; addedMin: number; addedMax: number }> {
+
+/** Per variant (null = the stream without the filter) and block: the trimmed mean wall µs of a cold stream. */
+async function coldBlocks(variants: Array<FuzzHost | null>, c: Case, blocks: number): Promise<number[][]> {
   const trimmed = (x: number[]) => {
     const s = [...x].sort((p, q) => p - q).slice(0, Math.ceil(x.length * 0.98));
     return (s.reduce((p, q) => p + q, 0) / s.length) * 1000;
   };
-  const offs: number[] = [];
-  const ons: number[] = [];
-  const added: number[] = [];
+  const v = variants.length;
+  const out: number[][] = variants.map(() => []);
   let stream = 0;
   for (let b = 0; b < blocks; b++) {
-    const t: number[][] = [[], []];
-    for (let i = 0; i < 2 * COLD_BLOCK; i++) {
-      const k = i & 1;
+    const t: number[][] = variants.map(() => []);
+    for (let i = 0; i < v * COLD_BLOCK; i++) {
+      // Each variant takes each position of the cycle in turn: whatever runs second after a flush
+      // finds some of what the first touched still cached (shared host code, the module's code).
+      const cycle = Math.floor(i / v);
+      const k = (i + cycle) % v;
       flushCaches();
       const a = performance.now();
-      hostStream(k === 1 ? h : null, c, stream);
+      hostStream(variants[k]!, c, stream);
       t[k]!.push(performance.now() - a);
-      stream += k;
+      if (i % v === v - 1) stream++;
       if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
     }
-    offs.push(trimmed(t[0]!));
-    ons.push(trimmed(t[1]!));
-    added.push(ons[b]! - offs[b]!);
+    t.forEach((x, k) => out[k]!.push(trimmed(x)));
   }
-  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-  return { off: med(offs), on: med(ons), added: med(added), addedMin: Math.min(...added), addedMax: Math.max(...added) };
+  return out;
+}
+
+const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+/** Median and range over blocks of a[b] − base[b]. */
+function blockDiff(a: number[], base: number[]): { med: number; min: number; max: number } {
+  const d = a.map((x, b) => x - base[b]!);
+  return { med: median(d), min: Math.min(...d), max: Math.max(...d) };
+}
+
+async function coldStreams(h: FuzzHost, c: Case, blocks: number): Promise<{ off: number; on: number; added: number; addedMin: number; addedMax: number }> {
+  const [off, on] = await coldBlocks([null, h], c, blocks);
+  const d = blockDiff(on!, off!);
+  return { off: median(off!), on: median(on!), added: d.med, addedMin: d.min, addedMax: d.max };
+}
+
+/** --host --cold: the cold figure of one or two builds, every variant interleaved stream by stream. */
+async function coldHostMode(c: Case, blocks: number, other: string | undefined): Promise<void> {
+  const builds = [WASM, ...(other ? [resolve(other)] : [])];
+  const hosts: FuzzHost[] = [];
+  for (const w of builds) hosts.push(await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: w, logCapacity: 100 }));
+  for (const h of [null, ...hosts]) cpuRound(h, c, 2000); // warm-up (JIT, metric ids, pools)
+  const [off, ...on] = await coldBlocks([null, ...hosts], c, blocks);
+  const r = (x: { med: number; min: number; max: number }) => `${x.med.toFixed(2)} µs (blocks ${x.min.toFixed(1)}…${x.max.toFixed(1)})`;
+  process.stdout.write(`${c.name}, caches flushed before each stream: without the filter ${median(off!).toFixed(2)} µs/stream\n`);
+  builds.forEach((w, k) => process.stdout.write(`  ${w}: added ${r(blockDiff(on[k]!, off!))}\n`));
+  if (builds.length === 2) process.stdout.write(`  second − first: ${r(blockDiff(on[1]!, on[0]!))} (${blocks} blocks of ${COLD_BLOCK} streams a variant)\n`);
+  for (const h of hosts) await h.close();
 }
 
 async function hostMode(c: Case, n: number, other: string | undefined): Promise<void> {
@@ -327,7 +360,8 @@ async function main(): Promise<void> {
     const name = arg("--case") ?? "plain";
     const c = CASES.find((x) => x.name === name);
     if (!c) throw new Error(`unknown --case ${name}`);
-    await hostMode(c, Number(loop ?? 5000), arg("--compare"));
+    if (process.argv.includes("--cold")) await coldHostMode(c, Number(arg("--blocks") ?? 9), arg("--compare"));
+    else await hostMode(c, Number(loop ?? 5000), arg("--compare"));
     return;
   }
   if (loop !== undefined) {
@@ -426,6 +460,10 @@ modes (default: every case, all three figures):
                                   (run it under valgrind --tool=callgrind to count instructions)
   --wasm --loop N --case C        the filter's own wasm time per request (V8 sampling profiler)
   --host --case C [--loop N]      CPU µs per request through the real embedded host, filter − none
+  --host --cold --case C [--blocks N]
+                                  the same with the caches flushed before each stream (16 MiB written),
+                                  without / with the filter (/ the --compare build) alternating stream
+                                  by stream: medians over N blocks of 500 streams a variant
   --compare OTHER.wasm            with --loop/--wasm/--host: a second build in the same run
 cases: plain, cidrs10k, trace1pct, traceAll, parent
 ${COMMON_OPTIONS}`;
