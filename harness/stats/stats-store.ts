@@ -148,7 +148,7 @@ class CounterImpl implements CounterStat, NumericView {
     readonly tagExtractedName: string,
     readonly tags: readonly Tag[],
     private readonly slab: NumericSlab,
-    /** Index into the store's numeric slab (StatsStore.addCounter's argument). */
+    /** Index into the store's numeric slab (StatsStore.addNumeric's argument). */
     readonly slot: number,
   ) {}
 
