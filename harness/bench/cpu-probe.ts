@@ -19,9 +19,9 @@
  * load of a line — and mostly of a page — not in the caches), ns per step. The filter's added cost
  * per request on the embedded proxy is mostly such loads: between two requests Node's own HTTP work
  * (~100 µs of CPU) evicts the filter's code and data, and with the caches flushed between streams the
- * filter's added time grows from ~3 µs to ~12–25 µs at call level. On the Firecracker VM these benches
- * were taken on a step took 150–160 ns over 16 MiB (220–260 over 64 MiB: nested page walks), where
- * bare metal takes ~80–100; the hypervisor's neighbours move it without any trace in the CPU figure.
+ * filter's added time grows from ~3 µs to ~10–18 µs at call level. On the Firecracker VM these benches
+ * were taken on a step took 130–170 ns over 16 MiB (220–260 over 64 MiB: a VM's nested page walks),
+ * and the hypervisor's neighbours move it without any trace in the CPU figure.
  */
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
