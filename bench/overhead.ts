@@ -49,7 +49,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
-import { probeCpu } from "../harness/bench/cpu-probe.js";
+import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
 import { exitWithParent } from "../harness/process/child-lifetime.js";
 import { IpcChild, serveRequests } from "../harness/process/ipc-child.js";
 
@@ -284,7 +284,7 @@ interface Shape {
 
 export interface OverheadCase {
   target: string;
-  /** harness/bench/cpu-probe.ts run just before the case and just after its measured rounds: CPU ms per CPU (null when it failed). */
+  /** harness/bench/cpu-probe.ts run just before the case and just after its measured rounds (caseProbeFields): CPU ms per CPU (null when it failed). */
   cpu_probe_ms?: number[] | null;
   cpu_probe_after_ms?: number[] | null;
   /** The same probes' price of a cold memory load, ns per CPU (most of the filter's added µs are such loads). */
@@ -713,7 +713,7 @@ async function main(): Promise<number> {
             { name: "edgewatch", url: stack.proxy.listenerUrl, cpuUs },
           ];
           const m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
-          const probeAfter = probeCpu();
+      const probeAfter = probeCpu();
           const c1 = { none: [] as number[], edgewatch: [] as number[] };
           for (let h = 0; h < 2; h++) {
             c1.none.push(...(await sequential(sides[0].url, Math.ceil(timedRequests / 2))));
@@ -722,7 +722,7 @@ async function main(): Promise<number> {
           cases.push(
             ...caseRows(
               m,
-              { target: args.target, cpu_probe_ms: probe?.runs_ms ?? null, cpu_probe_after_ms: probeAfter?.runs_ms ?? null, mem_probe_ns: probe?.mem_ns ?? null, mem_probe_after_ns: probeAfter?.mem_ns ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+              { target: args.target, ...caseProbeFields(probe, probeAfter), cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
               c1,
               { host: null, guest: null, wasm: null, wasmCode: null, hostFns: null },
             ),
@@ -763,7 +763,7 @@ async function main(): Promise<number> {
         { name: "edgewatch", url: urlEw, cpuUs: cpuOf(ew) },
       ];
       const m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
-          const probeAfter = probeCpu();
+      const probeAfter = probeCpu();
       // Timed round: guest time per request, one request at a time (no queueing, so little
       // preemption inside guest calls); the hook is off during the throughput rounds.
       progress.update(`case ${si + 1}/${shapes.length} (${label}): timed round`);
@@ -797,7 +797,7 @@ async function main(): Promise<number> {
       cases.push(
         ...caseRows(
           m,
-          { target: "embedded", cpu_probe_ms: probe?.runs_ms ?? null, cpu_probe_after_ms: probeAfter?.runs_ms ?? null, mem_probe_ns: probe?.mem_ns ?? null, mem_probe_after_ns: probeAfter?.mem_ns ?? null, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+          { target: "embedded", ...caseProbeFields(probe, probeAfter), cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
           c1,
           { host: hostCallsPerReq, guest: callsPerReq, wasm: wasmUs, wasmCode: wasmUs * selfShare, hostFns: wasmUs * hostShare },
         ),

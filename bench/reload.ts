@@ -34,7 +34,7 @@
  */
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
-import { probeCpu } from "../harness/bench/cpu-probe.js";
+import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
 import { canPin, pinProcess } from "../harness/process/cpu-affinity.js";
@@ -205,7 +205,7 @@ export interface ReloadCase {
   vm_max_ms_p50: number | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
-  /** harness/bench/cpu-probe.ts run just before and just after the case: CPU ms per CPU (null when it failed). */
+  /** harness/bench/cpu-probe.ts run just before and just after the case (caseProbeFields): CPU ms per CPU (null when it failed). */
   cpu_probe_ms?: number[] | null;
   cpu_probe_after_ms?: number[] | null;
   /** The same probes' price of a cold memory load, ns per CPU. */
@@ -342,7 +342,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       min_ms: round3(sorted[0]!),
       cpu_p50_ms: embedded ? round3(pct(cpuSorted, 50)) : null,
       cpu_p99_ms: embedded ? round3(pct(cpuSorted, 99)) : null,
-      page_faults_p50: embedded ? pct([...faults].sort((a, b) => a - b), 50) : null,
+      page_faults_p50: embedded ? p50Of(faults, (v) => v) : null,
       canary_ms_p50: p50Of(parts.canary, round3),
       canary_page_faults_p50: p50Of(parts.canaryFaults, (v) => v),
       vms_ms_p50: p50Of(parts.vms, round3),
@@ -535,12 +535,10 @@ async function main(): Promise<number> {
       const workerSet = args.workerSweepAt.includes(cidrs) ? [...new Set([1, 2, 4, ...args.workers])].sort() : args.workers;
       for (const workers of workerSet) {
         const reloads = cidrs >= 1_000_000 ? args.reloads1m : args.reloads;
-        const r = await runCase(args, builder, mode, cidrs, workers, reloads);
-        r.cpu_probe_ms = probe?.runs_ms ?? null;
-        r.mem_probe_ns = probe?.mem_ns ?? null;
+        const run = await runCase(args, builder, mode, cidrs, workers, reloads);
+        const before = probe;
         probe = probeCpu();
-        r.cpu_probe_after_ms = probe?.runs_ms ?? null;
-        r.mem_probe_after_ns = probe?.mem_ns ?? null;
+        const r: ReloadCase = { ...run, ...caseProbeFields(before, probe) };
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +

@@ -58,6 +58,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
+import { median } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";
 import { FuzzHost, COLLECTOR_CLUSTER } from "../harness/fuzz/host-driver.js";
@@ -265,7 +266,6 @@ async function coldBlocks(variants: Array<FuzzHost | null>, c: Case, blocks: num
   return out;
 }
 
-const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
 /** Median and range over blocks of a[b] − base[b]. */
 function blockDiff(a: number[], base: number[]): { med: number; min: number; max: number } {
   const d = a.map((x, b) => x - base[b]!);

@@ -174,18 +174,35 @@ export function caseSlowPhase(c: Record<string, unknown>, allRuns: number[], all
   return { slow, text };
 }
 
-/** Every probe run a results file holds: its provenance's before/after and each case's. */
-export function allProbeRuns(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
+/**
+ * A case's probe fields, as benches record them and caseSlowPhase reads them: the probe taken just
+ * before the case and the one just after (either null when it failed).
+ */
+export function caseProbeFields(before: CpuProbe | null, after: CpuProbe | null): {
+  cpu_probe_ms: number[] | null; cpu_probe_after_ms: number[] | null; mem_probe_ns: number[] | null; mem_probe_after_ns: number[] | null;
+} {
+  return {
+    cpu_probe_ms: before?.runs_ms ?? null,
+    cpu_probe_after_ms: after?.runs_ms ?? null,
+    mem_probe_ns: before?.mem_ns ?? null,
+    mem_probe_after_ns: after?.mem_ns ?? null,
+  };
+}
+
+/** Every value of one probe figure a results file holds: its provenance's before/after probes' and each case's. */
+function fileProbeValues(provenance: unknown, cases: Array<Record<string, unknown>>, field: "runs_ms" | "mem_ns", caseKeys: readonly string[]): number[] {
   const p = (provenance ?? {}) as { cpu_probe_before?: Partial<CpuProbe> | null; cpu_probe_after?: Partial<CpuProbe> | null };
-  const out: number[] = [...(p.cpu_probe_before?.runs_ms ?? []), ...(p.cpu_probe_after?.runs_ms ?? [])];
-  for (const c of cases) for (const k of ["cpu_probe_ms", "cpu_probe_after_ms"]) out.push(...(caseRuns(c, k) ?? []));
+  const out: number[] = [...(p.cpu_probe_before?.[field] ?? []), ...(p.cpu_probe_after?.[field] ?? [])];
+  for (const c of cases) for (const k of caseKeys) out.push(...(caseRuns(c, k) ?? []));
   return out;
 }
 
-/** Every memory-probe figure a results file holds (ns per cold load), like allProbeRuns. */
+/** Every CPU probe run a results file holds (ms). */
+export function allProbeRuns(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
+  return fileProbeValues(provenance, cases, "runs_ms", ["cpu_probe_ms", "cpu_probe_after_ms"]);
+}
+
+/** Every memory-probe figure a results file holds (ns per cold load). */
 export function allMemProbes(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
-  const p = (provenance ?? {}) as { cpu_probe_before?: Partial<CpuProbe> | null; cpu_probe_after?: Partial<CpuProbe> | null };
-  const out: number[] = [...(p.cpu_probe_before?.mem_ns ?? []), ...(p.cpu_probe_after?.mem_ns ?? [])];
-  for (const c of cases) for (const k of ["mem_probe_ns", "mem_probe_after_ns"]) out.push(...(caseRuns(c, k) ?? []));
-  return out;
+  return fileProbeValues(provenance, cases, "mem_ns", ["mem_probe_ns", "mem_probe_after_ns"]);
 }
