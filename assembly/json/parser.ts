@@ -297,36 +297,39 @@ class Parser {
     let err = 0;
     while (true) {
       // Fast path: 8 bytes at a time while none is a quote, control or non-ASCII byte and every
-      // backslash starts a "\n" (the separator of a big cidrs_text: one every ~15 bytes, so
-      // leaving the fast path for each would cost a mispredicted branch per line). Flag words:
-      // borrows only propagate upwards, so a flag is exact at the lowest flagged byte and a
-      // higher one may be a false positive, never a false negative; a false positive only ends
-      // the fast path early. The 'n' after a real backslash is exact (0x5c ^ 'n' = 0x32 does not
-      // borrow). Otherwise jump straight to the lowest flagged byte.
+      // backslash starts a "\n" (the separator of a big cidrs_text: one every ~15 bytes). One exit
+      // branch per word, taken only to leave the fast path: a branch on "this word has a backslash"
+      // would go either way every other word of a big cidrs_text and mispredict about as often.
+      // The step stays 8 whatever the bytes are (a data-dependent step would chain each load to
+      // the previous word's flags): a backslash in byte 7 is carried, and the next word's byte 0
+      // must be its 'n'. Flag words: borrows only propagate upwards, so a flag is exact at the
+      // lowest flagged byte and a higher one may be a false positive, never a false negative; a
+      // false positive only ends the fast path early. The 'n' after a real backslash is exact
+      // (0x5c ^ 'n' = 0x32 does not borrow). On leaving, jump to the lowest flagged byte, or back
+      // to a carried backslash.
+      let seen: u64 = 0;
+      let carry: u64 = 0;
       while (i + 8 <= e) {
         const v = load<u64>(base + <usize>i);
         const quote = v ^ 0x2222222222222222;
         const bslash = v ^ 0x5c5c5c5c5c5c5c5c;
-        const other = (((quote - 0x0101010101010101) & ~quote)
-          | (v - 0x2020202020202020)
-          | v) & 0x8080808080808080;
-        const bs = ((bslash - 0x0101010101010101) & ~bslash) & 0x8080808080808080;
-        if ((other | bs) == 0) { i += 8; continue; }
-        if (other == 0) {
-          const nv = v ^ 0x6e6e6e6e6e6e6e6e;
-          const isN = ((nv - 0x0101010101010101) & ~nv) & 0x8080808080808080;
-          // A backslash in bytes 0..6 needs an 'n' right after it; one in byte 7 is left for the
-          // next word (advance 7).
-          if ((((bs & 0x0080808080808080) << 8) & ~isN) == 0) {
-            escaped = true;
-            i += (bs >>> 63) != 0 ? 7 : 8;
-            continue;
-          }
+        const nv = v ^ 0x6e6e6e6e6e6e6e6e;
+        // Unmasked flag words: only their bits 7, 15, … 63 mean anything; one mask at the end.
+        const other = ((quote - 0x0101010101010101) & ~quote) | (v - 0x2020202020202020) | v;
+        const bs = (bslash - 0x0101010101010101) & ~bslash;
+        const isN = (nv - 0x0101010101010101) & ~nv;
+        const stop = (other | (((bs << 8) | carry) & ~isN)) & 0x8080808080808080;
+        if (stop != 0) {
+          i = carry != 0 ? i - 1 : i + <i32>(ctz(stop | (bs & 0x8080808080808080)) >> 3);
+          carry = 0;
+          break;
         }
-        const t = other | bs;
-        i += <i32>(ctz(t) >> 3);
-        break;
+        seen |= bs;
+        carry = (bs >>> 63) << 7;
+        i += 8;
       }
+      if (carry != 0) i--;
+      if ((seen & 0x8080808080808080) != 0) escaped = true;
       if (i >= e) { err = 1; break; }
       const c = <u32>load<u8>(base + <usize>i);
       if (c == 0x22) break;
