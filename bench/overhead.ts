@@ -48,7 +48,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
-import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
 import { exitWithParent } from "../harness/process/child-lifetime.js";
 import { IpcChild, serveRequests } from "../harness/process/ipc-child.js";
@@ -891,7 +891,7 @@ if (role === "proxy") {
 } else if (role === "upstream") {
   void upstreamChild();
 } else if (process.argv[1] && resolve(process.argv[1]) === HERE) {
-  exitOnHelp(USAGE);
+  checkUsage(USAGE);
   main().then(
     (code) => process.exit(code),
     (err) => {

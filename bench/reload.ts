@@ -33,7 +33,7 @@
  *      [--cidrs 10,1000,...] [--workers 1,2,4] [--reloads N] [--reloads-1m N] [--no-micro] [--own-process]
  */
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
-import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
@@ -493,7 +493,7 @@ options:
 ${COMMON_OPTIONS}`;
 
 async function main(): Promise<number> {
-  exitOnHelp(USAGE);
+  checkUsage(USAGE);
   // glibc malloc as Envoy's tcmalloc keeps memory; V8 scavenges short (results.ts RELOAD_V8_FLAGS).
   ensureBenchTuning(RELOAD_V8_FLAGS);
   const args = parseArgs(process.argv.slice(2));

@@ -59,7 +59,7 @@ import { fileURLToPath } from "node:url";
 import { FilterDriver } from "../harness/driver/filter-driver.js";
 import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
 import { median } from "../harness/bench/pair-stats.js";
-import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { profileSplit } from "../harness/driver/wasm-profile.js";
 import { FuzzHost, COLLECTOR_CLUSTER } from "../harness/fuzz/host-driver.js";
 import { HeaderMap } from "../harness/host/header-map.js";
@@ -464,11 +464,15 @@ modes (default: every case, all three figures):
                                   the same with the caches flushed before each stream (16 MiB written),
                                   without / with the filter (/ the --compare build) alternating stream
                                   by stream: medians over N blocks of 500 streams a variant
+  --host-loop N --case C [--off] [--warmup W]
+                                  N streams through the real embedded host after W (2,000) warm-up
+                                  ones, with the filter (without it: --off); for callgrind (getgroups
+                                  calls mark the loop)
   --compare OTHER.wasm            with --loop/--wasm/--host: a second build in the same run
 cases: plain, cidrs10k, trace1pct, traceAll, parent
 ${COMMON_OPTIONS}`;
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  exitOnHelp(USAGE);
+  checkUsage(USAGE);
   main().then(() => process.exit(0), (err) => { process.stderr.write(`request-path: ${(err as Error).stack ?? err}\n`); process.exit(1); });
 }

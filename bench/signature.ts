@@ -22,11 +22,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, writeResultFile } from "../harness/bench/results.js";
-import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { withParentDeath } from "../harness/process/child-lifetime.js";
 import { compileUnit, instantiateUnit } from "../test/rules/unit-module.js";
 
-exitOnHelp(`usage: npx tsx bench/signature.ts [options]
+checkUsage(`usage: npx tsx bench/signature.ts [options]
 
 Cost of the rule-delivery safety rails (Ed25519 verification, SHA-512, blast-radius guard) against the
 parse + index of the same document, 10k and 100k CIDRs, process CPU time over interleaved rounds.
@@ -34,7 +34,7 @@ parse + index of the same document, 10k and 100k CIDRs, process CPU time over in
 
 options:
   --instructions    also count CPU instructions per operation under valgrind --tool=callgrind
-${COMMON_OPTIONS}`);
+${COMMON_OPTIONS}`, undefined, ["--child"]); // --child: one operation under callgrind (the --instructions children)
 
 const ARGS = benchArgs();
 const QUICK = ARGS.quick;

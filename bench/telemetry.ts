@@ -17,9 +17,9 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
-import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 
-exitOnHelp(`usage: npx tsx bench/telemetry.ts [options]
+checkUsage(`usage: npx tsx bench/telemetry.ts [options]
 
 Telemetry cost per request in the product filter (call-level driver, host calls stubbed), 1 and 1,000
 routes, telemetry on − off in alternating rounds. → telemetry.json in the results directory.

@@ -17,9 +17,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
-import { COMMON_OPTIONS, exitOnHelp } from "../harness/bench/usage.js";
+import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 
-exitOnHelp(`usage: npx tsx bench/trace.ts [options]
+checkUsage(`usage: npx tsx bench/trace.ts [options]
 
 Trace path cost per request (parse + decide + propagate), OTLP export cost per span and the measured
 head-sampling rates (call-level driver, host calls stubbed). → trace.json in the results directory.

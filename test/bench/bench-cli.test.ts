@@ -1,12 +1,14 @@
 // Bench command-line hygiene: every bench script answers --help with its options and exits 0 without
-// running anything (no results file, no child), and the processes a bench starts (wrk, forked proxies,
-// the upstream fixture) die with it, even when it is killed with SIGKILL.
+// running anything (no results file, no child), refuses an option it does not know (exit 2, nothing
+// run), and the processes a bench starts (wrk, forked proxies, the upstream fixture) die with it, even
+// when it is killed with SIGKILL.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { linuxProc, parsePidStat } from "../../harness/bench/foreign-cpu.js";
+import { unknownOptions } from "../../harness/bench/usage.js";
 import { alive, until } from "../support/process-watch.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -51,6 +53,20 @@ describe("bench scripts", () => {
     expect(readdirSync(out)).toEqual([]);
   }, 90_000);
 
+  it.concurrent.each(SCRIPTS)("bench/%s.ts refuses an option it does not know (a typo), exits 2 and runs nothing", (name) => {
+    const out = mkdtempSync(join(tmpdir(), "ew-typo-"));
+    // --out-dir for --out: run with defaults, it would have written over the committed results.
+    const r = spawnSync(process.execPath, ["--import", "tsx", `bench/${name}.ts`, "--out-dir", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, EDGEWATCH_BENCH_OUT: out },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '?--out-dir/i);
+    expect(readdirSync(out)).toEqual([]);
+  }, 90_000);
+
   it("overhead: wrk, the proxies and the upstream die when the bench is killed with SIGKILL", async () => {
     const out = mkdtempSync(join(tmpdir(), "ew-kill-"));
     const child = spawn(
@@ -74,4 +90,13 @@ describe("bench scripts", () => {
     child.kill("SIGKILL");
     await until(() => tree.every((d) => !alive(d.pid)), 15_000, () => `still running after the bench was killed: ${JSON.stringify(tree.filter((d) => alive(d.pid)))}`);
   }, 150_000);
+});
+
+describe("unknownOptions", () => {
+  const usage = "usage: x [options]\n  --cidrs LIST   sizes\n  --no-pin       (see also --quick)\n  -h, --help";
+  it("names the options the usage does not, in either spelling, and nothing else", () => {
+    expect(unknownOptions(usage, ["--cidrs", "10,100", "--no-pin", "--quick", "--help"])).toEqual([]);
+    expect(unknownOptions(usage, ["--cidrs=10", "--cidr", "10", "--no-pin=1", "--pin", "-5"])).toEqual(["--cidr", "--pin"]);
+    expect(unknownOptions(usage, ["--child", "op"], ["--child"])).toEqual([]);
+  });
 });
