@@ -35,6 +35,7 @@
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
+import { percentile, quantileStats } from "../harness/bench/pair-stats.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
 import { canPin, pinProcess } from "../harness/process/cpu-affinity.js";
@@ -136,16 +137,15 @@ function docText(k: number, bulkJson: string): string {
 
 /** p50 of `xs` (unsorted), null when empty. */
 function p50Of(xs: number[], round: (v: number) => number): number | null {
-  return xs.length === 0 ? null : round(pct([...xs].sort((a, b) => a - b), 50));
-}
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
+  return xs.length === 0 ? null : round(percentile([...xs].sort((a, b) => a - b), 50));
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+/** 95 % bootstrap interval of percentile p of xs, ms rounded as the other columns. */
+const ci = (xs: number[], p: number): [number, number] => {
+  const q = quantileStats(xs, p);
+  return [round3(q.ci95_low), round3(q.ci95_high)];
+};
 const cpuMs = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
@@ -180,6 +180,13 @@ export interface ReloadCase {
   p50_ms: number;
   p90_ms: number;
   p99_ms: number;
+  /**
+   * 95 % bootstrap intervals of p50_ms and p99_ms (harness/bench/pair-stats.ts quantileStats): what
+   * another run of as many reloads could read. A p99 of 200 reloads rests on their three slowest,
+   * so its interval is wide where a few reloads met a GC pause or a slow phase.
+   */
+  p50_ci95_ms: [number, number];
+  p99_ci95_ms: [number, number];
   max_ms: number;
   mean_ms: number;
   min_ms: number;
@@ -334,14 +341,16 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       cidrs,
       workers,
       reloads: lat.length,
-      p50_ms: round3(pct(sorted, 50)),
-      p90_ms: round3(pct(sorted, 90)),
-      p99_ms: round3(pct(sorted, 99)),
+      p50_ms: round3(percentile(sorted, 50)),
+      p90_ms: round3(percentile(sorted, 90)),
+      p99_ms: round3(percentile(sorted, 99)),
+      p50_ci95_ms: ci(lat, 50),
+      p99_ci95_ms: ci(lat, 99),
       max_ms: round3(sorted[sorted.length - 1]!),
       mean_ms: round3(lat.reduce((a, b) => a + b, 0) / lat.length),
       min_ms: round3(sorted[0]!),
-      cpu_p50_ms: embedded ? round3(pct(cpuSorted, 50)) : null,
-      cpu_p99_ms: embedded ? round3(pct(cpuSorted, 99)) : null,
+      cpu_p50_ms: embedded ? round3(percentile(cpuSorted, 50)) : null,
+      cpu_p99_ms: embedded ? round3(percentile(cpuSorted, 99)) : null,
       page_faults_p50: embedded ? p50Of(faults, (v) => v) : null,
       canary_ms_p50: p50Of(parts.canary, round3),
       canary_page_faults_p50: p50Of(parts.canaryFaults, (v) => v),
@@ -449,10 +458,10 @@ async function micro(sizes: number[], quick: boolean): Promise<{ parse: ParseRow
 }
 
 function table(rows: ReloadCase[]): string {
-  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "fetched", "fetches"];
+  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "(95 %)", "max ms", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "fetched", "fetches"];
   const ms = (v: number | null) => v?.toFixed(2) ?? "-";
   const lines = rows.map((r) => [
-    r.mode, String(r.cidrs), String(r.workers), String(r.reloads), r.p50_ms.toFixed(2), r.p90_ms.toFixed(2), r.p99_ms.toFixed(2), r.max_ms.toFixed(2),
+    r.mode, String(r.cidrs), String(r.workers), String(r.reloads), r.p50_ms.toFixed(2), r.p90_ms.toFixed(2), r.p99_ms.toFixed(2), `${r.p99_ci95_ms[0].toFixed(2)}…${r.p99_ci95_ms[1].toFixed(2)}`, r.max_ms.toFixed(2),
     ms(r.cpu_p50_ms), ms(r.cpu_p99_ms), ms(r.canary_ms_p50), r.canary_page_faults_p50 === null ? "-" : String(r.canary_page_faults_p50), ms(r.vms_ms_p50), ms(r.vm_max_ms_p50),
     r.fetched_bytes === null ? "-" : String(r.fetched_bytes), r.fetches === null ? "-" : String(r.fetches),
   ]);
@@ -508,6 +517,7 @@ async function main(): Promise<number> {
   const builder = await SnapshotBuilder.load(BENCH_WASM);
   const method =
     "latency = publish → the slowest worker's first response enforcing the new rules (one probe pinned per worker over admin); " +
+    "p50_ci95_ms / p99_ci95_ms = 95 % bootstrap intervals of p50 and p99 (2,000 resamples of the case's reloads); " +
     "push = plugin configuration update (ECDS) carrying the JSON document; push-snapshot = the same update as a snapshot configuration (binary: settings + the rules snapshot the filter's .wasm built before the clock); " +
     "pull = rules service serving the snapshot the filter's .wasm built before the clock; " +
     "pull-json = rules service serving the JSON document; cpu_* and page_faults_* = the proxy process's CPU and minor page faults over the same interval; " +

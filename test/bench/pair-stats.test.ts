@@ -1,6 +1,6 @@
-// Pairwise summaries of the overhead bench (harness/bench/pair-stats.ts).
+// Pairwise summaries of the overhead bench and latency percentiles with their intervals (harness/bench/pair-stats.ts).
 import { describe, expect, it } from "vitest";
-import { median, pairStats } from "../../harness/bench/pair-stats.js";
+import { median, pairStats, percentile, quantileStats } from "../../harness/bench/pair-stats.js";
 
 describe("pairStats", () => {
   it("min / median / max of the differences; the bootstrap interval holds the median and stays inside the range", () => {
@@ -18,5 +18,30 @@ describe("pairStats", () => {
     expect(pairStats([2, 2, 2])).toMatchObject({ min: 2, median: 2, max: 2, ci95_low: 2, ci95_high: 2 });
     expect(Number.isNaN(pairStats([]).median)).toBe(true);
     expect(median([3, 1, 2, 10])).toBe(2.5);
+  });
+});
+
+describe("quantileStats", () => {
+  it("nearest-rank percentiles: the p99 of 200 values is the 198th (the third largest), the p50 the 100th", () => {
+    const xs = Array.from({ length: 200 }, (_, i) => i + 1);
+    expect(percentile(xs, 99)).toBe(198);
+    expect(percentile(xs, 50)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+    expect(Number.isNaN(percentile([], 50))).toBe(true);
+  });
+
+  it("a p99 carried by a few slow values gets a wide interval, a steady p50 a narrow one", () => {
+    // 196 reloads near 3 ms, four slow ones: the p99 is one of the slow ones, and a rerun drawing
+    // fewer of them would read ~3 ms — the interval has to say so.
+    const xs = [...Array.from({ length: 196 }, (_, i) => 3 + (i % 7) * 0.1), 9, 11, 14, 20];
+    const p99 = quantileStats(xs, 99);
+    expect(p99.value).toBe(11);
+    expect(p99.ci95_low).toBeLessThanOrEqual(9);
+    expect(p99.ci95_high).toBeGreaterThanOrEqual(14);
+    const p50 = quantileStats(xs, 50);
+    expect(p50.value).toBeCloseTo(3.3, 10);
+    expect(p50.ci95_high - p50.ci95_low).toBeLessThanOrEqual(0.3);
+    expect(quantileStats(xs, 99)).toEqual(p99); // seeded
+    expect(xs.at(-1)).toBe(20); // the input is not reordered
   });
 });
