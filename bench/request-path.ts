@@ -304,11 +304,10 @@ async function hostMode(c: Case, n: number, other: string | undefined): Promise<
     hosts.forEach((h, k) => on[k].push(cpuRound(h, c, n)));
     await new Promise((res) => setImmediate(res)); // let span exports complete
   }
-  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
-  const base = med(off);
+  const base = median(off);
   process.stdout.write(`${c.name}: host without filter ${base.toFixed(2)} µs/req CPU\n`);
   builds.forEach((w, k) => {
-    process.stdout.write(`  ${w}: with filter ${med(on[k]).toFixed(2)} µs/req, added ${(med(on[k]) - base).toFixed(2)} µs/req (medians of 7 interleaved rounds of ${n})\n`);
+    process.stdout.write(`  ${w}: with filter ${median(on[k]).toFixed(2)} µs/req, added ${(median(on[k]) - base).toFixed(2)} µs/req (medians of 7 interleaved rounds of ${n})\n`);
   });
   for (const h of hosts) await h.close();
 }
@@ -330,8 +329,7 @@ async function main(): Promise<void> {
     const builds = [WASM, ...(arg("--compare") ? [resolve(arg("--compare")!)] : [])];
     const res: Array<Array<{ wasm: number; transition: number }>> = builds.map(() => []);
     for (let r = 0; r < 5; r++) for (let k = 0; k < builds.length; k++) res[k].push(await wasmNsPerRequest(c, Number(loop ?? 20000), builds[k]));
-    const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
-    builds.forEach((w, k) => process.stdout.write(`${name}: ${w} wasm ${med(res[k].map((x) => x.wasm)).toFixed(0)} ns/req, JS↔wasm transitions ${med(res[k].map((x) => x.transition)).toFixed(0)} ns/req (medians of 5 interleaved rounds)\n`));
+    builds.forEach((w, k) => process.stdout.write(`${name}: ${w} wasm ${median(res[k].map((x) => x.wasm)).toFixed(0)} ns/req, JS↔wasm transitions ${median(res[k].map((x) => x.transition)).toFixed(0)} ns/req (medians of 5 interleaved rounds)\n`));
     return;
   }
   const hostLoop = arg("--host-loop");
@@ -377,8 +375,7 @@ async function main(): Promise<void> {
         a.push(cpuUsPerRequest(c, Number(loop), WASM));
         b.push(cpuUsPerRequest(c, Number(loop), resolve(other)));
       }
-      const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
-      process.stdout.write(`${name}: ${WASM} ${med(a).toFixed(3)} µs/req, ${other} ${med(b).toFixed(3)} µs/req (CPU, medians of 5 interleaved rounds; ratio ${(med(a) / med(b)).toFixed(3)})\n`);
+      process.stdout.write(`${name}: ${WASM} ${median(a).toFixed(3)} µs/req, ${other} ${median(b).toFixed(3)} µs/req (CPU, medians of 5 interleaved rounds; ratio ${(median(a) / median(b)).toFixed(3)})\n`);
       return;
     }
     process.stdout.write(`${name}: ${cpuUsPerRequest(c, Number(loop), WASM).toFixed(3)} µs/req CPU (call-level driver)\n`);
@@ -400,7 +397,6 @@ async function report(): Promise<void> {
   const run = new RunRecord("request-path", { quick: args.quick, target: "embedded", wasmPath: WASM });
   const n = args.quick ? 5000 : 20000;
   const rounds = args.quick ? 3 : 7;
-  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1];
   const rows = [];
   for (const c of CASES) {
     const calls = hostCallsPerRequest(c);
@@ -426,14 +422,14 @@ async function report(): Promise<void> {
     rows.push({
       case: c.name, cidrs: c.cidrs, sample_rate: c.rate, incoming_traceparent: c.parent,
       host_calls_per_request: calls.total, host_calls_by_import: calls.byImport,
-      wasm_ns_per_request: Math.round(med(wasm)), transition_ns_per_request: Math.round(med(trans)),
-      host_cpu_us_without_filter: Number(med(off).toFixed(2)), host_cpu_us_with_filter: Number(med(on).toFixed(2)),
-      host_added_cpu_us_per_request: Number((med(on) - med(off)).toFixed(2)),
+      wasm_ns_per_request: Math.round(median(wasm)), transition_ns_per_request: Math.round(median(trans)),
+      host_cpu_us_without_filter: Number(median(off).toFixed(2)), host_cpu_us_with_filter: Number(median(on).toFixed(2)),
+      host_added_cpu_us_per_request: Number((median(on) - median(off)).toFixed(2)),
       host_cold_us_without_filter: Number(cold.off.toFixed(2)), host_cold_us_with_filter: Number(cold.on.toFixed(2)),
       host_added_cold_us_per_request: Number(cold.added.toFixed(2)),
       host_added_cold_us_min: Number(cold.addedMin.toFixed(2)), host_added_cold_us_max: Number(cold.addedMax.toFixed(2)),
     });
-    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(med(wasm))).padStart(5)} ns  through the host +${(med(on) - med(off)).toFixed(2)} µs CPU, cold +${cold.added.toFixed(2)} µs (blocks ${cold.addedMin.toFixed(1)}…${cold.addedMax.toFixed(1)})\n`);
+    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(median(wasm))).padStart(5)} ns  through the host +${(median(on) - median(off)).toFixed(2)} µs CPU, cold +${cold.added.toFixed(2)} µs (blocks ${cold.addedMin.toFixed(1)}…${cold.addedMax.toFixed(1)})\n`);
   }
   const out = writeResultFile(args.outDir, "request-path.json", {
     bench: "request-path",
