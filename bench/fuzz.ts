@@ -115,6 +115,9 @@ async function runChild(family: string): Promise<void> {
   } finally {
     await runner.close();
   }
+  // Leave the IPC channel: its "disconnect" listener (exitWithParent) keeps this process alive, and
+  // the parent waits for the exit. On "disconnect" exitWithParent's handler exits with 0.
+  process.disconnect();
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
 // run), and the processes a bench starts (wrk, forked proxies, the upstream fixture) die with it, even
 // when it is killed with SIGKILL.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,6 +66,21 @@ describe("bench scripts", () => {
     expect(r.stderr).toMatch(/unknown option '?--out-dir/i);
     expect(readdirSync(out)).toEqual([]);
   }, 90_000);
+
+  it("fuzz: a short run exits 0 once its families are done and writes its summary", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "ew-fuzz-")), "fuzz.json");
+    // Its family children answer over IPC; one that stayed alive after answering hung the run.
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bench/fuzz.ts", "--seed", "3", "--cases", "20", "--families", "xff,rules-pull", "--out", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 90_000,
+    });
+    expect(r.signal, `still running after 90 s:\n${r.stdout}${r.stderr}`).toBeNull();
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(out, "utf8")) as { totals: { cases: number }; pass: boolean };
+    expect(summary.totals.cases).toBe(40);
+    expect(summary.pass).toBe(true);
+  }, 120_000);
 
   it("overhead: wrk, the proxies and the upstream die when the bench is killed with SIGKILL", async () => {
     const out = mkdtempSync(join(tmpdir(), "ew-kill-"));
