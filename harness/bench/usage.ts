@@ -17,11 +17,14 @@ export function checkUsage(usage: string, argv: string[] = process.argv.slice(2)
   process.exit(2);
 }
 
-/** The arguments shaped like options (`--name`, `--name=value`) that the usage text never names. */
+/**
+ * The arguments shaped like options that the usage text never names. `--name=value` counts as
+ * unknown too: these scripts read `--name value` only, and would run with the default instead.
+ */
 export function unknownOptions(usage: string, argv: readonly string[], internal: readonly string[] = []): string[] {
   const known = new Set([...usage.matchAll(/(?<![\w-])--[a-z0-9][a-z0-9-]*/g)].map((m) => m[0]));
   for (const o of internal) known.add(o);
-  return argv.filter((a) => a.startsWith("--") && !known.has(a.split("=")[0]!));
+  return argv.filter((a) => a.startsWith("--") && !known.has(a));
 }
 
 /** The options benchArgs() reads (harness/bench/results.ts), for every bench script's usage. */
