@@ -373,7 +373,13 @@ export async function rulesPullFamily(opts: RulesFamilyOptions = {}): Promise<Fa
     tracing: { enabled: false },
     blast_radius: { max_deny_fraction: 1 }, // only whole-space denial is judged (the reference models it)
     max_rules_bytes: maxRulesBytes,
-    rules_service: { cluster: RULES_CLUSTER, long_poll_ms: 60000, timeout_ms: 120000, tick_ms: 10, lease_ms: 2000, backoff_base_ms: 5, backoff_max_ms: 50 },
+    // lease_ms well above any stall of this process's own work between two cases (the oracle's
+    // whole-space check of a big document, its probes): a stall past the lease hands the fetcher
+    // role to another VM, the former fetcher drops the document its poll then receives ("the new
+    // fetcher publishes"), and this fake service, which answers one poll per document, never serves
+    // it again — a real one would answer the new fetcher's poll at once. Handover itself is tested
+    // in test/rules/fetcher-failover.test.ts.
+    rules_service: { cluster: RULES_CLUSTER, long_poll_ms: 60000, timeout_ms: 120000, tick_ms: 10, lease_ms: 60000, backoff_base_ms: 5, backoff_max_ms: 50 },
   });
   const workers = opts.workers ?? 2;
   let host = await FuzzHost.start({ configuration: config, workers });

@@ -79,9 +79,19 @@ const MAPPED_PREFIX = 0xffffn << 32n;
 const isMapped = (v: bigint) => v >> 32n === 0xffffn;
 
 export function maskOf(len: number, bits: number): bigint {
+  const table = bits === 32 ? MASKS_32 : bits === 128 ? MASKS_128 : null;
+  return table !== null && len >= 0 && len <= bits ? table[len]! : computeMask(len, bits);
+}
+
+function computeMask(len: number, bits: number): bigint {
   if (len === 0) return 0n;
   return ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - len)) - 1n);
 }
+
+// The oracle's whole-space check asks for masks millions of times on a big document (a BigInt
+// computation each took seconds and stalled the host's timers): computed once per length.
+const MASKS_32 = Array.from({ length: 33 }, (_, len) => computeMask(len, 32));
+const MASKS_128 = Array.from({ length: 129 }, (_, len) => computeMask(len, 128));
 
 export function parseCidrRef(text: string): Cidr | null {
   const slash = text.indexOf("/");
