@@ -529,6 +529,7 @@ let runLines: i32 = 0;
 function scanV4Run(q: usize, end: usize, w: usize, tag: u64): usize {
   let lines = 0;
   while (q <= end) {
+    if (<u32>load<u8>(q) - 0x30 > 9) break;
     const d1 = load<u32>(q) ^ 0x30303030;
     const t1 = firstNonDigit(d1);
     const q1 = q + <usize>(t1 >> 3);           // the '.' after part 1
