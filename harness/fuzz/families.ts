@@ -664,7 +664,10 @@ export async function traceHeadersFamily(): Promise<FamilyRunner<TraceCase>> {
       }
       if (tsOut !== undefined) {
         const out = parseTracestateRef(tsOut);
-        const unchanged = tsOut === tsIn;
+        // Unchanged: the incoming lines, or the same lines combined into one (an HTTP field-line
+        // combination, in order, ","-separated; an empty line adds no member), which the filter
+        // sends when a list came in several lines.
+        const unchanged = tsOut === tsIn || tsOut === tsLines.filter((l) => l !== "").join(",");
         if (out === null) v("propagation", `forwarded tracestate is not a valid list${unchanged ? " (forwarded unchanged)" : ""}: ${JSON.stringify(tsOut.slice(0, 160))}`);
         // A rewritten value must respect the 512-character limit (an untouched one MAY be longer: W3C "CAN decide to forward").
         if (!unchanged && tsOut.length > 512) v("propagation", `rewritten tracestate is ${tsOut.length} > 512 characters`);
