@@ -713,7 +713,7 @@ async function main(): Promise<number> {
             { name: "edgewatch", url: stack.proxy.listenerUrl, cpuUs },
           ];
           const m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
-      const probeAfter = probeCpu();
+          const probeAfter = probeCpu();
           const c1 = { none: [] as number[], edgewatch: [] as number[] };
           for (let h = 0; h < 2; h++) {
             c1.none.push(...(await sequential(sides[0].url, Math.ceil(timedRequests / 2))));
