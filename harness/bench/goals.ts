@@ -76,7 +76,7 @@ const phaseDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   return ph?.slow ? ` — slow phase (${ph.text})` : "";
 };
 /** The [low, high] 95 % interval a reload case stores for a percentile (p50_ci95_ms, p99_ci95_ms), or undefined. */
-const interval = (c: Case | undefined, k: string): [number, number] | undefined => {
+export const interval = (c: Case | undefined, k: string): [number, number] | undefined => {
   const v = c?.[k];
   return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number" && Number.isFinite(x)) ? [v[0], v[1]] : undefined;
 };
