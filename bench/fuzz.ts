@@ -20,6 +20,7 @@ import { FAMILY_NAMES, runFamily, type FuzzSummary } from "../harness/fuzz/runne
 import { FAMILY_FACTORIES } from "../harness/fuzz/families.js";
 import { KNOWN_ISSUES } from "../harness/fuzz/families.js";
 import { exitIfOrphaned, exitWithParent, forkChild } from "../harness/process/child-lifetime.js";
+import { RunRecord } from "../harness/bench/results.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -122,6 +123,7 @@ async function runChild(family: string): Promise<void> {
 
 async function main(): Promise<void> {
   for (const f of FAMILIES) if (!FAMILY_FACTORIES[f]) throw new Error(`unknown family "${f}" (known: ${FAMILY_NAMES.join(", ")})`);
+  const run = new RunRecord("fuzz", { quick: false }); // which commit and .wasm these verdicts are about
   const t0 = performance.now();
   const results: FamilyResult[] = [];
   const queue = [...FAMILIES];
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
     })),
     knownIssues: KNOWN_ISSUES.map((k) => k.id),
     pass: totals.traps === 0 && totals.newViolations === 0 && results.every((r) => r.stoppedBy === "cases" && r.cases === CASES),
+    provenance: run.finish(),
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(summary, null, 2) + "\n");

@@ -23,6 +23,7 @@ import { Pool } from "undici";
 import { startEdgeStack, waitUntil, type EdgeStack } from "../harness/fuzz/edge-stack.js";
 import { Prng } from "../harness/fuzz/prng.js";
 import { exitWithParent, forkChild } from "../harness/process/child-lifetime.js";
+import { RunRecord } from "../harness/bench/results.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -112,6 +113,9 @@ function ruleDocument(version: number, r: Prng): object {
 }
 
 async function main(): Promise<void> {
+  // Provenance (commit, wasm sha256, machine, load, foreign CPU): the throughput and memory figures
+  // are the machine's as much as the code's.
+  const run = new RunRecord("soak", { quick: false });
   const t0 = performance.now();
   const wallT0 = Date.now();
   const deadline = t0 + MAX_MINUTES * 60_000;
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
     checks,
     pass: Object.values(checks).every(Boolean),
     samples,
+    provenance: run.finish(),
   };
   await s.close();
 
