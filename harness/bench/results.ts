@@ -121,7 +121,7 @@ export interface LoadAverage {
 export interface Provenance {
   bench: string;
   git_commit: string | null;
-  /** Tracked files differed from the commit when the run started (bench/results excluded). */
+  /** Tracked files differed from the commit when the run started (bench/results and Markdown excluded: they change nothing a bench runs). */
   git_dirty: boolean | null;
   wasm_path: string;
   wasm_sha256: string | null;
@@ -202,7 +202,7 @@ export class RunRecord {
   constructor(bench: string, opts: { quick: boolean; target?: string; wasmPath?: string; envoyVersion?: string | null }) {
     const wasmPath = opts.wasmPath ?? BENCH_WASM;
     const digest = wasmDigest(wasmPath);
-    const status = git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results"]);
+    const status = git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results", ":(exclude,glob)**/*.md"]);
     const cpu = cpus();
     const before = load();
     this.provenance = {
