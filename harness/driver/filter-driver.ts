@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import type { StatsStoreApi } from "../stats/types.js";
 import { compileForEnvoySync } from "../host/wasm-engine.js";
+import { marshalPairsInto, pairsSizeOf, parsePairs } from "../host/pairs.js";
 
 export interface DriverOptions {
   wasmPath: string;
@@ -140,7 +141,7 @@ export class FilterDriver {
         self.hostCalls++;
         const m = self.mapOf(type);
         if (m === null || m.length === 0) { self.view().setUint32(rp, 0, true); self.view().setUint32(rs, 0, true); return 0; }
-        self.writeOut(serializePairs(m), rp, rs);
+        self.writePairsOut(m, rp, rs);
         return 0;
       },
       proxy_replace_header_map_value(type: number, kp: number, kl: number, vp: number, vl: number) {
@@ -206,7 +207,7 @@ export class FilterDriver {
         self.httpCallCount++;
         self.httpCallBytes += bl;
         self.httpCalls.push({
-          token, cluster: self.str(cp, cl), headers: deserializePairs(Buffer.from(self.u8.subarray(hp, hp + hl))),
+          token, cluster: self.str(cp, cl), headers: parsePairs(self.u8.slice(hp, hp + hl)),
           body: Buffer.from(self.u8.subarray(bp, bp + bl)),
         });
         self.view().setUint32(tokenOut, token, true);
@@ -362,6 +363,21 @@ export class FilterDriver {
     this.dv.setUint32(rp, ptr, true);
     this.dv.setUint32(rs, b.length, true);
   }
+  /**
+   * The pairs serialized straight into a guest allocation, as the embedded host does (host/pairs.ts):
+   * no Buffer per call, so the driver's own CPU per request does not hide the filter's (a Buffer per
+   * string made the method label look 4.5 µs dearer than without it).
+   */
+  private writePairsOut(m: Map_, rp: number, rs: number): void {
+    const keys = m.map((p) => p[0]);
+    const values = m.map((p) => p[1]);
+    const size = pairsSizeOf(keys, values);
+    const ptr = this.exports.malloc(size) >>> 0;
+    this.refresh();
+    marshalPairsInto(this.buf, this.dv, ptr, keys, values);
+    this.dv.setUint32(rp, ptr, true);
+    this.dv.setUint32(rs, size, true);
+  }
   private mapOf(type: number): Map_ | null {
     if (type === 0) return this.reqHeaders;
     if (type === 2) return this.respHeaders;
@@ -442,30 +458,3 @@ export class FilterDriver {
   memoryBytes(): number { return this.mem.buffer.byteLength; }
 }
 
-function serializePairs(pairs: Map_): Buffer {
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(4 + pairs.length * 8);
-  head.writeUInt32LE(pairs.length, 0);
-  pairs.forEach(([k, v], i) => {
-    const kb = Buffer.from(k, "latin1");
-    const vb = Buffer.from(v, "latin1");
-    head.writeUInt32LE(kb.length, 4 + i * 8);
-    head.writeUInt32LE(vb.length, 8 + i * 8);
-    parts.push(kb, Buffer.from([0]), vb, Buffer.from([0]));
-  });
-  return Buffer.concat([head, ...parts]);
-}
-
-function deserializePairs(b: Buffer): Map_ {
-  if (b.length < 4) return [];
-  const n = b.readUInt32LE(0);
-  const out: Map_ = [];
-  let p = 4 + n * 8;
-  for (let i = 0; i < n; i++) {
-    const kl = b.readUInt32LE(4 + i * 8);
-    const vl = b.readUInt32LE(8 + i * 8);
-    out.push([b.subarray(p, p + kl).toString("latin1"), b.subarray(p + kl + 1, p + kl + 1 + vl).toString("latin1")]);
-    p += kl + vl + 2;
-  }
-  return out;
-}
