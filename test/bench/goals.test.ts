@@ -1,5 +1,5 @@
 // The goals table (harness/bench/goals.ts) shows how far a rerun could move a reload percentile: the
-// 95 % interval the reload bench stores beside p50 and p99.
+// 95 % interval the reload bench stores beside p50 and p99, and how far a throughput ratio's pairs spread.
 import { describe, expect, it } from "vitest";
 import { goalRows } from "../../harness/bench/goals.js";
 import type { BenchFile } from "../../harness/bench/report.js";
@@ -27,5 +27,28 @@ describe("goal rows of the reload percentiles", () => {
     expect(pull100k.verdict).toBe("met");
     // A file from before the intervals: the figure alone.
     expect(row("reload p99 ≤ 5 ms, 10k CIDRs, pull").measured).toBe("3.97 ms");
+  });
+});
+
+describe("goal rows of the throughput ratio", () => {
+  const overhead = (cases: Record<string, unknown>[]): BenchFile => ({
+    name: "overhead",
+    path: "overhead.json",
+    meta: { provenance: { noisy: false } },
+    sections: [{ name: "cases", cases }],
+  });
+  it("show how far the saturation pairs spread; the verdict stays on the ratio itself", () => {
+    const rows = goalRows([overhead([
+      { target: "embedded", filter: "edgewatch", cidrs: 10_000, workers: 2, tracing: "0.01", ratio: 0.995, ratio_min: 0.821, ratio_max: 1.321, rounds: 2 },
+      { target: "embedded", filter: "edgewatch", cidrs: 0, workers: 2, tracing: "off", ratio: 0.87 },
+    ])]);
+    const row = (goal: string) => rows.find((r) => r.goal === goal)!;
+    const traced = row("throughput with / without the filter ≥ 0.95, 10k CIDRs + tracing 1 %");
+    expect(traced.measured).toBe("0.99 (range 0.82…1.32 over 2 saturation pairs)");
+    expect(traced.verdict).toBe("met");
+    // A file without the range: the ratio alone.
+    const plain = row("throughput with / without the filter ≥ 0.95, no tracing");
+    expect(plain.measured).toBe("0.87");
+    expect(plain.verdict).toBe("missed");
   });
 });
