@@ -38,6 +38,9 @@
  *                                                   every variant (none, the build, the other build)
  *                                                   alternating stream by stream: a robust A/B of two
  *                                                   builds' cold cost whatever the machine's drift
+ *   tsx bench/request-path.ts --host --cold --phases --case C [--blocks N] [--compare OTHER.wasm]
+ *                                                   the same split by callback step, the caches flushed
+ *                                                   before each step: where the cold cost goes
  *   tsx bench/request-path.ts --host-loop N --case C [--off] [--warmup W]
  *                                                   N streams of case C through the REAL embedded host (as
  *                                                   --host) after W (2,000) warm-up ones, with the filter (or
@@ -189,8 +192,20 @@ function workerOf(h: FuzzHost): WasmVm {
   return vm;
 }
 
-/** One stream through the host: decode headers, upstream 200, complete; with or without the filter. */
-function hostStream(h: FuzzHost | null, c: Case, i: number): void {
+/**
+ * One stream through the host: decode headers, upstream 200, complete; with or without the filter.
+ * With `phases`: the caches are flushed before each of the three steps and each step's wall ms is
+ * added to phases[0..2] (request headers with the context's creation, response headers, on_log to
+ * on_delete).
+ */
+function hostStream(h: FuzzHost | null, c: Case, i: number, phases?: number[]): void {
+  let t = 0;
+  const mark = (k: number) => {
+    if (!phases) return;
+    if (k > 0) phases[k - 1]! += performance.now() - t;
+    if (k < 3) { flushCaches(); t = performance.now(); }
+  };
+  mark(0);
   const vm = h === null ? null : workerOf(h);
   const stream = new HttpStream();
   const sink = new NullSink();
@@ -202,13 +217,16 @@ function hostStream(h: FuzzHost | null, c: Case, i: number): void {
   const headers = new HeaderMap("request");
   for (const [k, v] of headersFor(i, c)) headers.addCopy(k, v);
   stream.decodeHeaders(headers, true);
+  mark(1);
   if (sink.routed && !stream.localReplySent) {
     const resp = new HeaderMap("response");
     resp.append(":status", "200");
     resp.append("content-length", "0");
     stream.upstreamHeaders(resp, true);
   }
+  mark(2);
   stream.complete();
+  mark(3);
 }
 
 function cpuRound(h: FuzzHost | null, c: Case, n: number): number {
@@ -292,6 +310,43 @@ async function coldHostMode(c: Case, blocks: number, other: string | undefined):
   for (const h of hosts) await h.close();
 }
 
+/**
+ * --host --cold --phases: where a cold stream's added cost goes, the caches flushed before each
+ * callback step instead of once per stream (so the three parts add up to more than the stream figure).
+ * Without / with the filter (/ the --compare build) alternating stream by stream, means per block of
+ * COLD_BLOCK streams a variant, medians over blocks.
+ */
+async function coldPhasesMode(c: Case, blocks: number, other: string | undefined): Promise<void> {
+  const builds = [WASM, ...(other ? [resolve(other)] : [])];
+  const hosts: FuzzHost[] = [];
+  for (const w of builds) hosts.push(await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: w, logCapacity: 100 }));
+  const variants = [null, ...hosts];
+  for (const h of variants) cpuRound(h, c, 2000); // warm-up (JIT, metric ids, pools)
+  const perBlock: number[][][] = variants.map(() => []); // [variant][block][phase] µs
+  let stream = 0;
+  for (let b = 0; b < blocks; b++) {
+    const sums = variants.map(() => [0, 0, 0]);
+    for (let i = 0; i < variants.length * COLD_BLOCK; i++) {
+      const k = (i + Math.floor(i / variants.length)) % variants.length; // each variant takes each position in turn
+      hostStream(variants[k]!, c, stream, sums[k]);
+      if (i % variants.length === variants.length - 1) stream++;
+      if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
+    }
+    sums.forEach((x, k) => perBlock[k]!.push(x.map((ms) => (ms / COLD_BLOCK) * 1000)));
+  }
+  const names = ["request headers (+ context creation)", "response headers", "on_log … on_delete"];
+  process.stdout.write(`${c.name}, caches flushed before each callback step; added µs (median over ${blocks} blocks of ${COLD_BLOCK} streams, range):\n`);
+  builds.forEach((w, bi) => {
+    const on = perBlock[bi + 1]!, off = perBlock[0]!;
+    const parts = names.map((nm, p) => {
+      const d = blockDiff(on.map((x) => x[p]!), off.map((x) => x[p]!));
+      return `${nm} ${d.med.toFixed(2)} (${d.min.toFixed(1)}…${d.max.toFixed(1)})`;
+    });
+    process.stdout.write(`  ${w}: ${parts.join(" · ")}\n`);
+  });
+  for (const h of hosts) await h.close();
+}
+
 async function hostMode(c: Case, n: number, other: string | undefined): Promise<void> {
   const builds = [WASM, ...(other ? [resolve(other)] : [])];
   const hosts: FuzzHost[] = [];
@@ -358,7 +413,8 @@ async function main(): Promise<void> {
     const name = arg("--case") ?? "plain";
     const c = CASES.find((x) => x.name === name);
     if (!c) throw new Error(`unknown --case ${name}`);
-    if (process.argv.includes("--cold")) await coldHostMode(c, Number(arg("--blocks") ?? 9), arg("--compare"));
+    if (process.argv.includes("--cold") && process.argv.includes("--phases")) await coldPhasesMode(c, Number(arg("--blocks") ?? 9), arg("--compare"));
+    else if (process.argv.includes("--cold")) await coldHostMode(c, Number(arg("--blocks") ?? 9), arg("--compare"));
     else await hostMode(c, Number(loop ?? 5000), arg("--compare"));
     return;
   }
@@ -460,6 +516,10 @@ modes (default: every case, all three figures):
                                   the same with the caches flushed before each stream (16 MiB written),
                                   without / with the filter (/ the --compare build) alternating stream
                                   by stream: medians over N blocks of 500 streams a variant
+  --host --cold --phases --case C [--blocks N]
+                                  the same split by callback step (request headers with the context's
+                                  creation, response headers, on_log to on_delete), the caches flushed
+                                  before each step
   --host-loop N --case C [--off] [--warmup W]
                                   N streams through the real embedded host after W (2,000) warm-up
                                   ones, with the filter (without it: --off); for callgrind (getgroups

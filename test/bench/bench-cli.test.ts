@@ -77,9 +77,27 @@ describe("bench scripts", () => {
     });
     expect(r.signal, `still running after 90 s:\n${r.stdout}${r.stderr}`).toBeNull();
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    const summary = JSON.parse(readFileSync(out, "utf8")) as { totals: { cases: number }; pass: boolean };
+    const summary = JSON.parse(readFileSync(out, "utf8")) as { totals: { cases: number }; pass: boolean; provenance?: { bench: string; git_commit: string | null; wasm_sha256: string | null } };
     expect(summary.totals.cases).toBe(40);
     expect(summary.pass).toBe(true);
+    // Which commit and .wasm the verdicts are about, as in every results file.
+    expect(summary.provenance?.bench).toBe("fuzz");
+    expect(summary.provenance?.wasm_sha256).toMatch(/^[0-9a-f]{64}$/);
+  }, 120_000);
+
+  it("request-path --host --cold --phases splits a cold stream's added cost by callback step", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bench/request-path.ts", "--host", "--cold", "--phases", "--case", "plain", "--blocks", "1"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 90_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const line = r.stdout.split("\n").find((l) => l.includes("edgewatch.wasm:")) ?? "";
+    const added = (step: string) => Number(new RegExp(`${step} (-?[0-9.]+)`).exec(line)?.[1]);
+    // With the caches flushed before it, the filter's request-headers step costs something.
+    expect(added("request headers \\(\\+ context creation\\)"), r.stdout).toBeGreaterThan(0);
+    expect(Number.isFinite(added("response headers")), r.stdout).toBe(true);
+    expect(Number.isFinite(added("on_log … on_delete")), r.stdout).toBe(true);
   }, 120_000);
 
   it("overhead: wrk, the proxies and the upstream die when the bench is killed with SIGKILL", async () => {
