@@ -1,12 +1,14 @@
 // The request headers as ONE proxy_get_header_map_pairs answer, read at most once per callback into
 // scratch memory (host/scratch.ts) and searched in place: every header the request path needs
-// (X-Forwarded-For, x-envoy-external-address, traceparent, tracestate, :path, :method, rule header
-// conditions) costs no further host call and no allocation.
+// (x-envoy-external-address, traceparent, tracestate, :path, :method, rule header conditions, and
+// X-Forwarded-For once they were read: rules/access.ts resolveFromXff) costs no further host call
+// and no allocation.
 //
 // Why pairs and not proxy_get_header_map_value: Envoy's get_header_map_value returns only the FIRST
-// value of a repeated header (context.cc getHeaderMapValue: `entry[0]`), while several headers must be
-// seen line by line: X-Forwarded-For and tracestate are lists over every line, and two traceparent
-// lines make the request's traceparent invalid (W3C Trace Context). The pairs serialization
+// value of a repeated header (context.cc getHeaderMapValue: `entry[0]`), while some headers must be
+// seen line by line: tracestate is a list over every line, and two traceparent lines make the
+// request's traceparent invalid (W3C Trace Context). (X-Forwarded-For is an inline header in Envoy:
+// its lines are one entry, so one value read serves when the pairs were not needed otherwise.) The pairs serialization
 // (cpp-host pairs_util.cc): u32 count, count × (u32 key_len, u32 value_len), then key NUL value NUL.
 // Envoy keys are lower case; names are compared ASCII case-insensitively (rule conditions may name
 // a header in any case, as get_header_map_value, which lower-cases the key, allowed).
@@ -27,6 +29,11 @@ export function forgetRequestHeaders(): void {
   loaded = false;
   base = 0;
   count = 0;
+}
+
+/** Were the request headers read (or tried) in this callback? Then a header costs no host call. */
+export function requestHeadersRead(): bool {
+  return loaded;
 }
 
 /** Read the request headers if not done in this callback; false when unavailable or malformed. */

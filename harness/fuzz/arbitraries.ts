@@ -848,7 +848,6 @@ export const arbXffCase = fc.record({
   source: fc.constantFrom("connection", "xff", "xff", "xff", "envoy_external"),
   lines: fc.array(fc.array(arbXffEntry, { minLength: 0, maxLength: 6 }), { minLength: 0, maxLength: 4 }),
   separators: fc.array(fc.constantFrom(",", ", ", " ,", ",,", "\t,"), { minLength: 8, maxLength: 8 }),
-  rawAppend: fc.boolean(),
   peer: fc.constantFrom(...XFF_DENIED.filter((a) => !a.includes(":")), ...XFF_ALLOWED.filter((a) => !a.includes(":")), "2001:db8:bad::9", "::ffff:198.51.100.7"),
   external: fc.option(arbXffEntry, { freq: 2 }),
 });

@@ -700,7 +700,7 @@ export async function traceHeadersFamily(): Promise<FamilyRunner<TraceCase>> {
 
 const XFF_RULES = { version: 1, access: [{ id: "deny-net", cidrs: ["198.51.100.0/24", "2001:db8:bad::/48", "203.0.113.7/32"] }] };
 
-export type XffCase = { hops: number; source: "connection" | "xff" | "envoy_external"; lines: string[][]; separators: string[]; rawAppend: boolean; peer: string; external: string | null };
+export type XffCase = { hops: number; source: "connection" | "xff" | "envoy_external"; lines: string[][]; separators: string[]; peer: string; external: string | null };
 
 /** `oracleDenied`: CIDRs the ORACLE believes are denied (default: the ones configured) — self-tests plant a wrong one. */
 export async function xffFamily(opts: { oracleDenied?: string[] } = {}): Promise<FamilyRunner<XffCase>> {
@@ -727,8 +727,10 @@ export async function xffFamily(opts: { oracleDenied?: string[] } = {}): Promise
       c.lines.forEach((entries, i) => headers.push(["x-forwarded-for", entries.join(c.separators[i % c.separators.length])]));
       if (c.external !== null) headers.push(["x-envoy-external-address", c.external]);
       const peerPort = 41000;
-      // What the filter sees: the host's header map (inline x-forwarded-for lines merged with "," unless raw).
-      const o = host.request({ source: { ip: c.peer, port: peerPort }, headers, rawAppend: c.rawAppend });
+      // What the filter sees: the host's header map, x-forwarded-for lines merged with "," as Envoy's
+      // codecs merge every line of an inline header (HeaderMapImpl addViaMove → appendToHeader): in
+      // Envoy the header is one entry whatever arrives.
+      const o = host.request({ source: { ip: c.peer, port: peerPort }, headers });
       stats.requests++;
       stats.cases++;
       const input = JSON.stringify(c);
@@ -740,7 +742,7 @@ export async function xffFamily(opts: { oracleDenied?: string[] } = {}): Promise
       const bad = healthy(host, o);
       if (bad) { if (host.trapped()) stats.traps++; v("trap", bad); stats.ms += performance.now() - t0; return found; }
       const map = new HeaderMap("request");
-      for (const [k, x] of headers) (c.rawAppend ? map.append(k, x) : map.addCopy(k, x));
+      for (const [k, x] of headers) map.addCopy(k, x);
       const seen = map.entries();
       const client = resolveClientRef({ source: c.source, xffTrustedHops: c.hops }, seen, socketAddressText(c.peer, peerPort));
       const wantDeny = client !== null && denied.some((d) => cidrContains(d, client));
