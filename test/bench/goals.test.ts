@@ -4,21 +4,27 @@ import { describe, expect, it } from "vitest";
 import { goalRows } from "../../harness/bench/goals.js";
 import type { BenchFile } from "../../harness/bench/report.js";
 
-const reload = (cases: Record<string, unknown>[]): BenchFile => ({
-  name: "reload",
-  path: "reload.json",
+const benchFile = (name: string, cases: Record<string, unknown>[]): BenchFile => ({
+  name,
+  path: `${name}.json`,
   meta: { provenance: { noisy: false } },
   sections: [{ name: "cases", cases }],
 });
+const reload = (cases: Record<string, unknown>[]) => benchFile("reload", cases);
+const overhead = (cases: Record<string, unknown>[]) => benchFile("overhead", cases);
+/** The goals table of `files`, one row looked up by its goal. */
+const table = (files: BenchFile[]) => {
+  const rows = goalRows(files);
+  return (goal: string) => rows.find((r) => r.goal === goal)!;
+};
 
 describe("goal rows of the reload percentiles", () => {
   it("carry the stored intervals; the verdict stays on the figure itself", () => {
-    const rows = goalRows([reload([
+    const row = table([reload([
       { target: "embedded", mode: "push-snapshot", cidrs: 10_000, workers: 2, p50_ms: 2.85, p99_ms: 6.59, p50_ci95_ms: [2.7, 3.01], p99_ci95_ms: [5.21, 9.8] },
       { target: "embedded", mode: "pull", cidrs: 100_000, workers: 2, p50_ms: 3.63, p99_ms: 11.43, p50_ci95_ms: [3.5, 3.8], p99_ci95_ms: [9.9, 13.04] },
       { target: "embedded", mode: "pull", cidrs: 10_000, workers: 2, p50_ms: 1.45, p99_ms: 3.97 },
     ])]);
-    const row = (goal: string) => rows.find((r) => r.goal === goal)!;
     const snap = row("reload p99 ≤ 5 ms, 10k CIDRs, push-snapshot");
     expect(snap.measured).toBe("6.59 ms (95 % interval 5.21…9.80)");
     expect(snap.verdict).toBe("missed");
@@ -31,24 +37,14 @@ describe("goal rows of the reload percentiles", () => {
 });
 
 describe("goal rows of the throughput ratio", () => {
-  const overhead = (cases: Record<string, unknown>[]): BenchFile => ({
-    name: "overhead",
-    path: "overhead.json",
-    meta: { provenance: { noisy: false } },
-    sections: [{ name: "cases", cases }],
-  });
   it("show how far the saturation pairs spread; the verdict stays on the ratio itself", () => {
-    const rows = goalRows([overhead([
+    const row = table([overhead([
       { target: "embedded", filter: "edgewatch", cidrs: 10_000, workers: 2, tracing: "0.01", ratio: 0.995, ratio_min: 0.821, ratio_max: 1.321, rounds: 2 },
       { target: "embedded", filter: "edgewatch", cidrs: 0, workers: 2, tracing: "off", ratio: 0.87 },
     ])]);
-    const row = (goal: string) => rows.find((r) => r.goal === goal)!;
-    const traced = row("throughput with / without the filter ≥ 0.95, 10k CIDRs + tracing 1 %");
-    expect(traced.measured).toBe("0.99 (range 0.82…1.32 over 2 saturation pairs)");
-    expect(traced.verdict).toBe("met");
+    const verdict = (goal: string) => [row(goal).measured, row(goal).verdict];
+    expect(verdict("throughput with / without the filter ≥ 0.95, 10k CIDRs + tracing 1 %")).toEqual(["0.99 (range 0.82…1.32 over 2 saturation pairs)", "met"]);
     // A file without the range: the ratio alone.
-    const plain = row("throughput with / without the filter ≥ 0.95, no tracing");
-    expect(plain.measured).toBe("0.87");
-    expect(plain.verdict).toBe("missed");
+    expect(verdict("throughput with / without the filter ≥ 0.95, no tracing")).toEqual(["0.87", "missed"]);
   });
 });
