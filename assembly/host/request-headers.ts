@@ -8,10 +8,11 @@
 // value of a repeated header (context.cc getHeaderMapValue: `entry[0]`), while some headers must be
 // seen line by line: tracestate is a list over every line, and two traceparent lines make the
 // request's traceparent invalid (W3C Trace Context). (X-Forwarded-For is an inline header in Envoy:
-// its lines are one entry, so one value read serves when the pairs were not needed otherwise.) The pairs serialization
-// (cpp-host pairs_util.cc): u32 count, count × (u32 key_len, u32 value_len), then key NUL value NUL.
-// Envoy keys are lower case; names are compared ASCII case-insensitively (rule conditions may name
-// a header in any case, as get_header_map_value, which lower-cases the key, allowed).
+// its lines are one entry, so one value read serves when the pairs were not needed otherwise.)
+// The pairs serialization (cpp-host pairs_util.cc): u32 count, count × (u32 key_len, u32
+// value_len), then key NUL value NUL. Envoy keys are lower case; names are compared ASCII
+// case-insensitively (rule conditions may name a header in any case, as get_header_map_value,
+// which lower-cases the key, allowed).
 import { MapType } from "../abi/status";
 import { headerPairsScratch, scratchPtr, scratchLen } from "./scratch";
 
