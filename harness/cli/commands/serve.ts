@@ -189,6 +189,22 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     updating = false;
   });
   const cfg = loaded.config;
+  // Signal handlers before the ready lines: a SIGTERM sent as soon as they are read must find its
+  // handler (without one, Node's default ends the process at once, with no exit code).
+  let stopping = false;
+  let resolveStop = () => {};
+  const stopped = new Promise<void>((r) => (resolveStop = r));
+  const stop = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      cliLine(`edgewatch serve: ${sig} again, exiting now`, process.stderr);
+      process.exit(EXIT.OK);
+    }
+    stopping = true;
+    cliLine(`edgewatch serve: ${sig}, shutting down`);
+    resolveStop();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   process.stdout.write(
     [
       `edgewatch serve (started ${new Date().toISOString()}): ${cfg.workers} worker VM(s), filter ${cfg.plugin.wasmPath}`,
@@ -273,20 +289,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
   }
 
   // --- run until a signal --------------------------------------------------------------------------
-  await new Promise<void>((resolveStop) => {
-    let stopping = false;
-    const stop = (sig: NodeJS.Signals) => {
-      if (stopping) {
-        cliLine(`edgewatch serve: ${sig} again, exiting now`, process.stderr);
-        process.exit(EXIT.OK);
-      }
-      stopping = true;
-      cliLine(`edgewatch serve: ${sig}, shutting down`);
-      resolveStop();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await stopped;
   if (timer) clearTimeout(timer);
   watcher?.close();
   await reloading;
