@@ -241,9 +241,10 @@ function cpuRound(h: FuzzHost | null, c: Case, n: number): number {
  * own HTTP work between two requests does on the embedded proxy, where the filter's added cost per
  * request is mostly cold loads (harness/bench/cpu-probe.ts prices one: `mem_ns`).
  */
-const FLUSH = new Uint8Array(16 << 20);
+let flushBuffer: Uint8Array | null = null;
 function flushCaches(): void {
-  for (let j = 0; j < FLUSH.length; j += 64) FLUSH[j]++;
+  const f = (flushBuffer ??= new Uint8Array(16 << 20)); // only the cold modes need it
+  for (let j = 0; j < f.length; j += 64) f[j]++;
 }
 
 /**
@@ -256,30 +257,38 @@ function flushCaches(): void {
  */
 const COLD_BLOCK = 500;
 
-/** Per variant (null = the stream without the filter) and block: the trimmed mean wall µs of a cold stream. */
-async function coldBlocks(variants: Array<FuzzHost | null>, c: Case, blocks: number): Promise<number[][]> {
+/**
+ * Per variant (null = the stream without the filter) and block: the trimmed mean wall µs of a cold
+ * stream, or with `phases` the mean µs of each of hostStream's three callback steps (the caches
+ * flushed before each step instead of once per stream; untrimmed).
+ */
+async function coldBlocks(variants: Array<FuzzHost | null>, c: Case, blocks: number, phases = false): Promise<number[][][]> {
   const trimmed = (x: number[]) => {
     const s = [...x].sort((p, q) => p - q).slice(0, Math.ceil(x.length * 0.98));
     return (s.reduce((p, q) => p + q, 0) / s.length) * 1000;
   };
   const v = variants.length;
-  const out: number[][] = variants.map(() => []);
+  const out: number[][][] = variants.map(() => []);
   let stream = 0;
   for (let b = 0; b < blocks; b++) {
     const t: number[][] = variants.map(() => []);
+    const sums = variants.map(() => [0, 0, 0]);
     for (let i = 0; i < v * COLD_BLOCK; i++) {
       // Each variant takes each position of the cycle in turn: whatever runs second after a flush
       // finds some of what the first touched still cached (shared host code, the module's code).
       const cycle = Math.floor(i / v);
       const k = (i + cycle) % v;
-      flushCaches();
-      const a = performance.now();
-      hostStream(variants[k]!, c, stream);
-      t[k]!.push(performance.now() - a);
+      if (phases) hostStream(variants[k]!, c, stream, sums[k]);
+      else {
+        flushCaches();
+        const a = performance.now();
+        hostStream(variants[k]!, c, stream);
+        t[k]!.push(performance.now() - a);
+      }
       if (i % v === v - 1) stream++;
       if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
     }
-    t.forEach((x, k) => out[k]!.push(trimmed(x)));
+    out.forEach((o, k) => o.push(phases ? sums[k]!.map((ms) => (ms / COLD_BLOCK) * 1000) : [trimmed(t[k]!)]));
   }
   return out;
 }
@@ -290,21 +299,30 @@ function blockDiff(a: number[], base: number[]): { med: number; min: number; max
   return { med: median(d), min: Math.min(...d), max: Math.max(...d) };
 }
 
+/** Column `p` of coldBlocks' per-block figures. */
+const column = (blocks: number[][], p = 0) => blocks.map((x) => x[p]!);
+
 async function coldStreams(h: FuzzHost, c: Case, blocks: number): Promise<{ off: number; on: number; added: number; addedMin: number; addedMax: number }> {
-  const [off, on] = await coldBlocks([null, h], c, blocks);
+  const [off, on] = (await coldBlocks([null, h], c, blocks)).map((x) => column(x));
   const d = blockDiff(on!, off!);
   return { off: median(off!), on: median(on!), added: d.med, addedMin: d.min, addedMax: d.max };
 }
 
-/** --host --cold: the cold figure of one or two builds, every variant interleaved stream by stream. */
-async function coldHostMode(c: Case, blocks: number, other: string | undefined): Promise<void> {
+/** The cold modes' variants: the stream without the filter, then this build (and the --compare build), warmed up. */
+async function coldVariants(c: Case, other: string | undefined): Promise<{ builds: string[]; hosts: FuzzHost[] }> {
   const builds = [WASM, ...(other ? [resolve(other)] : [])];
   const hosts: FuzzHost[] = [];
   for (const w of builds) hosts.push(await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: w, logCapacity: 100 }));
   for (const h of [null, ...hosts]) cpuRound(h, c, 2000); // warm-up (JIT, metric ids, pools)
-  const [off, ...on] = await coldBlocks([null, ...hosts], c, blocks);
-  const r = (x: { med: number; min: number; max: number }) => `${x.med.toFixed(2)} µs (blocks ${x.min.toFixed(1)}…${x.max.toFixed(1)})`;
+  return { builds, hosts };
+}
+
+/** --host --cold: the cold figure of one or two builds, every variant interleaved stream by stream. */
+async function coldHostMode(c: Case, blocks: number, other: string | undefined): Promise<void> {
+  const { builds, hosts } = await coldVariants(c, other);
+  const [off, ...on] = (await coldBlocks([null, ...hosts], c, blocks)).map((x) => column(x));
   process.stdout.write(`${c.name}, caches flushed before each stream: without the filter ${median(off!).toFixed(2)} µs/stream\n`);
+  const r = (x: { med: number; min: number; max: number }) => `${x.med.toFixed(2)} µs (blocks ${x.min.toFixed(1)}…${x.max.toFixed(1)})`;
   builds.forEach((w, k) => process.stdout.write(`  ${w}: added ${r(blockDiff(on[k]!, off!))}\n`));
   if (builds.length === 2) process.stdout.write(`  second − first: ${r(blockDiff(on[1]!, on[0]!))} (${blocks} blocks of ${COLD_BLOCK} streams a variant)\n`);
   for (const h of hosts) await h.close();
@@ -317,29 +335,13 @@ async function coldHostMode(c: Case, blocks: number, other: string | undefined):
  * COLD_BLOCK streams a variant, medians over blocks.
  */
 async function coldPhasesMode(c: Case, blocks: number, other: string | undefined): Promise<void> {
-  const builds = [WASM, ...(other ? [resolve(other)] : [])];
-  const hosts: FuzzHost[] = [];
-  for (const w of builds) hosts.push(await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: w, logCapacity: 100 }));
-  const variants = [null, ...hosts];
-  for (const h of variants) cpuRound(h, c, 2000); // warm-up (JIT, metric ids, pools)
-  const perBlock: number[][][] = variants.map(() => []); // [variant][block][phase] µs
-  let stream = 0;
-  for (let b = 0; b < blocks; b++) {
-    const sums = variants.map(() => [0, 0, 0]);
-    for (let i = 0; i < variants.length * COLD_BLOCK; i++) {
-      const k = (i + Math.floor(i / variants.length)) % variants.length; // each variant takes each position in turn
-      hostStream(variants[k]!, c, stream, sums[k]);
-      if (i % variants.length === variants.length - 1) stream++;
-      if ((i & 255) === 255) await new Promise((res) => setImmediate(res)); // let span exports complete
-    }
-    sums.forEach((x, k) => perBlock[k]!.push(x.map((ms) => (ms / COLD_BLOCK) * 1000)));
-  }
+  const { builds, hosts } = await coldVariants(c, other);
+  const [off, ...on] = await coldBlocks([null, ...hosts], c, blocks, true);
   const names = ["request headers (+ context creation)", "response headers", "on_log … on_delete"];
   process.stdout.write(`${c.name}, caches flushed before each callback step; added µs (median over ${blocks} blocks of ${COLD_BLOCK} streams, range):\n`);
   builds.forEach((w, bi) => {
-    const on = perBlock[bi + 1]!, off = perBlock[0]!;
     const parts = names.map((nm, p) => {
-      const d = blockDiff(on.map((x) => x[p]!), off.map((x) => x[p]!));
+      const d = blockDiff(column(on[bi]!, p), column(off!, p));
       return `${nm} ${d.med.toFixed(2)} (${d.min.toFixed(1)}…${d.max.toFixed(1)})`;
     });
     process.stdout.write(`  ${w}: ${parts.join(" · ")}\n`);

@@ -4,7 +4,7 @@
  * from and whether that run was noisy. Goals are judged on the embedded host (target "embedded"
  * or files from before the target field).
  */
-import type { BenchFile, Case } from "./report.js";
+import { spanText, type BenchFile, type Case } from "./report.js";
 import { usPerFault } from "./page-fault-probe.js";
 import { allMemProbes, allProbeRuns, caseSlowPhase } from "./cpu-probe.js";
 
@@ -50,7 +50,7 @@ function cases(b: BenchFile | undefined, section = "cases"): Case[] {
 const addedDetail = (c: Case | undefined) => {
   const parts: string[] = [];
   const lo = num(c, "added_cpu_us_ci95_low"), hi = num(c, "added_cpu_us_ci95_high");
-  if (lo !== undefined && hi !== undefined) parts.push(`95 % interval ${fmt(lo, 1)}…${fmt(hi, 1)}`);
+  if (lo !== undefined && hi !== undefined) parts.push(`95 % interval ${spanText(lo, hi, (v) => fmt(v, 1))}`);
   const share = num(c, "added_cpu_share");
   if (share !== undefined) parts.push(`${(share * 100).toFixed(1)} % of the proxy's own CPU`);
   const calls = num(c, "host_calls_per_request");
@@ -64,7 +64,7 @@ const addedDetail = (c: Case | undefined) => {
 const ratioDetail = (c: Case | undefined) => {
   const lo = num(c, "ratio_min"), hi = num(c, "ratio_max"), pairs = num(c, "rounds");
   if (lo === undefined || hi === undefined) return "";
-  return ` (range ${lo.toFixed(2)}…${hi.toFixed(2)}${pairs !== undefined ? ` over ${pairs} saturation pair${pairs === 1 ? "" : "s"}` : ""})`;
+  return ` (range ${spanText(lo, hi, (v) => v.toFixed(2))}${pairs !== undefined ? ` over ${pairs} saturation pair${pairs === 1 ? "" : "s"}` : ""})`;
 };
 /**
  * " (210 page faults per reload ≈ 2.2 ms here)": the machine's share of an embedded reload, from the
@@ -77,11 +77,22 @@ const faultDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   if (n === undefined || n <= 0 || us === undefined || (n * us) / 1000 < 0.1) return "";
   return ` (${n} page faults per reload ≈ ${fmt((n * us) / 1000)} ms at ${us.toFixed(1)} µs each)`;
 };
+/** Every CPU and memory probe reading of a file (what a case's readings are compared with), collected once per file. */
+const probesOf = new WeakMap<BenchFile, { cpu: number[]; mem: number[] }>();
+function fileProbes(file: BenchFile): { cpu: number[]; mem: number[] } {
+  let p = probesOf.get(file);
+  if (p === undefined) {
+    const cs = file.sections.flatMap((x) => x.cases);
+    p = { cpu: allProbeRuns(file.meta.provenance, cs), mem: allMemProbes(file.meta.provenance, cs) };
+    probesOf.set(file, p);
+  }
+  return p;
+}
 /** " — slow phase (CPU probe before the case …)" when the case ran while the machine was slow, else "". */
 const phaseDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   if (!file || !c) return "";
-  const cs = file.sections.flatMap((x) => x.cases);
-  const ph = caseSlowPhase(c, allProbeRuns(file.meta.provenance, cs), allMemProbes(file.meta.provenance, cs));
+  const probes = fileProbes(file);
+  const ph = caseSlowPhase(c, probes.cpu, probes.mem);
   return ph?.slow ? ` — slow phase (${ph.text})` : "";
 };
 /** The [low, high] 95 % interval a reload case stores for a percentile (p50_ci95_ms, p99_ci95_ms), or undefined. */
@@ -93,7 +104,7 @@ export const interval = (c: Case | undefined, k: string): [number, number] | und
 const intervalDetail = (c: Case | undefined, keys: string[]) => {
   const iv = keys.map((k) => interval(c, k));
   if (iv.some((x) => x === undefined)) return "";
-  return ` (95 % interval${iv.length > 1 ? "s" : ""} ${iv.map((x) => `${fmt(x![0])}…${fmt(x![1])}`).join(" / ")})`;
+  return ` (95 % interval${iv.length > 1 ? "s" : ""} ${iv.map((x) => spanText(x![0], x![1], fmt)).join(" / ")})`;
 };
 const fmt = (v: number, d = 2) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(d));
 

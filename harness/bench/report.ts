@@ -301,6 +301,9 @@ export function compare(oldPath: string, newPath: string, tolerance = 0.15): Com
 
 // --- tables -----------------------------------------------------------------------------------------
 
+/** An interval or range as "low…high", each end through `f`: the one spelling of every report and table. */
+export const spanText = (lo: number, hi: number, f: (v: number) => string = fmtNum): string => `${f(lo)}…${f(hi)}`;
+
 export function fmtNum(v: unknown): string {
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return String(v);
@@ -331,7 +334,7 @@ function cell(c: Case, k: string): string {
   const v = c[k];
   if (/_bytes$/.test(k) && typeof v === "number") return (v / 1048576).toFixed(v >= 100 * 1048576 ? 0 : 2);
   // A 95 % interval stored as [low, high] (reload's p50_ci95_ms / p99_ci95_ms): "5.21…9.80".
-  if (/_ci95_ms$/.test(k) && Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number")) return `${fmtNum(v[0])}…${fmtNum(v[1])}`;
+  if (/_ci95_ms$/.test(k) && Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number")) return spanText(v[0], v[1]);
   return fmtNum(v);
 }
 
