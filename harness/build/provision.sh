@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisions the Debian tools the test suite runs for real: `prometheus` and `promtool` (Debian package
 # "prometheus") and `skopeo` (package "skopeo", the OCI image checks); with --bench also `wrk` (the
-# overhead bench's load generator; it falls back to an undici pool without it). `npm test` runs this
-# first (package.json "pretest"), and so does .ci/run.
+# overhead bench's load generator, which falls back to an undici pool without it; the suite's
+# SIGKILL test of that bench needs it). `npm test` runs this with --bench first (package.json
+# "pretest"), and so does .ci/run.
 #
 #   - everything present (PROMETHEUS_BIN / PROMTOOL_BIN / SKOPEO_BIN, default /usr/bin/…): exit 0,
 #     prints nothing;
@@ -44,6 +45,8 @@ missing() {
 
 need=$(missing)
 [ -z "$need" ] && exit 0
+tools="Prometheus, promtool and skopeo"
+[ "$bench" = 1 ] && tools="Prometheus, promtool, skopeo and wrk"
 
 say() { echo "[edgewatch provision] $*" >&2; }
 
@@ -79,7 +82,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 say "missing: $need"
-say "the test suite runs the real Prometheus, promtool and skopeo (Debian packages: ${packages[*]}); it does not skip those tests."
+say "the test suite runs the real ${tools} (Debian packages: ${packages[*]}); it does not skip those tests."
 cmd="bash $self"
 [ "$bench" = 1 ] && cmd="$cmd --bench"
 if command -v apt-get >/dev/null 2>&1; then
@@ -89,6 +92,6 @@ if command -v apt-get >/dev/null 2>&1; then
     say "install them as root, then run npm test again:  su -c '$cmd'"
   fi
 else
-  say "no apt-get here: install Prometheus 2.x and skopeo so that $prometheus_bin, $promtool_bin and $skopeo_bin exist (or set PROMETHEUS_BIN, PROMTOOL_BIN and SKOPEO_BIN to where they are), then run npm test again"
+  say "no apt-get here: install Prometheus 2.x and skopeo$([ "$bench" = 1 ] && echo ' (and wrk on the PATH)') so that $prometheus_bin, $promtool_bin and $skopeo_bin exist (or set PROMETHEUS_BIN, PROMTOOL_BIN and SKOPEO_BIN to where they are), then run npm test again"
 fi
 exit 1

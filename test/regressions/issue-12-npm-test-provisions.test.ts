@@ -2,7 +2,9 @@
  * Issue 12, defect 8: `npm test` failed on a fresh machine. The README's quick start is `npm ci` then
  * `npm test`, but the Prometheus tests need /usr/bin/prometheus and promtool (and the OCI image tests
  * skopeo), which only .ci/run installed; a fresh clone got a wall of failures instead of a way forward.
- * Fix: package.json "pretest" runs harness/build/provision.sh: nothing when the tools are there; as
+ * Fix: package.json "pretest" runs harness/build/provision.sh --bench (wrk too: the suite kills the
+ * overhead bench and checks its wrk dies with it; without wrk that test timed out on a fresh machine
+ * that had only run `npm test`): nothing when the tools are there; as
  * root with apt-get it installs the Debian package (policy-rc.d forbidding service starts, removed
  * afterwards); otherwise it stops at once with the exact command to run.
  * The script runs here with a fake PATH (fake `id`, `apt-get`, `sudo`) and fake binary paths, so no
@@ -90,7 +92,7 @@ function run(s: Sandbox, args: string[] = []) {
 describe("issue-12: npm test provisions prometheus/promtool or stops with the command to run", () => {
   it("package.json runs the provisioning step before the tests", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    expect(pkg.scripts.pretest).toBe("bash harness/build/provision.sh");
+    expect(pkg.scripts.pretest).toBe("bash harness/build/provision.sh --bench");
   });
 
   it("tools present: exit 0, prints nothing, installs nothing", () => {
@@ -125,6 +127,16 @@ describe("issue-12: npm test provisions prometheus/promtool or stops with the co
     const s = sandbox({ uid: 0 });
     run(s, ["--bench"]);
     expect(readFileSync(s.log, "utf8")).toMatch(/^apt-get install -y -qq --no-install-recommends prometheus skopeo wrk /m);
+  });
+
+  it("--bench, missing and not root: the message names wrk and the command keeps --bench", () => {
+    const s = sandbox({ uid: 1000, sudo: true });
+    const r = run(s, ["--bench"]);
+    expect(r.code).toBe(1);
+    expect(r.calls).toBe("");
+    expect(r.stderr).toContain(`missing: ${s.prometheus} ${s.promtool} ${s.skopeo} wrk`);
+    expect(r.stderr).toContain("runs the real Prometheus, promtool, skopeo and wrk");
+    expect(r.stderr).toContain(`sudo bash ${SCRIPT} --bench`);
   });
 
   it("missing and not root: stops at once with the exact command, calls no apt-get", () => {
