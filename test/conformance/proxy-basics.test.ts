@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
 
 describe("proxy basics", () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
 import type { Stack } from "../../harness/stack/stack.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { eventually, itLosesNothing, sleep, useStack } from "./support/hooks.js";
 
 const XFF_ONE_HOP = { client_address: { source: "xff", xff_trusted_hops: 1 } };

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
 import { expectEnforcedEverywhere, expectPushRefused, fromAddress } from "./support/push.js";
 

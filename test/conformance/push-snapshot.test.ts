@@ -11,7 +11,7 @@ import { generateSigningKey, parsePrivateKey, signRules, signingSection } from "
 import { SnapshotBuilder } from "../../harness/rules/snapshot-builder.js";
 import { encodeSnapshotConfiguration, frameSnapshotConfiguration } from "../../harness/rules/snapshot-configuration.js";
 import { FILTER_WASM, proxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
 import { expectEnforcedEverywhere, expectPushRefused, fromAddress } from "./support/push.js";
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { generateKeyPairSync } from "node:crypto";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
 import type { Stack } from "../../harness/stack/stack.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { ConfigRejectedError } from "../../harness/targets/target.js";
 import { generateSigningKey, parsePrivateKey, signRules, signatureHeaderValue, signedPushMembers, signingSection } from "../../harness/signing/rules-signing.js";
 import { eventually, itLosesNothing, useStack } from "./support/hooks.js";

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EDGEWATCH_HISTOGRAM_BUCKETS_US } from "../../harness/envoy-config/defaults.js";
 import { startPrometheus, type PrometheusServer, type PromSample } from "../../harness/stats/prometheus-server.js";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { itLosesNothing, START_TIMEOUT_MS, useStack } from "./support/hooks.js";
 
 const LATENCY_ROUTES = [["lat1", 1], ["lat11", 11], ["lat110", 110]] as const;

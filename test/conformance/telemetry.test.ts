@@ -13,7 +13,7 @@ import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { defaultStatsConfig, EDGEWATCH_HISTOGRAM_BUCKETS_US, EDGEWATCH_STAT_PREFIX } from "../../harness/envoy-config/defaults.js";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { checkMetrics } from "../stats/support.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
 import { bucketCounts, documentedFamilies, familyOf, untilHistogramCount, untilMetric } from "./support/telemetry.js";

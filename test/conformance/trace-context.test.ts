@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { proxyOptions, type ProxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
 import { INVALID_TRACEPARENTS, INVALID_TRACESTATES, VALID_TRACEPARENT } from "./support/trace-corpus.js";
 import { forwardedTraceparent, randomSpanId, randomTraceId, untilSpans, upstreamHeader, type DecodedSpan } from "./support/traces.js";

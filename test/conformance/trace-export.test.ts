@@ -12,7 +12,7 @@
 import { describe, expect, it } from "vitest";
 import type { AdminReader } from "../../harness/stack/admin-reader.js";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { itLosesNothing, useStack } from "./support/hooks.js";
 import { untilMetric } from "./support/telemetry.js";
 import { VALID_TRACEPARENT } from "./support/trace-corpus.js";

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrometheus, type PrometheusServer, type PromSample } from "../../harness/stats/prometheus-server.js";
 import { proxyOptions } from "../../harness/stack/proxy-options.js";
 import { startStack, type Stack } from "../../harness/stack/stack.js";
-import { describeTargets } from "../../harness/targets/registry.js";
+import { describeTargets } from "../../harness/targets/describe-targets.js";
 import { ConfigRejectedError } from "../../harness/targets/target.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");

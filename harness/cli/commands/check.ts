@@ -63,7 +63,7 @@ export function parseTarget(text: string): TargetName {
 
 /**
  * Default test selection: the conformance suite, the test files under test/conformance that run
- * their scenarios per target (call describeTargets from harness/targets/registry.ts).
+ * their scenarios per target (call describeTargets from harness/targets/describe-targets.ts).
  */
 export function conformancePaths(root: string = REPO_ROOT): string[] {
   const out: string[] = [];
