@@ -36,6 +36,7 @@ import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, R
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
 import { percentile, quantileStats } from "../harness/bench/pair-stats.js";
+import { pauseMsIn, recordGcPauses } from "../harness/bench/gc-pauses.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
 import { canPin, pinProcess } from "../harness/process/cpu-affinity.js";
@@ -135,6 +136,16 @@ function docText(k: number, bulkJson: string): string {
   return `{"version":${k},"access":[{"id":"v${k}","cidrs":["192.0.2.0/24"]},{"id":"bulk","cidrs_text":${bulkJson}}]}`;
 }
 
+/**
+ * docText(k) as UTF-8 bytes (inside `prefix` … `suffix` when given), joined from the bulk list's
+ * bytes encoded once: no document-sized JS string per reload. Such a string (flattened for the
+ * UTF-8 copy) is a large object in V8's old generation, 167 KB at 10k CIDRs, so the bench's own
+ * preparation brought on the full collections that then paused the reloads it measured.
+ */
+function docUtf8(k: number, bulkBytes: Buffer, prefix = "", suffix = ""): Buffer {
+  return Buffer.concat([Buffer.from(`${prefix}{"version":${k},"access":[{"id":"v${k}","cidrs":["192.0.2.0/24"]},{"id":"bulk","cidrs_text":`), bulkBytes, Buffer.from(`}]}${suffix}`)]);
+}
+
 /** p50 of `xs` (unsorted), null when empty. */
 function p50Of(xs: number[], round: (v: number) => number): number | null {
   return xs.length === 0 ? null : round(percentile([...xs].sort((a, b) => a - b), 50));
@@ -201,6 +212,16 @@ export interface ReloadCase {
    */
   page_faults_p50: number | null;
   /**
+   * Embedded in this process only (null otherwise): V8 GC pauses of the process inside the reload
+   * windows (harness/bench/gc-pauses.ts). A pause stops the host and the probes alike, and Envoy's
+   * C++ host has none: gc_ms_p99 is the p99 over reloads of the pause ms in a window, gc_major_reloads
+   * how many windows held a full collection's finalisation, and p99_without_gc_ms the p99 of each
+   * latency less its window's pause ms (what the reload took on this host without its GC).
+   */
+  gc_ms_p99: number | null;
+  gc_major_reloads: number | null;
+  p99_without_gc_ms: number | null;
+  /**
    * Push modes on the embedded host: where the proxy spent the update (UpdateTiming), p50 of each
    * part over the reloads: the canary (a fresh VM: instantiate, _start, configure) and its page
    * faults; the new roots of all VMs together (serial on the host's one JS thread) and the slowest
@@ -228,7 +249,11 @@ export interface ReloadCase {
 async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: number, workers: number, reloads: number): Promise<ReloadCase> {
   const bulkJson = JSON.stringify(bulkList(Math.max(0, cidrs - 1), 0x5eed + cidrs));
   const base = { client_address: { source: "xff", xff_trusted_hops: 1 }, max_rules_bytes: MAX_RULES_BYTES };
-  const pushConfig = (k: number) => `{"client_address":{"source":"xff","xff_trusted_hops":1},"max_rules_bytes":${MAX_RULES_BYTES},"rules":${docText(k, bulkJson)}}`;
+  const settingsJson = `"client_address":{"source":"xff","xff_trusted_hops":1},"max_rules_bytes":${MAX_RULES_BYTES}`;
+  const pushConfig = (k: number) => `{${settingsJson},"rules":${docText(k, bulkJson)}}`;
+  const bulkBytes = Buffer.from(bulkJson, "utf8");
+  const pushConfigBytes = (k: number) => docUtf8(k, bulkBytes, `{${settingsJson},"rules":`, "}");
+  if (!pushConfigBytes(0).equals(Buffer.from(pushConfig(0), "utf8"))) throw new Error("pushConfigBytes(0) differs from pushConfig(0)");
   const pull = mode === "pull" || mode === "pull-json";
   /** The rules snapshot of a document text, built by the filter's .wasm (before the clock starts). */
   const snapshotOf = (text: Uint8Array) => {
@@ -237,7 +262,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
     return b.snapshot!;
   };
   /** The snapshot configuration of version k: the settings of pushConfig and the document's snapshot. */
-  const snapshotConfig = (k: number) => encodeSnapshotConfiguration(base, snapshotOf(Buffer.from(docText(k, bulkJson), "utf8")));
+  const snapshotConfig = (k: number) => encodeSnapshotConfiguration(base, snapshotOf(docUtf8(k, bulkBytes)));
   let opts = proxyOptions().withWorkers(workers).withXffTrustedHops(0);
   opts = pull
     ? opts
@@ -255,6 +280,9 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
   let docBytes = 0;
   let fetchedBytes: number | null = null;
   const embedded = args.target === "embedded";
+  /** Measured reload windows [t0, t0 + latency] (performance.now() ms), matched with GC pauses at the end. */
+  const windows: Array<[number, number]> = [];
+  const gc = embedded && !args.ownProcess ? recordGcPauses() : null;
   /** The proxy's CPU (ms) and minor page faults: its own process (one reading), or this one when it runs in-process. */
   const proxy = stack.proxy;
   const usage = async (): Promise<{ cpuMs: number; faults: number }> => {
@@ -266,7 +294,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
     const svc = stack.rules;
     /** Publish version `next` (pull); the snapshot is built before the clock starts. */
     const prepare = (next: number) => {
-      const text = Buffer.from(docText(next, bulkJson), "utf8");
+      const text = docUtf8(next, bulkBytes);
       if (mode !== "pull") return { text, snapshot: undefined };
       return { text, snapshot: snapshotOf(text) };
     };
@@ -307,7 +335,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
         // The configuration as bytes, prepared before the clock like a pull's snapshot: Envoy receives
         // it as bytes (xDS), and turning this bench's concatenated string into them (flatten +
         // UTF-8 copy: fresh pages, ~730 page faults at 100k CIDRs) is not the proxy's reload work.
-        const cfg = mode === "push" ? Buffer.from(pushConfig(k), "utf8") : snapshotConfig(k);
+        const cfg = mode === "push" ? pushConfigBytes(k) : snapshotConfig(k);
         docBytes = cfg.length;
         ({ cpuMs: c0, faults: f0 } = await usage());
         t0 = performance.now();
@@ -318,6 +346,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       const after = await usage();
       if (i >= warm) {
         lat.push(ms);
+        windows.push([t0, t0 + ms]);
         cpu.push(after.cpuMs - c0);
         faults.push(after.faults - f0);
         const t = pull ? null : ((await proxy.lastUpdateTiming?.()) ?? null);
@@ -335,6 +364,9 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
     if (rejected) throw new Error(`unexpected rejection: ${rejected}`);
     const sorted = [...lat].sort((a, b) => a - b);
     const cpuSorted = [...cpu].sort((a, b) => a - b);
+    const pauses = gc?.stop() ?? null;
+    const inWindow = pauses === null ? null : windows.map(([a, b]) => pauseMsIn(pauses, a, b));
+    const p99Of = (xs: number[]) => round3(percentile([...xs].sort((a, b) => a - b), 99));
     return {
       target: args.target,
       mode,
@@ -352,6 +384,9 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       cpu_p50_ms: embedded ? round3(percentile(cpuSorted, 50)) : null,
       cpu_p99_ms: embedded ? round3(percentile(cpuSorted, 99)) : null,
       page_faults_p50: embedded ? p50Of(faults, (v) => v) : null,
+      gc_ms_p99: inWindow === null ? null : p99Of(inWindow.map((w) => w.ms)),
+      gc_major_reloads: inWindow === null ? null : inWindow.filter((w) => w.major > 0).length,
+      p99_without_gc_ms: inWindow === null ? null : p99Of(lat.map((ms, i) => ms - inWindow[i]!.ms)),
       canary_ms_p50: p50Of(parts.canary, round3),
       canary_page_faults_p50: p50Of(parts.canaryFaults, (v) => v),
       vms_ms_p50: p50Of(parts.vms, round3),
@@ -362,6 +397,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       snapshot_fetches: pull ? svc!.snapshotFetchCount : null,
     };
   } finally {
+    gc?.stop();
     await stack.close();
   }
 }
@@ -458,11 +494,11 @@ async function micro(sizes: number[], quick: boolean): Promise<{ parse: ParseRow
 }
 
 function table(rows: ReloadCase[]): string {
-  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "(95 %)", "max ms", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "fetched", "fetches"];
+  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "(95 %)", "max ms", "p99 -GC", "(full GCs)", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "fetched", "fetches"];
   const ms = (v: number | null) => v?.toFixed(2) ?? "-";
   const lines = rows.map((r) => [
     r.mode, String(r.cidrs), String(r.workers), String(r.reloads), r.p50_ms.toFixed(2), r.p90_ms.toFixed(2), r.p99_ms.toFixed(2), `${r.p99_ci95_ms[0].toFixed(2)}…${r.p99_ci95_ms[1].toFixed(2)}`, r.max_ms.toFixed(2),
-    ms(r.cpu_p50_ms), ms(r.cpu_p99_ms), ms(r.canary_ms_p50), r.canary_page_faults_p50 === null ? "-" : String(r.canary_page_faults_p50), ms(r.vms_ms_p50), ms(r.vm_max_ms_p50),
+    ms(r.p99_without_gc_ms), r.gc_major_reloads === null ? "-" : String(r.gc_major_reloads), ms(r.cpu_p50_ms), ms(r.cpu_p99_ms), ms(r.canary_ms_p50), r.canary_page_faults_p50 === null ? "-" : String(r.canary_page_faults_p50), ms(r.vms_ms_p50), ms(r.vm_max_ms_p50),
     r.fetched_bytes === null ? "-" : String(r.fetched_bytes), r.fetches === null ? "-" : String(r.fetches),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -503,7 +539,7 @@ ${COMMON_OPTIONS}`;
 
 async function main(): Promise<number> {
   checkUsage(USAGE);
-  // glibc malloc as Envoy's tcmalloc keeps memory; V8 scavenges short (results.ts RELOAD_V8_FLAGS).
+  // glibc malloc as Envoy's tcmalloc keeps memory; V8 scavenges short and full collections rarer (results.ts RELOAD_V8_FLAGS).
   ensureBenchTuning(RELOAD_V8_FLAGS);
   const args = parseArgs(process.argv.slice(2));
   const target = benchTarget(args);
@@ -526,7 +562,10 @@ async function main(): Promise<number> {
         ? "the embedded proxy ran in a process of its own (--own-process, as Envoy does), its VMs on one JS thread (push work Envoy spreads over worker threads is serialised); the probes, rules service and upstream in the bench process; "
         : "the embedded proxy ran inside the bench process: its VMs, the probes, the rules service and the upstream on one JS thread (push work Envoy spreads over worker threads is serialised), so cpu_* counts all of them; "
       : "") +
-    "the embedded host's process runs with 1 MiB V8 semi-spaces (provenance node_flags): with Node's 16 MiB default its scavenges took 4–9 ms and set the p99, a pause Envoy's C++ host does not have";
+    "the embedded host's process runs with 1 MiB V8 semi-spaces and old-generation headroom of 4× the live heap (provenance node_flags): with Node's defaults its scavenges took 4–9 ms and the dead canary VMs' memories brought on a full collection every few reloads, pauses Envoy's C++ host does not have; " +
+    (args.target === "embedded" && !args.ownProcess
+      ? "gc_ms_p99 / gc_major_reloads / p99_without_gc_ms = the process's V8 GC pauses inside the reload windows: p99 of their ms per window, windows holding a full collection, p99 of latency less the window's pause ms"
+      : "gc_* null: the proxy's GC pauses are measured only when it runs in the bench process");
   process.stdout.write(
     `reload bench on ${args.target}: modes ${args.modes.join(",")}, cidrs ${args.cidrs.join(",")}, workers ${args.workers.join(",")}` +
       `${args.workerSweepAt.length ? ` (1,2,4 at ${args.workerSweepAt.join(",")})` : ""}, ${args.reloads} reloads (${args.reloads1m} at 1M)${args.quick ? " [quick]" : ""}\n`,
@@ -552,7 +591,9 @@ async function main(): Promise<number> {
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +
-            `${r.cpu_p50_ms !== null ? `; CPU p50 ${r.cpu_p50_ms.toFixed(2)} ms` : ""} (${r.reloads} reloads${r.fetches !== null ? `, ${r.fetches} fetches` : ""})\n`,
+            `${r.cpu_p50_ms !== null ? `; CPU p50 ${r.cpu_p50_ms.toFixed(2)} ms` : ""}` +
+            `${r.p99_without_gc_ms !== null ? `; p99 less GC pauses ${r.p99_without_gc_ms.toFixed(2)} ms (${r.gc_major_reloads} reloads met a full GC)` : ""}` +
+            ` (${r.reloads} reloads${r.fetches !== null ? `, ${r.fetches} fetches` : ""})\n`,
         );
         write();
       }

@@ -88,6 +88,16 @@ function fileProbes(file: BenchFile): { cpu: number[]; mem: number[] } {
   }
   return p;
 }
+/**
+ * " (4 of 200 reloads held a full GC; p99 less GC pauses 5.37 ms)": how much of a reload case's tail
+ * was the host process's V8 GC ("" for files or targets without the gc_* fields). The verdict stays
+ * on the p99 itself.
+ */
+const gcDetail = (c: Case | undefined) => {
+  const major = num(c, "gc_major_reloads"), rest = num(c, "p99_without_gc_ms"), of = num(c, "reloads");
+  if (major === undefined || rest === undefined) return "";
+  return ` (${major}${of !== undefined ? ` of ${of}` : ""} reloads held a full GC; p99 less GC pauses ${fmt(rest)} ms)`;
+};
 /** " — slow phase (CPU probe before the case …)" when the case ran while the machine was slow, else "". */
 const phaseDetail = (file: BenchFile | undefined, c: Case | undefined) => {
   if (!file || !c) return "";
@@ -128,14 +138,14 @@ export function goalRows(benches: BenchFile[]): GoalRow[] {
   for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 10_000);
     const p99 = num(c, "p99_ms");
-    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms${intervalDetail(c, ["p99_ci95_ms"])}${faultDetail(reload, c)}${phaseDetail(reload, c)}`, p99 === undefined ? undefined : p99 <= 5);
+    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms${intervalDetail(c, ["p99_ci95_ms"])}${gcDetail(c)}${faultDetail(reload, c)}${phaseDetail(reload, c)}`, p99 === undefined ? undefined : p99 <= 5);
   }
   for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 100_000);
     const p50 = num(c, "p50_ms");
     const p99 = num(c, "p99_ms");
     const has = p50 !== undefined && p99 !== undefined;
-    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms${intervalDetail(c, ["p50_ci95_ms", "p99_ci95_ms"])}${faultDetail(reload, c)}${phaseDetail(reload, c)}` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
+    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms${intervalDetail(c, ["p50_ci95_ms", "p99_ci95_ms"])}${gcDetail(c)}${faultDetail(reload, c)}${phaseDetail(reload, c)}` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
   }
   {
     const c = rcase("pull", 1_000_000);

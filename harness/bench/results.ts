@@ -88,8 +88,19 @@ export function mallocTuned(env: NodeJS.ProcessEnv = process.env): boolean {
  * p99 7.2–9.4 vs 8.6–13.0, max 7.9–14.6 vs 12.5–24.4; p50 and CPU alike. Envoy's C++ host has no such
  * pauses, so they are the embedded host's artefact, not the filter's cost. Recorded in every results
  * file (`node_flags`).
+ *
+ * And old-generation headroom: the heap may grow to 4× what a full collection left
+ * (--heap-growing-percent=300) before the next one starts. Each push leaves a dead canary VM whose
+ * wasm memory (0.5 MiB at 10k CIDRs, several MiB at 100k) counts towards V8's old-generation limit
+ * until a full collection frees it (Envoy unmaps a canary's memory when it discards it), and with a
+ * 17 MiB live heap V8's own growing factor left 1–2 MiB of room: at 100k CIDRs 35–74 of 200 reloads
+ * held a full collection's finalisation pause (2–16 ms) and its concurrent marking on the second
+ * core. Two interleaved pairs each way (2026-12-07, 2 workers, reload.json gc_major_reloads):
+ * push-snapshot 100k 43/35 → 5/5 such reloads, p99 20.2/15.9 → 12.9/14.6 ms, p50 7.3/7.5 → 6.7/6.8;
+ * push 100k 64/74 → 23/25, p99 34.3/36.0 → 32.6/27.4; 10k within the noise (push-snapshot p99
+ * 7.8/10.7 → 8.5/9.0, push 9.7/10.7 → 9.7/7.2).
  */
-export const RELOAD_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+export const RELOAD_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--heap-growing-percent=300"];
 
 /** The V8 flags among RELOAD_V8_FLAGS this process runs with. */
 function tuningFlags(): string[] {

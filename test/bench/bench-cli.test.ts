@@ -100,6 +100,25 @@ describe("bench scripts", () => {
     expect(Number.isFinite(added("on_log … on_delete")), r.stdout).toBe(true);
   }, 120_000);
 
+  it("reload: each embedded case records the process's GC pauses inside its reload windows, under the recorded V8 flags", () => {
+    const out = mkdtempSync(join(tmpdir(), "ew-reload-gc-"));
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "bench/reload.ts", "--quick", "--modes", "push-snapshot", "--cidrs", "1000", "--workers", "1", "--worker-sweep-at", "", "--reloads", "12", "--warm-requests", "50", "--no-micro", "--out", out],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const file = JSON.parse(readFileSync(join(out, "reload.json"), "utf8")) as { provenance: { node_flags: string }; cases: Array<Record<string, number>> };
+    expect(file.provenance.node_flags).toBe("--max-semi-space-size=1 --heap-growing-percent=300");
+    const c = file.cases[0]!;
+    expect(c.reloads).toBe(12);
+    expect(Number.isInteger(c.gc_major_reloads) && c.gc_major_reloads >= 0 && c.gc_major_reloads <= 12).toBe(true);
+    expect(c.gc_ms_p99).toBeGreaterThanOrEqual(0);
+    expect(c.p99_without_gc_ms).toBeGreaterThan(0);
+    expect(c.p99_without_gc_ms).toBeLessThanOrEqual(c.p99_ms);
+    expect(r.stdout).toMatch(/p99 less GC pauses \d+\.\d\d ms \(\d+ reloads met a full GC\)/);
+  }, 150_000);
+
   it("overhead: wrk, the proxies and the upstream die when the bench is killed with SIGKILL", async () => {
     const out = mkdtempSync(join(tmpdir(), "ew-kill-"));
     const child = spawn(

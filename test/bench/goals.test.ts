@@ -2,6 +2,7 @@
 // 95 % interval the reload bench stores beside p50 and p99, and how far a throughput ratio's pairs spread.
 import { describe, expect, it } from "vitest";
 import { goalRows } from "../../harness/bench/goals.js";
+import { renderResults } from "../../harness/bench/readme.js";
 import type { BenchFile } from "../../harness/bench/report.js";
 
 const benchFile = (name: string, cases: Record<string, unknown>[]): BenchFile => ({
@@ -46,5 +47,29 @@ describe("goal rows of the throughput ratio", () => {
     expect(verdict("throughput with / without the filter ≥ 0.95, 10k CIDRs + tracing 1 %")).toEqual(["0.99 (range 0.82…1.32 over 2 saturation pairs)", "met"]);
     // A file without the range: the ratio alone.
     expect(verdict("throughput with / without the filter ≥ 0.95, no tracing")).toEqual(["0.87", "missed"]);
+  });
+});
+
+describe("the host's GC pauses beside a reload case (gc_major_reloads, p99_without_gc_ms)", () => {
+  const cases = [
+    { target: "embedded", mode: "push-snapshot", cidrs: 10_000, workers: 2, reloads: 200, p50_ms: 2.6, p99_ms: 6.03, gc_ms_p99: 1.2, gc_major_reloads: 3, p99_without_gc_ms: 4.87 },
+    { target: "embedded", mode: "push", cidrs: 10_000, workers: 2, reloads: 200, p50_ms: 4.1, p99_ms: 9.2 },
+  ];
+
+  it("the goal row says how many reloads held a full GC and the p99 without the pauses; the verdict stays on the p99", () => {
+    const row = table([reload(cases)]);
+    const snap = row("reload p99 ≤ 5 ms, 10k CIDRs, push-snapshot");
+    expect(snap.measured).toBe("6.03 ms (3 of 200 reloads held a full GC; p99 less GC pauses 4.87 ms)");
+    expect(snap.verdict).toBe("missed");
+    expect(row("reload p99 ≤ 5 ms, 10k CIDRs, push").measured).toBe("9.20 ms");
+  });
+
+  it("the README reload table gains the two columns only for files that have them", () => {
+    const withGc = renderResults([reload(cases)]);
+    expect(withGc).toContain("| p99 ms | full GCs | p99 less GC ms | CPU p50 ms |");
+    expect(withGc).toMatch(/\| push-snapshot \| 10,000 \| 2 \| 2\.60 \| 6\.03 \| 3 \| 4\.87 \|/);
+    expect(withGc).toMatch(/\| push \| 10,000 \| 2 \| 4\.10 \| 9\.20 \| — \| — \|/);
+    const old = renderResults([reload([cases[1]!])]);
+    expect(old).not.toContain("full GCs");
   });
 });
