@@ -139,8 +139,10 @@ function docText(k: number, bulkJson: string): string {
 /**
  * docText(k) as UTF-8 bytes (inside `prefix` … `suffix` when given), joined from the bulk list's
  * bytes encoded once: no document-sized JS string per reload. Such a string (flattened for the
- * UTF-8 copy) is a large object in V8's old generation, 167 KB at 10k CIDRs, so the bench's own
- * preparation brought on the full collections that then paused the reloads it measured.
+ * UTF-8 copy) is a large object in V8's old generation (167 KB at 10k CIDRs, 1.7 MB at 100k), and
+ * the bench's own preparation should not add to the full collections whose pauses land in the
+ * reloads it measures (at 10k CIDRs it was not what brought them on: dead canary VMs are, see
+ * RELOAD_V8_FLAGS).
  */
 function docUtf8(k: number, bulkBytes: Buffer, prefix = "", suffix = ""): Buffer {
   return Buffer.concat([Buffer.from(`${prefix}{"version":${k},"access":[{"id":"v${k}","cidrs":["192.0.2.0/24"]},{"id":"bulk","cidrs_text":`), bulkBytes, Buffer.from(`}]}${suffix}`)]);
