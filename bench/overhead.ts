@@ -49,7 +49,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
-import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
+import { SlowPhaseRetry, caseProbeFields, probeCpu, type CpuProbe } from "../harness/bench/cpu-probe.js";
 import { exitWithParent } from "../harness/process/child-lifetime.js";
 import { IpcChild, serveRequests } from "../harness/process/ipc-child.js";
 
@@ -282,6 +282,16 @@ interface Shape {
   rate: number | null;
 }
 
+/** A case's attempt that met a slow phase: its probes and what it read. */
+export interface SlowAttempt {
+  cpu_probe_ms: number[] | null;
+  cpu_probe_after_ms: number[] | null;
+  mem_probe_ns: number[] | null;
+  mem_probe_after_ns: number[] | null;
+  added_cpu_us_per_request: number;
+  ratio: number;
+}
+
 export interface OverheadCase {
   target: string;
   /** harness/bench/cpu-probe.ts run just before the case and just after its measured rounds (caseProbeFields): CPU ms per CPU (null when it failed). */
@@ -290,6 +300,14 @@ export interface OverheadCase {
   /** The same probes' price of a cold memory load, ns per CPU (most of the filter's added µs are such loads). */
   mem_probe_ns?: number[] | null;
   mem_probe_after_ns?: number[] | null;
+  /**
+   * Embedded: how many times the case was measured (1 + slow_attempts.length). An attempt whose
+   * probes said the machine ran in a slow phase (the report's "slow phase" criterion, against every
+   * probe reading of the run so far) was discarded and the case measured again once a probe was
+   * steady, at most --retry-slow times; each discarded attempt keeps its probes and headline figures.
+   */
+  attempts?: number;
+  slow_attempts?: SlowAttempt[];
   filter: "none" | "edgewatch";
   cidrs: number;
   workers: number;
@@ -495,6 +513,8 @@ async function main(): Promise<number> {
   const memoryTarget = Number(arg("--memory-requests") ?? (quick ? 0 : 500_000));
   const maxSeconds = Number(arg("--max-seconds") ?? (quick ? 180 : 1800));
   const deadline = Date.now() + maxSeconds * 1000;
+  // Embedded cases measured in a slow phase of the machine are measured again (cpu-probe.ts SlowPhaseRetry).
+  const retry = new SlowPhaseRetry(Number(arg("--retry-slow") ?? (quick ? 0 : 2)));
   const routes = 100;
   // --shapes CIDRs:workers:rate, rate "off" or a sampling rate (issue 13's cases: no CIDRs and no
   // tracing; 10k CIDRs tracing 1 %; 10k CIDRs tracing every request). --quick: the 2-worker shapes
@@ -608,6 +628,13 @@ async function main(): Promise<number> {
   };
 
   /** The two case rows (none, edgewatch) of a measured case; the call counts and guest times come from the caller. */
+  /** A discarded attempt's headline figures (the same pairs caseRows reads). */
+  const attemptFigures = (m: Measured): { added_cpu_us_per_request: number; ratio: number } => {
+    const added = pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k]));
+    const rate = (i: number) => m.sat[i].reduce((a, r) => a + r.requests, 0) / m.sat[i].reduce((a, r) => a + r.seconds, 0);
+    return { added_cpu_us_per_request: Number(added.median.toFixed(1)), ratio: Number((rate(1) / rate(0)).toFixed(3)) };
+  };
+
   const caseRows = (
     m: Measured,
     base: Omit<OverheadCase, "filter" | "requests" | "rps" | "p50_us" | "p99_us" | "rate_rps" | "fixed_requests" | "fixed_p50_us" | "fixed_p99_us" | "fixed_skipped" | "cpu_us_per_request" | "added_cpu_us_per_request" | "added_cpu_us_min" | "added_cpu_us_max" | "added_cpu_us_ci95_low" | "added_cpu_us_ci95_high" | "added_cpu_share" | "added_cpu_share_ci95_low" | "added_cpu_share_ci95_high" | "pairs" | "saturation_cpu_us_per_request" | "saturation_added_cpu_us_per_request" | "c1_p50_us" | "c1_p99_us" | "ratio" | "ratio_min" | "ratio_max" | "rounds" | "host_calls_per_request" | "guest_calls_per_request" | "wasm_us_per_request" | "profile_wasm_code_us_per_request" | "profile_host_functions_us_per_request">,
@@ -747,23 +774,34 @@ async function main(): Promise<number> {
   const children: IpcChild[] = [upstream];
   try {
     for (const [si, shape] of shapes.entries()) {
-      const probe = probeCpu(); // the machine's speed just before the case (pinned: CPU 1 runs the proxies)
-      if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
+      let probe = retry.seen(probeCpu()); // the machine's speed just before the case (pinned: CPU 1 runs the proxies)
       const label = `${shape.cidrs} CIDRs, ${shape.workers} worker(s), tracing ${shape.rate ?? "off"}`;
-      progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies`);
       const cfg = proxyConfig(shape, upstreamPort);
-      const [none, ew] = await Promise.all([spawnRole("proxy", "proxy(none)"), spawnRole("proxy", "proxy(edgewatch)")]);
-      children.push(none, ew);
-      if (pinned) for (const c of [none, ew]) pinProcess(c.proc.pid!, "1");
-      const urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
-      const urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
-      const cpuOf = (c: IpcChild) => async () => ((await c.ask({ cmd: "sample" })).sample as ProxySample).cpuUs;
-      const sides: Side[] = [
-        { name: "none", url: urlNone, cpuUs: cpuOf(none) },
-        { name: "edgewatch", url: urlEw, cpuUs: cpuOf(ew) },
-      ];
-      const m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
-      const probeAfter = probeCpu();
+      const slowAttempts: SlowAttempt[] = [];
+      let none: IpcChild, ew: IpcChild, sides: Side[], m: Measured, probeAfter: CpuProbe | null, urlNone: string, urlEw: string;
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`time bound (${maxSeconds}s) reached before case ${si + 1}/${shapes.length}`);
+        progress.update(`case ${si + 1}/${shapes.length} (${label}): starting proxies${slowAttempts.length ? ` (attempt ${slowAttempts.length + 1}: the last met a slow phase)` : ""}`);
+        [none, ew] = await Promise.all([spawnRole("proxy", "proxy(none)"), spawnRole("proxy", "proxy(edgewatch)")]);
+        children.push(none, ew);
+        if (pinned) for (const c of [none, ew]) pinProcess(c.proc.pid!, "1");
+        urlNone = (await none.ask({ cmd: "start", config: cfg, noFilter: true })).listenerUrl as string;
+        urlEw = (await ew.ask({ cmd: "start", config: cfg, noFilter: false }, 120_000)).listenerUrl as string;
+        const cpuOf = (c: IpcChild) => async () => ((await c.ask({ cmd: "sample" })).sample as ProxySample).cpuUs;
+        sides = [
+          { name: "none", url: urlNone, cpuUs: cpuOf(none) },
+          { name: "edgewatch", url: urlEw, cpuUs: cpuOf(ew) },
+        ];
+        m = await measure(sides, `case ${si + 1}/${shapes.length} (${label})`);
+        probeAfter = probeCpu();
+        // Measured in a slow phase of the machine (by the probes alone): keep what it read, measure again.
+        if (!retry.slow(probe, probeAfter) || slowAttempts.length >= retry.retries || Date.now() > deadline) break;
+        slowAttempts.push({ ...caseProbeFields(probe, probeAfter), ...attemptFigures(m) });
+        await none.stop();
+        await ew.stop();
+        progress.update(`case ${si + 1}/${shapes.length} (${label}): slow phase, waiting for a steady probe`);
+        probe = await retry.steadyProbe();
+      }
       // Timed round: guest time per request, one request at a time (no queueing, so little
       // preemption inside guest calls); the hook is off during the throughput rounds.
       progress.update(`case ${si + 1}/${shapes.length} (${label}): timed round`);
@@ -797,7 +835,7 @@ async function main(): Promise<number> {
       cases.push(
         ...caseRows(
           m,
-          { target: "embedded", ...caseProbeFields(probe, probeAfter), cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
+          { target: "embedded", ...caseProbeFields(probe, probeAfter), attempts: slowAttempts.length + 1, slow_attempts: slowAttempts, cidrs: shape.cidrs, workers: shape.workers, routes: shape.routes, tracing: shape.rate === null ? "off" : String(shape.rate), sample_rate: shape.rate ?? 0, concurrency: connections },
           c1,
           { host: hostCallsPerReq, guest: callsPerReq, wasm: wasmUs, wasmCode: wasmUs * selfShare, hostFns: wasmUs * hostShare },
         ),
@@ -882,6 +920,9 @@ options:
   --timed-requests N      requests of the sequential timed and profiled rounds (default 4000; --quick 2000)
   --memory-requests N     requests through the last filter proxy before its memory is sampled (default 500000; --quick 0)
   --max-seconds S         time bound of the whole run (default 1800; --quick 180)
+  --retry-slow N          embedded: measure a case again when the CPU/memory probes around it say the
+                          machine ran in a slow phase, after waiting up to 60 s for a steady probe; at
+                          most N more attempts (default 2; --quick 0); the discarded ones stay in the file
   --no-pin                embedded: do not pin the proxies to CPU 1 and the load side to CPU 0 (taskset)
 ${COMMON_OPTIONS}`;
 

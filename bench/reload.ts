@@ -34,7 +34,7 @@
  */
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
-import { caseProbeFields, probeCpu } from "../harness/bench/cpu-probe.js";
+import { SlowPhaseRetry, caseProbeFields, probeCpu, type CpuProbe } from "../harness/bench/cpu-probe.js";
 import { percentile, quantileStats } from "../harness/bench/pair-stats.js";
 import { pauseMsIn, recordGcPauses } from "../harness/bench/gc-pauses.js";
 import { getTarget } from "../harness/targets/registry.js";
@@ -67,6 +67,8 @@ interface Args {
   pinned: boolean;
   /** Requests through the proxy before a case's first reload (JIT warm-up). */
   warmRequests: number;
+  /** Measure a case again when its probes say it ran in a slow phase, at most this many times. */
+  retrySlow: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -97,6 +99,7 @@ function parseArgs(argv: string[]): Args {
     ownProcess,
     pinned: common.target === "embedded" && ownProcess && !argv.includes("--no-pin") && canPin(2),
     warmRequests: Number(val("--warm-requests") ?? (quick ? 1000 : 4000)),
+    retrySlow: Number(val("--retry-slow") ?? (quick ? 0 : 2)),
   };
 }
 
@@ -184,6 +187,16 @@ async function waitAllWorkers(stack: Stack, want: string, t0: number, gapMs: num
   return Math.max(...times);
 }
 
+/** A case's attempt that met a slow phase: its probes and what it read. */
+export interface SlowReloadAttempt {
+  cpu_probe_ms: number[] | null;
+  cpu_probe_after_ms: number[] | null;
+  mem_probe_ns: number[] | null;
+  mem_probe_after_ns: number[] | null;
+  p50_ms: number;
+  p99_ms: number;
+}
+
 export interface ReloadCase {
   target: TargetName;
   mode: Mode;
@@ -235,6 +248,13 @@ export interface ReloadCase {
   vm_max_ms_p50: number | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
+  /**
+   * How many times the case was measured (1 + slow_attempts.length): an attempt whose probes said the
+   * machine ran in a slow phase was discarded (its probes and p50/p99 kept here) and the case measured
+   * again once a probe was steady, at most --retry-slow times.
+   */
+  attempts?: number;
+  slow_attempts?: SlowReloadAttempt[];
   /** harness/bench/cpu-probe.ts run just before and just after the case (caseProbeFields): CPU ms per CPU (null when it failed). */
   cpu_probe_ms?: number[] | null;
   cpu_probe_after_ms?: number[] | null;
@@ -535,6 +555,9 @@ options:
   --probe-gap-ms N      pause between a probe's requests (default 1)
   --no-micro            skip the in-wasm parse/load measurements (reload-micro.json)
   --own-process         embedded: run the proxy in a process of its own (default: inside the bench process)
+  --retry-slow N        measure a case again when the CPU/memory probes around it say the machine ran
+                        in a slow phase, after waiting up to 60 s for a steady probe; at most N more
+                        attempts (default 2; --quick 0); the discarded ones stay in the file
   --warm-requests N     requests through the proxy before a case's first reload (default 4000; --quick 1000)
   --no-pin              with --own-process: do not pin the proxy's process to CPU 1 and the bench to CPU 0 (taskset)
 ${COMMON_OPTIONS}`;
@@ -578,7 +601,10 @@ async function main(): Promise<number> {
   let versionProbe: Stack | null = null;
   // The machine's speed before and after each case (its VM's CPUs drift apart for minutes at a
   // time); nothing runs between two cases, so one case's after-probe is the next one's before-probe.
-  let probe = probeCpu();
+  // A case measured in a slow phase (by the probes alone) is measured again once a probe is steady,
+  // at most --retry-slow times; the discarded attempts stay in the file (cpu-probe.ts SlowPhaseRetry).
+  const retry = new SlowPhaseRetry(args.retrySlow);
+  let probe = retry.seen(probeCpu());
   for (const mode of args.modes) {
     for (const cidrs of args.cidrs) {
       // 1M: the snapshot modes only (pull: the goal); a 16 MB JSON document per push or fetch is minutes of bench.
@@ -586,10 +612,19 @@ async function main(): Promise<number> {
       const workerSet = args.workerSweepAt.includes(cidrs) ? [...new Set([1, 2, 4, ...args.workers])].sort() : args.workers;
       for (const workers of workerSet) {
         const reloads = cidrs >= 1_000_000 ? args.reloads1m : args.reloads;
-        const run = await runCase(args, builder, mode, cidrs, workers, reloads);
-        const before = probe;
-        probe = probeCpu();
-        const r: ReloadCase = { ...run, ...caseProbeFields(before, probe) };
+        const slowAttempts: SlowReloadAttempt[] = [];
+        let run: ReloadCase;
+        let before: CpuProbe | null;
+        for (;;) {
+          run = await runCase(args, builder, mode, cidrs, workers, reloads);
+          before = probe;
+          probe = probeCpu();
+          if (!retry.slow(before, probe) || slowAttempts.length >= retry.retries) break;
+          slowAttempts.push({ ...caseProbeFields(before, probe), p50_ms: run.p50_ms, p99_ms: run.p99_ms });
+          process.stdout.write(`  ${mode} ${cidrs} CIDRs ${workers} worker(s): slow phase (p50 ${run.p50_ms.toFixed(2)} ms, p99 ${run.p99_ms.toFixed(2)} ms discarded), measuring again\n`);
+          probe = await retry.steadyProbe();
+        }
+        const r: ReloadCase = { ...run, ...caseProbeFields(before, probe), attempts: slowAttempts.length + 1, slow_attempts: slowAttempts };
         cases.push(r);
         process.stdout.write(
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +

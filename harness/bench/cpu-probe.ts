@@ -206,3 +206,49 @@ export function allProbeRuns(provenance: unknown, cases: Array<Record<string, un
 export function allMemProbes(provenance: unknown, cases: Array<Record<string, unknown>>): number[] {
   return fileProbeValues(provenance, cases, "mem_ns", ["mem_probe_ns", "mem_probe_after_ns"]);
 }
+
+/**
+ * Slow-phase retries for a bench's cases: a case whose probes say it ran in a slow phase of the
+ * machine (the report's own criterion, caseSlowPhase, against every probe reading taken so far in
+ * the run) is measured again, up to `retries` times, after waiting for a steady probe. The decision
+ * rests on the probes alone, never on the case's figures, and the discarded attempts stay in the
+ * results file (`slow_attempts`), so a reader sees what was measured again and why.
+ */
+export class SlowPhaseRetry {
+  private readonly runs: number[] = [];
+  private readonly mem: number[] = [];
+
+  constructor(
+    readonly retries: number,
+    /** How long to wait for a steady probe before an attempt (ms); probes every `everyMs`. */
+    private readonly waitMs = 60_000,
+    private readonly everyMs = 5_000,
+    private readonly probe: () => CpuProbe | null = probeCpu,
+  ) {}
+
+  /** Records a probe's readings as part of this run (every probe taken counts towards "fastest"). */
+  seen(p: CpuProbe | null): CpuProbe | null {
+    if (p !== null) {
+      this.runs.push(...p.runs_ms);
+      this.mem.push(...(p.mem_ns ?? []));
+    }
+    return p;
+  }
+
+  /** Was the case between these probes measured in a slow phase (false without probes)? */
+  slow(before: CpuProbe | null, after: CpuProbe | null): boolean {
+    this.seen(after);
+    return caseSlowPhase(caseProbeFields(before, after), this.runs, this.mem)?.slow ?? false;
+  }
+
+  /** A probe taken once the machine runs steady again (or the last one after waitMs): the next attempt's "before". */
+  async steadyProbe(): Promise<CpuProbe | null> {
+    const until = Date.now() + this.waitMs;
+    for (;;) {
+      const p = this.seen(this.probe());
+      const steady = p !== null && !(caseSlowPhase(caseProbeFields(p, null), this.runs, this.mem)?.slow ?? false);
+      if (steady || Date.now() + this.everyMs > until) return p;
+      await new Promise((r) => setTimeout(r, this.everyMs));
+    }
+  }
+}

@@ -46,6 +46,21 @@ function cases(b: BenchFile | undefined, section = "cases"): Case[] {
   return normalizeCases(s?.cases ?? []).filter((c) => c.target === undefined || c.target === "embedded");
 }
 
+/**
+ * "measured again: 1 earlier attempt met a slow phase and read 27.9 µs" for a case the bench measured
+ * again (its `slow_attempts`, see cpu-probe.ts SlowPhaseRetry), "" for a case measured once.
+ */
+const attemptsText = (c: Case | undefined, field: string, show: (v: number) => string): string => {
+  const earlier = c?.slow_attempts;
+  if (!Array.isArray(earlier) || earlier.length === 0) return "";
+  const read = earlier.map((a) => (a as Record<string, unknown>)[field]).filter((v): v is number => typeof v === "number");
+  return `measured again: ${earlier.length} earlier attempt${earlier.length === 1 ? "" : "s"} met a slow phase${read.length > 0 ? ` and read ${read.map(show).join(", ")}` : ""}`;
+};
+/** " (measured again: …)" for a reload case ("" when measured once). */
+const reloadAttempts = (c: Case | undefined, field: "p50_ms" | "p99_ms") => {
+  const t = attemptsText(c, field, (v) => `${fmt(v)} ms`);
+  return t === "" ? "" : ` (${t.replace("and read", `and read ${field === "p50_ms" ? "p50" : "p99"}`)})`;
+};
 /** " (95 % interval a…b; 13 % of the proxy's own CPU; 10 host calls)", from whichever fields the file has. */
 const addedDetail = (c: Case | undefined) => {
   const parts: string[] = [];
@@ -55,6 +70,8 @@ const addedDetail = (c: Case | undefined) => {
   if (share !== undefined) parts.push(`${(share * 100).toFixed(1)} % of the proxy's own CPU`);
   const calls = num(c, "host_calls_per_request");
   if (calls !== undefined) parts.push(`${calls} host calls`);
+  const again = attemptsText(c, "added_cpu_us_per_request", (v) => `${fmt(v, 1)} µs`);
+  if (again !== "") parts.push(again);
   return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 };
 /**
@@ -138,19 +155,19 @@ export function goalRows(benches: BenchFile[]): GoalRow[] {
   for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 10_000);
     const p99 = num(c, "p99_ms");
-    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms${intervalDetail(c, ["p99_ci95_ms"])}${gcDetail(c)}${faultDetail(reload, c)}${phaseDetail(reload, c)}`, p99 === undefined ? undefined : p99 <= 5);
+    add(`reload p99 ≤ 5 ms, 10k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=10000 workers=2`, p99 === undefined ? undefined : `${fmt(p99)} ms${intervalDetail(c, ["p99_ci95_ms"])}${gcDetail(c)}${reloadAttempts(c, "p99_ms")}${faultDetail(reload, c)}${phaseDetail(reload, c)}`, p99 === undefined ? undefined : p99 <= 5);
   }
   for (const mode of ["pull", "push", "push-snapshot"]) {
     const c = rcase(mode, 100_000);
     const p50 = num(c, "p50_ms");
     const p99 = num(c, "p99_ms");
     const has = p50 !== undefined && p99 !== undefined;
-    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms${intervalDetail(c, ["p50_ci95_ms", "p99_ci95_ms"])}${gcDetail(c)}${faultDetail(reload, c)}${phaseDetail(reload, c)}` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
+    add(`reload p50 ≤ 5 ms, p99 ≤ 20 ms, 100k CIDRs, ${mode}`, reload, c, `mode=${mode} cidrs=100000 workers=2`, has ? `${fmt(p50!)} / ${fmt(p99!)} ms${intervalDetail(c, ["p50_ci95_ms", "p99_ci95_ms"])}${gcDetail(c)}${reloadAttempts(c, "p99_ms")}${faultDetail(reload, c)}${phaseDetail(reload, c)}` : undefined, has ? p50! <= 5 && p99! <= 20 : undefined);
   }
   {
     const c = rcase("pull", 1_000_000);
     const p50 = num(c, "p50_ms");
-    add("reload p50 ≤ 50 ms, 1,000,000 CIDRs, pull", reload, c, "mode=pull cidrs=1000000 workers=2", p50 === undefined ? undefined : `${fmt(p50)} ms${intervalDetail(c, ["p50_ci95_ms"])}${faultDetail(reload, c)}${phaseDetail(reload, c)}`, p50 === undefined ? undefined : p50 <= 50);
+    add("reload p50 ≤ 50 ms, 1,000,000 CIDRs, pull", reload, c, "mode=pull cidrs=1000000 workers=2", p50 === undefined ? undefined : `${fmt(p50)} ms${intervalDetail(c, ["p50_ci95_ms"])}${reloadAttempts(c, "p50_ms")}${faultDetail(reload, c)}${phaseDetail(reload, c)}`, p50 === undefined ? undefined : p50 <= 50);
   }
   const parse = cases(micro, "parse");
   {

@@ -73,3 +73,21 @@ describe("the host's GC pauses beside a reload case (gc_major_reloads, p99_witho
     expect(old).not.toContain("full GCs");
   });
 });
+
+describe("an overhead case measured again after a slow phase", () => {
+  it("the goal row names the discarded attempts and what they read; the verdict is on the kept attempt", () => {
+    const row = table([overhead([
+      { target: "embedded", filter: "edgewatch", cidrs: 0, workers: 2, tracing: "off", added_cpu_us_per_request: 5.4, added_cpu_us_ci95_low: 4.1, added_cpu_us_ci95_high: 7.2, attempts: 2, slow_attempts: [{ cpu_probe_ms: [170, 118], cpu_probe_after_ms: [172, 117], added_cpu_us_per_request: 27.9, ratio: 0.87 }] },
+    ])]);
+    const r = row("added CPU per request (filter on − off), 0 CIDRs, no tracing ≤ 6 µs");
+    expect(r.measured).toBe("5.4 µs (95 % interval 4.1…7.2; measured again: 1 earlier attempt met a slow phase and read 27.9 µs)");
+    expect(r.verdict).toBe("met");
+  });
+
+  it("a reload goal row does the same with the discarded attempts' p99", () => {
+    const row = table([reload([
+      { target: "embedded", mode: "pull", cidrs: 10_000, workers: 2, reloads: 200, p50_ms: 1.2, p99_ms: 3.7, attempts: 2, slow_attempts: [{ cpu_probe_ms: [120, 182], cpu_probe_after_ms: [194, 183], p50_ms: 2.17, p99_ms: 8.06 }] },
+    ])]);
+    expect(row("reload p99 ≤ 5 ms, 10k CIDRs, pull").measured).toBe("3.70 ms (measured again: 1 earlier attempt met a slow phase and read p99 8.06 ms)");
+  });
+});
