@@ -49,7 +49,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, pairStats } from "../harness/bench/pair-stats.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
-import { SlowPhaseRetry, caseProbeFields, probeCpu, type CpuProbe } from "../harness/bench/cpu-probe.js";
+import { SlowPhaseRetry, caseProbeFields, probeCpu, type CaseProbes, type CpuProbe } from "../harness/bench/cpu-probe.js";
 import { exitWithParent } from "../harness/process/child-lifetime.js";
 import { IpcChild, serveRequests } from "../harness/process/ipc-child.js";
 
@@ -283,11 +283,7 @@ interface Shape {
 }
 
 /** A case's attempt that met a slow phase: its probes and what it read. */
-export interface SlowAttempt {
-  cpu_probe_ms: number[] | null;
-  cpu_probe_after_ms: number[] | null;
-  mem_probe_ns: number[] | null;
-  mem_probe_after_ns: number[] | null;
+export interface SlowAttempt extends CaseProbes {
   added_cpu_us_per_request: number;
   ratio: number;
 }

@@ -34,7 +34,7 @@
  */
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile, BENCH_WASM, RELOAD_V8_FLAGS } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
-import { SlowPhaseRetry, caseProbeFields, probeCpu, type CpuProbe } from "../harness/bench/cpu-probe.js";
+import { SlowPhaseRetry, caseProbeFields, probeCpu, type CaseProbes, type CpuProbe } from "../harness/bench/cpu-probe.js";
 import { percentile, quantileStats } from "../harness/bench/pair-stats.js";
 import { pauseMsIn, recordGcPauses } from "../harness/bench/gc-pauses.js";
 import { getTarget } from "../harness/targets/registry.js";
@@ -188,11 +188,7 @@ async function waitAllWorkers(stack: Stack, want: string, t0: number, gapMs: num
 }
 
 /** A case's attempt that met a slow phase: its probes and what it read. */
-export interface SlowReloadAttempt {
-  cpu_probe_ms: number[] | null;
-  cpu_probe_after_ms: number[] | null;
-  mem_probe_ns: number[] | null;
-  mem_probe_after_ns: number[] | null;
+export interface SlowReloadAttempt extends CaseProbes {
   p50_ms: number;
   p99_ms: number;
 }

@@ -174,13 +174,19 @@ export function caseSlowPhase(c: Record<string, unknown>, allRuns: number[], all
   return { slow, text };
 }
 
+/** A case's probe readings (caseProbeFields): CPU ms and cold-load ns per CPU before and after it, null when a probe failed. */
+export type CaseProbes = {
+  cpu_probe_ms: number[] | null;
+  cpu_probe_after_ms: number[] | null;
+  mem_probe_ns: number[] | null;
+  mem_probe_after_ns: number[] | null;
+};
+
 /**
  * A case's probe fields, as benches record them and caseSlowPhase reads them: the probe taken just
  * before the case and the one just after (either null when it failed).
  */
-export function caseProbeFields(before: CpuProbe | null, after: CpuProbe | null): {
-  cpu_probe_ms: number[] | null; cpu_probe_after_ms: number[] | null; mem_probe_ns: number[] | null; mem_probe_after_ns: number[] | null;
-} {
+export function caseProbeFields(before: CpuProbe | null, after: CpuProbe | null): CaseProbes {
   return {
     cpu_probe_ms: before?.runs_ms ?? null,
     cpu_probe_after_ms: after?.runs_ms ?? null,
