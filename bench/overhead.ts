@@ -623,7 +623,6 @@ async function main(): Promise<number> {
     return m;
   };
 
-  /** The two case rows (none, edgewatch) of a measured case; the call counts and guest times come from the caller. */
   /** A discarded attempt's headline figures (the same pairs caseRows reads). */
   const attemptFigures = (m: Measured): { added_cpu_us_per_request: number; ratio: number } => {
     const added = pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k]));
@@ -631,6 +630,7 @@ async function main(): Promise<number> {
     return { added_cpu_us_per_request: Number(added.median.toFixed(1)), ratio: Number((rate(1) / rate(0)).toFixed(3)) };
   };
 
+  /** The two case rows (none, edgewatch) of a measured case; the call counts and guest times come from the caller. */
   const caseRows = (
     m: Measured,
     base: Omit<OverheadCase, "filter" | "requests" | "rps" | "p50_us" | "p99_us" | "rate_rps" | "fixed_requests" | "fixed_p50_us" | "fixed_p99_us" | "fixed_skipped" | "cpu_us_per_request" | "added_cpu_us_per_request" | "added_cpu_us_min" | "added_cpu_us_max" | "added_cpu_us_ci95_low" | "added_cpu_us_ci95_high" | "added_cpu_share" | "added_cpu_share_ci95_low" | "added_cpu_share_ci95_high" | "pairs" | "saturation_cpu_us_per_request" | "saturation_added_cpu_us_per_request" | "c1_p50_us" | "c1_p99_us" | "ratio" | "ratio_min" | "ratio_max" | "rounds" | "host_calls_per_request" | "guest_calls_per_request" | "wasm_us_per_request" | "profile_wasm_code_us_per_request" | "profile_host_functions_us_per_request">,
