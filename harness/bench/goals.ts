@@ -48,18 +48,19 @@ function cases(b: BenchFile | undefined, section = "cases"): Case[] {
 
 /**
  * "measured again: 1 earlier attempt met a slow phase and read 27.9 µs" for a case the bench measured
- * again (its `slow_attempts`, see cpu-probe.ts SlowPhaseRetry), "" for a case measured once.
+ * again (its `slow_attempts`, see cpu-probe.ts SlowPhaseRetry), "" for a case measured once; `label`
+ * names the figure read ("p99 ").
  */
-const attemptsText = (c: Case | undefined, field: string, show: (v: number) => string): string => {
+const attemptsText = (c: Case | undefined, field: string, show: (v: number) => string, label = ""): string => {
   const earlier = c?.slow_attempts;
   if (!Array.isArray(earlier) || earlier.length === 0) return "";
   const read = earlier.map((a) => (a as Record<string, unknown>)[field]).filter((v): v is number => typeof v === "number");
-  return `measured again: ${earlier.length} earlier attempt${earlier.length === 1 ? "" : "s"} met a slow phase${read.length > 0 ? ` and read ${read.map(show).join(", ")}` : ""}`;
+  return `measured again: ${earlier.length} earlier attempt${earlier.length === 1 ? "" : "s"} met a slow phase${read.length > 0 ? ` and read ${label}${read.map(show).join(", ")}` : ""}`;
 };
 /** " (measured again: …)" for a reload case ("" when measured once). */
 const reloadAttempts = (c: Case | undefined, field: "p50_ms" | "p99_ms") => {
-  const t = attemptsText(c, field, (v) => `${fmt(v)} ms`);
-  return t === "" ? "" : ` (${t.replace("and read", `and read ${field === "p50_ms" ? "p50" : "p99"}`)})`;
+  const t = attemptsText(c, field, (v) => `${fmt(v)} ms`, field === "p50_ms" ? "p50 " : "p99 ");
+  return t === "" ? "" : ` (${t})`;
 };
 /** " (95 % interval a…b; 13 % of the proxy's own CPU; 10 host calls)", from whichever fields the file has. */
 const addedDetail = (c: Case | undefined) => {
