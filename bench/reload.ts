@@ -37,6 +37,7 @@ import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
 import { SlowPhaseRetry, caseProbeFields, probeCpu, type CaseProbes, type CpuProbe } from "../harness/bench/cpu-probe.js";
 import { percentile, quantileStats } from "../harness/bench/pair-stats.js";
 import { pauseMsIn, recordGcPauses } from "../harness/bench/gc-pauses.js";
+import { reloadParts, type ReloadParts } from "../harness/bench/reload-parts.js";
 import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
 import { canPin, pinProcess } from "../harness/process/cpu-affinity.js";
@@ -235,9 +236,20 @@ export interface ReloadCase {
    * single VM (what Envoy's threads, configuring in parallel, would wait for). Null otherwise.
    */
   canary_ms_p50: number | null;
+  /** The part of canary_ms_p50's reloads spent instantiating the canary and running `_start` (p50 over the reloads). */
+  canary_start_ms_p50?: number | null;
   canary_page_faults_p50: number | null;
   vms_ms_p50: number | null;
   vm_max_ms_p50: number | null;
+  /**
+   * Push modes on the embedded host: where the time of the median reloads (those between the 45th
+   * and 55th percentile of latency) and of the slowest 5 % (at least 2) went, means over those
+   * reloads, so the parts of a row add up to its latency: the canary's instantiation and `_start`,
+   * its configure, the new roots of every VM, and the rest (the probes' round trips, the event
+   * loop, GC pauses outside those parts). gc_ms: the GC pauses inside those reloads' windows,
+   * wherever they fell. Null otherwise.
+   */
+  reload_parts?: { median: ReloadParts; slowest: ReloadParts } | null;
   /** Bytes of the JSON document (push: the whole plugin configuration; push-snapshot: the snapshot configuration). */
   doc_bytes: number;
   /**
@@ -287,7 +299,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
   const lat: number[] = [];
   const cpu: number[] = [];
   const faults: number[] = [];
-  const parts = { canary: [] as number[], canaryFaults: [] as number[], vms: [] as number[], vmMax: [] as number[] };
+  const parts = { canary: [] as number[], canaryStart: [] as number[], canaryFaults: [] as number[], vms: [] as number[], vmMax: [] as number[] };
   let docBytes = 0;
   let fetchedBytes: number | null = null;
   const embedded = args.target === "embedded";
@@ -363,6 +375,7 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
         const t = pull ? null : ((await proxy.lastUpdateTiming?.()) ?? null);
         if (t !== null) {
           parts.canary.push(t.canaryMs);
+          parts.canaryStart.push(t.canaryStartMs);
           parts.canaryFaults.push(t.canaryPageFaults);
           parts.vms.push(t.vmMs.reduce((a, b) => a + b, 0));
           parts.vmMax.push(Math.max(...t.vmMs));
@@ -399,9 +412,11 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       gc_major_reloads: inWindow === null ? null : inWindow.filter((w) => w.major > 0).length,
       p99_without_gc_ms: inWindow === null ? null : p99Of(lat.map((ms, i) => ms - inWindow[i]!.ms)),
       canary_ms_p50: p50Of(parts.canary, round3),
+      canary_start_ms_p50: p50Of(parts.canaryStart, round3),
       canary_page_faults_p50: p50Of(parts.canaryFaults, (v) => v),
       vms_ms_p50: p50Of(parts.vms, round3),
       vm_max_ms_p50: p50Of(parts.vmMax, round3),
+      reload_parts: reloadParts(lat, parts.canaryStart, parts.canary, parts.vms, inWindow === null ? null : inWindow.map((w) => w.ms)),
       doc_bytes: docBytes,
       fetched_bytes: pull ? fetchedBytes : null,
       fetches: pull ? svc!.fetchCount : null,
@@ -502,6 +517,12 @@ async function micro(sizes: number[], quick: boolean): Promise<{ parse: ParseRow
     }
   }
   return { parse, lookup };
+}
+
+/** One line of ReloadCase.reload_parts for the run's output. */
+function partsText(label: string, p: ReloadParts): string {
+  return `${label} ${p.reloads} reloads: ${p.latency_ms.toFixed(2)} ms = canary instantiate + _start ${p.canary_start_ms.toFixed(2)} + configure ${p.canary_configure_ms.toFixed(2)}` +
+    ` + VMs ${p.vms_ms.toFixed(2)} + rest ${p.other_ms.toFixed(2)}${p.gc_ms !== null ? ` (GC pauses inside: ${p.gc_ms.toFixed(2)})` : ""}`;
 }
 
 function table(rows: ReloadCase[]): string {
@@ -619,7 +640,8 @@ async function main(): Promise<number> {
           `  ${mode} ${cidrs} CIDRs ${workers} worker(s): p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, max ${r.max_ms.toFixed(2)} ms` +
             `${r.cpu_p50_ms !== null ? `; CPU p50 ${r.cpu_p50_ms.toFixed(2)} ms` : ""}` +
             `${r.p99_without_gc_ms !== null ? `; p99 less GC pauses ${r.p99_without_gc_ms.toFixed(2)} ms (${r.gc_major_reloads} reloads met a full GC)` : ""}` +
-            ` (${r.reloads} reloads${r.fetches !== null ? `, ${r.fetches} fetches` : ""})\n`,
+            ` (${r.reloads} reloads${r.fetches !== null ? `, ${r.fetches} fetches` : ""})\n` +
+            (r.reload_parts ? `    ${partsText("median", r.reload_parts.median)}\n    ${partsText("slowest", r.reload_parts.slowest)}\n` : ""),
         );
         write();
       }

@@ -90,6 +90,25 @@ export function renderResults(benches: BenchFile[]): string {
       "",
     );
     if (fileNoisy(reload)) out.push("_This reload run was noisy._", "");
+    const withParts = rc.filter((c) => c.workers === 2 && c.reload_parts && typeof c.reload_parts === "object");
+    if (withParts.length > 0) {
+      type Parts = Record<string, number | null>;
+      const row = (c: Case, label: string, p: Parts) =>
+        `| ${c.mode} | ${big(n(c, "cidrs"))} | ${label} (${p.reloads}) | ${f(p.latency_ms ?? undefined)} | ${f(p.canary_start_ms ?? undefined)} | ${f(p.canary_configure_ms ?? undefined)} | ${f(p.vms_ms ?? undefined)} | ${f(p.other_ms ?? undefined)} | ${p.gc_ms === null || p.gc_ms === undefined ? "—" : f(p.gc_ms)} |`;
+      out.push(
+        "Where the push reloads' time went (2 workers; means over the median reloads, those between the 45th and 55th percentile of latency, and over the slowest 5 %; " +
+          "the parts add up to the latency: the canary's instantiation (V8 reserves and maps its fresh linear memory) and `_start`, its configure, the new roots of every VM, " +
+          "and the rest: the probes' HTTP round trips on the same JS thread, the event loop, GC pauses outside those parts; GC = the pauses inside those reloads' windows, wherever they fell):",
+        "",
+        "| mode | CIDRs | reloads | latency ms | canary instantiate + `_start` | canary configure | VMs | rest | GC |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        ...withParts.flatMap((c) => {
+          const rp = c.reload_parts as unknown as { median: Parts; slowest: Parts };
+          return [row(c, "median", rp.median), row(c, "slowest 5 %", rp.slowest)];
+        }),
+        "",
+      );
+    }
   }
 
   const micro = get("reload-micro");

@@ -119,6 +119,31 @@ describe("bench scripts", () => {
     expect(r.stdout).toMatch(/p99 less GC pauses \d+\.\d\d ms \(\d+ reloads met a full GC\)/);
   }, 150_000);
 
+  it("reload: a push case says where its median and slowest reloads' time went, parts adding up to the latency", () => {
+    const out = mkdtempSync(join(tmpdir(), "ew-reload-parts-"));
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "bench/reload.ts", "--quick", "--modes", "push", "--cidrs", "1000", "--workers", "2", "--worker-sweep-at", "", "--reloads", "24", "--warm-requests", "50", "--no-micro", "--out", out],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    type Parts = { reloads: number; latency_ms: number; canary_start_ms: number; canary_configure_ms: number; vms_ms: number; other_ms: number; gc_ms: number };
+    const file = JSON.parse(readFileSync(join(out, "reload.json"), "utf8")) as { cases: Array<{ reloads: number; p50_ms: number; max_ms: number; reload_parts: { median: Parts; slowest: Parts } }> };
+    const c = file.cases[0]!;
+    const { median, slowest } = c.reload_parts;
+    expect(median.reloads).toBe(4); // ranks 10..13 of 24: the 45th to 55th percentile
+    expect(slowest.reloads).toBe(2);
+    for (const p of [median, slowest]) {
+      // A push instantiates a canary and configures it and three VMs (main + 2 workers): each part takes time.
+      for (const part of [p.canary_start_ms, p.canary_configure_ms, p.vms_ms]) expect(part).toBeGreaterThan(0);
+      expect(p.canary_start_ms + p.canary_configure_ms + p.vms_ms + p.other_ms).toBeCloseTo(p.latency_ms, 1);
+      expect(p.gc_ms).toBeGreaterThanOrEqual(0);
+    }
+    expect(slowest.latency_ms).toBeGreaterThanOrEqual(median.latency_ms);
+    expect(slowest.latency_ms).toBeLessThanOrEqual(c.max_ms);
+    expect(r.stdout).toMatch(/median 4 reloads: \d+\.\d\d ms = canary instantiate \+ _start \d+\.\d\d \+ configure \d+\.\d\d \+ VMs \d+\.\d\d \+ rest -?\d+\.\d\d/);
+  }, 150_000);
+
   it("overhead: wrk, the proxies and the upstream die when the bench is killed with SIGKILL", async () => {
     const out = mkdtempSync(join(tmpdir(), "ew-kill-"));
     const child = spawn(

@@ -74,6 +74,24 @@ describe("the host's GC pauses beside a reload case (gc_major_reloads, p99_witho
   });
 });
 
+describe("where the push reloads' time went (reload_parts)", () => {
+  const parts = (latency: number, start: number, configure: number, vms: number, gc: number | null) =>
+    ({ reloads: 10, latency_ms: latency, canary_start_ms: start, canary_configure_ms: configure, vms_ms: vms, other_ms: latency - start - configure - vms, gc_ms: gc });
+
+  it("the README shows the median and slowest rows of each 2-worker case that has them, and no table for files without them", () => {
+    const cases = [
+      { target: "embedded", mode: "push-snapshot", cidrs: 10_000, workers: 2, reloads: 200, p50_ms: 2.6, p99_ms: 6.03, reload_parts: { median: parts(2.6, 0.7, 0.6, 0.45, 0), slowest: parts(8.5, 3.4, 0.8, 0.6, 0.5) } },
+      { target: "embedded", mode: "push", cidrs: 10_000, workers: 4, reloads: 200, p50_ms: 4.1, p99_ms: 9.2, reload_parts: { median: parts(4, 1, 2, 0.5, null), slowest: parts(9, 3, 2.5, 1, null) } },
+    ];
+    const md = renderResults([reload(cases)]);
+    expect(md).toContain("| mode | CIDRs | reloads | latency ms | canary instantiate + `_start` | canary configure | VMs | rest | GC |");
+    expect(md).toContain("| push-snapshot | 10,000 | median (10) | 2.60 | 0.70 | 0.60 | 0.45 | 0.85 | 0.00 |");
+    expect(md).toContain("| push-snapshot | 10,000 | slowest 5 % (10) | 8.50 | 3.40 | 0.80 | 0.60 | 3.70 | 0.50 |");
+    expect(md).not.toMatch(/\| push \| 10,000 \| median/); // 4 workers: not in this table
+    expect(renderResults([reload([{ ...cases[0]!, reload_parts: undefined }])])).not.toContain("canary instantiate");
+  });
+});
+
 describe("an overhead case measured again after a slow phase", () => {
   it("the goal row names the discarded attempts and what they read; the verdict is on the kept attempt", () => {
     const row = table([overhead([
