@@ -8,8 +8,10 @@
  * *_cpu_ns, the process CPU time per request (filter + JS stubs + driver). CPU time, not wall time,
  * so that other processes on a shared machine do not inflate the figures. Telemetry's
  * share is the difference between the same traffic with telemetry on and off (`telemetry.enabled`),
- * tracing off, 10,000 CIDRs in the access rules (no match). Rounds alternate the configurations
- * and the median round is reported.
+ * tracing off, 10,000 CIDRs in the access rules (no match). The configurations run in turn in each
+ * round; telemetry's share is the median over rounds of the round's own on − off difference, with a
+ * 95 % bootstrap interval of that median (one round is not enough: a difference of ~100 ns between two
+ * profiler-split figures of ~700 ns moved 2–4× between runs of 7 rounds taking the medians first).
  *
  * CLI: tsx bench/telemetry.ts [--quick] [--out DIR] → telemetry.json in bench/results (bench/results/quick with
  * --quick) + a table on stdout.
@@ -18,6 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
+import { pairStats } from "../harness/bench/pair-stats.js";
 
 checkUsage(`usage: npx tsx bench/telemetry.ts [options]
 
@@ -36,7 +39,7 @@ const ARGS = benchArgs();
 const QUICK = ARGS.quick;
 const RUN = new RunRecord("telemetry", { quick: QUICK, target: ARGS.target });
 const REQUESTS = QUICK ? 20_000 : 100_000;
-const ROUNDS = QUICK ? 3 : 7;
+const ROUNDS = QUICK ? 3 : 15;
 const CIDRS = 10_000;
 
 /** 10,000 distinct /24s inside 100.64.0.0/10 (clients come from 192.0.2.0/24: no match). */
@@ -115,6 +118,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < VARIANTS.length; i++) rounds[i].push(await run(drivers[i], VARIANTS[i], REQUESTS, routeNames));
   }
   const med = (i: number, k: keyof Measure) => median(rounds[i].map((m) => m[k]));
+  /** Variant i − variant base in the same round, per round: median and 95 % interval (rounded ns). */
+  const paired = (i: number, base: number, k: keyof Measure) => {
+    const st = pairStats(rounds[i].map((m, r) => m[k] - rounds[base]![r]![k]));
+    return { median: Math.round(st.median), ci95: [Math.round(st.ci95_low), Math.round(st.ci95_high)] as [number, number] };
+  };
   const idx = (name: string, routes: number) => VARIANTS.findIndex((v) => v.name === name && v.routes === routes);
   const cases = [1, 1000].flatMap((routes) => {
     const off = idx("off", routes);
@@ -122,11 +130,14 @@ async function main(): Promise<void> {
     for (const name of ["on", "on+method"]) {
       const i = idx(name, routes);
       if (i < 0) continue;
+      const wasm = paired(i, off, "wasmNs"), cpu = paired(i, off, "cpuNs");
       rows.push({
         case: `telemetry ${name}`,
         routes,
-        telemetry_wasm_ns: Math.round(med(i, "wasmNs") - med(off, "wasmNs")),
-        telemetry_cpu_ns: Math.round(med(i, "cpuNs") - med(off, "cpuNs")),
+        telemetry_wasm_ns: wasm.median,
+        telemetry_wasm_ns_ci95: wasm.ci95,
+        telemetry_cpu_ns: cpu.median,
+        telemetry_cpu_ns_ci95: cpu.ci95,
         request_wasm_ns: Math.round(med(i, "wasmNs")),
         request_cpu_ns: Math.round(med(i, "cpuNs")),
         baseline_wasm_ns: Math.round(med(off, "wasmNs")),
@@ -145,7 +156,8 @@ async function main(): Promise<void> {
       "call-level driver (harness/driver/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: time in wasm code " +
       "only (V8 sampling profiler, 50 us: share of samples in wasm frames x process CPU time); *_cpu_ns: process CPU time " +
       "per request (filter + JS stubs + driver). telemetry_* = on - off (telemetry.enabled), " +
-      "tracing off, 10,000 deny CIDRs (no match); medians of alternating rounds",
+      "tracing off, 10,000 deny CIDRs (no match); the variants run in turn in each round: request_* and baseline_* are medians " +
+      "over rounds, telemetry_* the median over rounds of the round's own on - off difference with a 95 % bootstrap interval of it (*_ci95)",
     quick: QUICK,
     provenance: RUN.finish(),
     requests_per_round: REQUESTS,
@@ -153,9 +165,9 @@ async function main(): Promise<void> {
     cases,
   };
   const out = writeResultFile(ARGS.outDir, "telemetry.json", result);
-  console.log("telemetry cost per request (median of rounds; wasm = wasm code only, cpu = process CPU incl. JS host stubs)");
+  console.log("telemetry cost per request (median over rounds of the round's on − off, 95 % interval; wasm = wasm code only, cpu = process CPU incl. JS host stubs)");
   console.table(cases.map((c) => ({
-    case: c.case, routes: c.routes, "telemetry wasm ns": c.telemetry_wasm_ns, "telemetry cpu ns": c.telemetry_cpu_ns,
+    case: c.case, routes: c.routes, "telemetry wasm ns": c.telemetry_wasm_ns, "(95 %)": `${c.telemetry_wasm_ns_ci95[0]}…${c.telemetry_wasm_ns_ci95[1]}`, "telemetry cpu ns": c.telemetry_cpu_ns,
     "request wasm ns": c.request_wasm_ns, "request cpu ns": c.request_cpu_ns, "host calls/req": c.host_calls_per_request,
     "+host calls": c.telemetry_host_calls,
   })));

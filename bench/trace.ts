@@ -6,7 +6,8 @@
  * stubs. *_wasm_ns is the time in wasm code only (V8 sampling profiler: share of samples in wasm
  * frames × process CPU time); *_cpu_ns is the process CPU time per request, stubs and driver
  * included. CPU time, not wall time: other processes on a shared machine do not inflate them. The trace path's cost is
- * the difference with the same traffic and `tracing.enabled: false` (telemetry on in both).
+ * the difference with the same traffic and `tracing.enabled: false` (telemetry on in both), taken round by round
+ * (the variants run in turn in each round): the median of those differences and its 95 % bootstrap interval.
  * Export: every request kept (rate 1), batches of 256 acknowledged at once; its cost per span is the
  * difference with the same traffic without a collector cluster (decided, not exported).
  *
@@ -18,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
+import { pairStats } from "../harness/bench/pair-stats.js";
 
 checkUsage(`usage: npx tsx bench/trace.ts [options]
 
@@ -37,7 +39,7 @@ const ARGS = benchArgs();
 const QUICK = ARGS.quick;
 const RUN = new RunRecord("trace", { quick: QUICK, target: ARGS.target });
 const REQUESTS = QUICK ? 20_000 : 100_000;
-const ROUNDS = QUICK ? 3 : 7;
+const ROUNDS = QUICK ? 3 : 15;
 
 type Headers = Array<[string, string]>;
 
@@ -175,14 +177,22 @@ async function main(): Promise<void> {
     for (let i = 0; i < VARIANTS.length; i++) rounds[i].push(await run(drivers[i], VARIANTS[i], REQUESTS));
   }
   const med = (i: number, k: keyof Measure) => median(rounds[i].map((m) => m[k]));
+  /** Variant i − variant base in the same round, per round: median and 95 % interval (rounded ns). */
+  const paired = (i: number, base: number, k: keyof Measure) => {
+    const st = pairStats(rounds[i].map((m, r) => m[k] - rounds[base]![r]![k]));
+    return { median: Math.round(st.median), ci95: [Math.round(st.ci95_low), Math.round(st.ci95_high)] as [number, number] };
+  };
   const off = 0;
   const cases = VARIANTS.slice(1, 5).map((v, j) => {
     const i = j + 1;
+    const wasm = paired(i, off, "wasmNs"), cpu = paired(i, off, "cpuNs");
     return {
       case: v.name,
       description: v.description,
-      trace_wasm_ns: Math.round(med(i, "wasmNs") - med(off, "wasmNs")),
-      trace_cpu_ns: Math.round(med(i, "cpuNs") - med(off, "cpuNs")),
+      trace_wasm_ns: wasm.median,
+      trace_wasm_ns_ci95: wasm.ci95,
+      trace_cpu_ns: cpu.median,
+      trace_cpu_ns_ci95: cpu.ci95,
       request_wasm_ns: Math.round(med(i, "wasmNs")),
       request_cpu_ns: Math.round(med(i, "cpuNs")),
       trace_host_calls: Number((med(i, "hostCalls") - med(off, "hostCalls")).toFixed(2)),
@@ -191,14 +201,18 @@ async function main(): Promise<void> {
   const noExport = VARIANTS.findIndex((v) => v.name === "keep all, no export");
   const exp = VARIANTS.findIndex((v) => v.name === "keep all, export");
   const dExp = drivers[exp];
-  const spanWasmNs = med(exp, "wasmNs") - med(noExport, "wasmNs");
-  const spanGuestNs = med(exp, "cpuNs") - med(noExport, "cpuNs");
+  const spanWasm = paired(exp, noExport, "wasmNs");
+  const spanCpu = paired(exp, noExport, "cpuNs");
+  const spanWasmNs = spanWasm.median;
+  const spanGuestNs = spanCpu.median;
   const exported = Number(dExp.metric("edgewatch.trace_spans_exported_total") ?? 0n);
   const exportCase = {
     case: "OTLP export",
     batch_spans: 256,
-    export_wasm_ns_per_span: Math.round(spanWasmNs),
-    export_cpu_ns_per_span: Math.round(spanGuestNs),
+    export_wasm_ns_per_span: spanWasmNs,
+    export_wasm_ns_per_span_ci95: spanWasm.ci95,
+    export_cpu_ns_per_span: spanGuestNs,
+    export_cpu_ns_per_span_ci95: spanCpu.ci95,
     export_spans_per_second: Math.round(1e9 / Math.max(1, spanWasmNs)),
     export_bytes_per_span: Math.round(dExp.httpCallBytes / Math.max(1, exported)),
     spans_exported: exported,
@@ -212,7 +226,8 @@ async function main(): Promise<void> {
       "call-level driver (harness/driver/filter-driver.ts), product wasm with JS host-call stubs. *_wasm_ns: wasm code only " +
       "(V8 sampling profiler, 50 us, x process CPU time); *_cpu_ns: process CPU per request incl. JS stubs and driver. " +
       "trace_* = variant - tracing off; wasm_micro: pure wasm loops timed by process CPU; " +
-      "export_* per span = (rate 1 with export) - (rate 1 without collector); medians of alternating rounds",
+      "export_* per span = (rate 1 with export) - (rate 1 without collector); the variants run in turn in each round, and each " +
+      "difference is the median over rounds of the round's own difference, with a 95 % bootstrap interval of that median (*_ci95)",
     quick: QUICK,
     provenance: RUN.finish(),
     requests_per_round: REQUESTS,
@@ -223,9 +238,9 @@ async function main(): Promise<void> {
     wasm_micro: micro,
   };
   const out = writeResultFile(ARGS.outDir, "trace.json", result);
-  console.log("trace path per request: parse + decide + propagate (median of rounds)");
+  console.log("trace path per request: parse + decide + propagate (median over rounds of the round's difference, 95 % interval)");
   console.table(cases.map((c) => ({
-    case: c.case, "trace wasm ns": c.trace_wasm_ns, "trace cpu ns": c.trace_cpu_ns,
+    case: c.case, "trace wasm ns": c.trace_wasm_ns, "(95 %)": `${c.trace_wasm_ns_ci95[0]}…${c.trace_wasm_ns_ci95[1]}`, "trace cpu ns": c.trace_cpu_ns,
     "request wasm ns": c.request_wasm_ns, "+host calls": c.trace_host_calls,
   })));
   console.log("OTLP/HTTP JSON export");

@@ -162,10 +162,15 @@ export function renderResults(benches: BenchFile[]): string {
   const exp = section(tr, "export")[0];
   if (tel.length > 0 || trc.length > 0) {
     out.push("**Telemetry and tracing in wasm** (call-level driver: the filter with stubbed host calls; `telemetry.json`, `trace.json`):", "");
-    for (const c of tel) out.push(`- ${c.case}, ${big(n(c, "routes"))} route(s): telemetry adds ${f(n(c, "telemetry_wasm_ns"), 0)} ns of wasm per request (whole request ${f(n(c, "request_wasm_ns"), 0)} ns, ${f(n(c, "host_calls_per_request"), 0)} host calls)`);
-    for (const c of trc) out.push(`- trace path, ${c.case}: ${f(n(c, "trace_wasm_ns"), 0)} ns of wasm per request`);
+    // Files since the paired rounds carry a 95 % interval of each difference.
+    const ci = (c: Case, key: string) => {
+      const iv = interval(c, key);
+      return iv ? ` (95 % interval ${spanText(iv[0], iv[1], (x) => f(x, 0))})` : "";
+    };
+    for (const c of tel) out.push(`- ${c.case}, ${big(n(c, "routes"))} route(s): telemetry adds ${f(n(c, "telemetry_wasm_ns"), 0)} ns of wasm per request${ci(c, "telemetry_wasm_ns_ci95")} (whole request ${f(n(c, "request_wasm_ns"), 0)} ns, ${f(n(c, "host_calls_per_request"), 0)} host calls)`);
+    for (const c of trc) out.push(`- trace path, ${c.case}: ${f(n(c, "trace_wasm_ns"), 0)} ns of wasm per request${ci(c, "trace_wasm_ns_ci95")}`);
     for (const c of micro2) out.push(`- ${c.case}: ${f(n(c, "ns_per_op"), 1)} ns`);
-    if (exp) out.push(`- OTLP export: ${f(n(exp, "export_wasm_ns_per_span"), 0)} ns of wasm and ${big(n(exp, "export_bytes_per_span"))} bytes per span`);
+    if (exp) out.push(`- OTLP export: ${f(n(exp, "export_wasm_ns_per_span"), 0)} ns of wasm${ci(exp, "export_wasm_ns_per_span_ci95")} and ${big(n(exp, "export_bytes_per_span"))} bytes per span`);
     out.push("");
   }
   const sampling = section(tr, "sampling");

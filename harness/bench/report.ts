@@ -333,8 +333,9 @@ export function tableColumns(cases: Case[]): string[] {
 function cell(c: Case, k: string): string {
   const v = c[k];
   if (/_bytes$/.test(k) && typeof v === "number") return (v / 1048576).toFixed(v >= 100 * 1048576 ? 0 : 2);
-  // A 95 % interval stored as [low, high] (reload's p50_ci95_ms / p99_ci95_ms): "5.21…9.80".
-  if (/_ci95_ms$/.test(k) && Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number")) return spanText(v[0], v[1]);
+  // A 95 % interval stored as [low, high] (reload's p50_ci95_ms / p99_ci95_ms, the telemetry and trace
+  // differences' *_ci95): "5.21…9.80".
+  if (/_ci95(_ms)?$/.test(k) && Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number")) return spanText(v[0], v[1]);
   return fmtNum(v);
 }
 

@@ -109,3 +109,26 @@ describe("an overhead case measured again after a slow phase", () => {
     expect(row("reload p99 ≤ 5 ms, 10k CIDRs, pull").measured).toBe("3.70 ms (measured again: 1 earlier attempt met a slow phase and read p99 8.06 ms)");
   });
 });
+
+describe("telemetry and trace differences with their 95 % intervals", () => {
+  const files = (withCi: boolean): BenchFile[] => [
+    benchFile("telemetry", [{ case: "telemetry on", routes: 1, telemetry_wasm_ns: 98, request_wasm_ns: 624, host_calls_per_request: 10, ...(withCi ? { telemetry_wasm_ns_ci95: [61, 140] } : {}) }]),
+    {
+      ...benchFile("trace", []),
+      sections: [
+        { name: "cases", cases: [{ case: "new trace", trace_wasm_ns: 180, ...(withCi ? { trace_wasm_ns_ci95: [41, 347] } : {}) }] },
+        { name: "export", cases: [{ case: "OTLP export", export_wasm_ns_per_span: 931, export_bytes_per_span: 693, ...(withCi ? { export_wasm_ns_per_span_ci95: [880, 1003] } : {}) }] },
+      ],
+    },
+  ];
+
+  it("the README names each interval where the file has one, and only then", () => {
+    const md = renderResults(files(true));
+    expect(md).toContain("- telemetry on, 1 route(s): telemetry adds 98 ns of wasm per request (95 % interval 61…140) (whole request 624 ns, 10 host calls)");
+    expect(md).toContain("- trace path, new trace: 180 ns of wasm per request (95 % interval 41…347)");
+    expect(md).toContain("- OTLP export: 931 ns of wasm (95 % interval 880…1,003) and 693 bytes per span");
+    const old = renderResults(files(false));
+    expect(old).toContain("- trace path, new trace: 180 ns of wasm per request\n");
+    expect(old).not.toContain("95 % interval");
+  });
+});
