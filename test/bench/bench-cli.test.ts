@@ -100,15 +100,21 @@ describe("bench scripts", () => {
     expect(Number.isFinite(added("on_log … on_delete")), r.stdout).toBe(true);
   }, 120_000);
 
-  it("reload: each embedded case records the process's GC pauses inside its reload windows, under the recorded V8 flags", () => {
-    const out = mkdtempSync(join(tmpdir(), "ew-reload-gc-"));
+  /** A short bench:reload run of one mode at 1,000 CIDRs (no micro part): its output and its reload.json. */
+  const reloadRun = (mode: string, workers: number, reloads: number) => {
+    const out = mkdtempSync(join(tmpdir(), "ew-reload-"));
     const r = spawnSync(
       process.execPath,
-      ["--import", "tsx", "bench/reload.ts", "--quick", "--modes", "push-snapshot", "--cidrs", "1000", "--workers", "1", "--worker-sweep-at", "", "--reloads", "12", "--warm-requests", "50", "--no-micro", "--out", out],
+      ["--import", "tsx", "bench/reload.ts", "--quick", "--modes", mode, "--cidrs", "1000", "--workers", String(workers), "--worker-sweep-at", "", "--reloads", String(reloads), "--warm-requests", "50", "--no-micro", "--out", out],
       { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
     );
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    const file = JSON.parse(readFileSync(join(out, "reload.json"), "utf8")) as { provenance: { node_flags: string }; cases: Array<Record<string, number>> };
+    return { r, json: JSON.parse(readFileSync(join(out, "reload.json"), "utf8")) as unknown };
+  };
+
+  it("reload: each embedded case records the process's GC pauses inside its reload windows, under the recorded V8 flags", () => {
+    const { r, json } = reloadRun("push-snapshot", 1, 12);
+    const file = json as { provenance: { node_flags: string }; cases: Array<Record<string, number>> };
     expect(file.provenance.node_flags).toBe("--max-semi-space-size=1 --heap-growing-percent=300");
     const c = file.cases[0]!;
     expect(c.reloads).toBe(12);
@@ -120,15 +126,9 @@ describe("bench scripts", () => {
   }, 150_000);
 
   it("reload: a push case says where its median and slowest reloads' time went, parts adding up to the latency", () => {
-    const out = mkdtempSync(join(tmpdir(), "ew-reload-parts-"));
-    const r = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "bench/reload.ts", "--quick", "--modes", "push", "--cidrs", "1000", "--workers", "2", "--worker-sweep-at", "", "--reloads", "24", "--warm-requests", "50", "--no-micro", "--out", out],
-      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-    );
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const { r, json } = reloadRun("push", 2, 24);
     type Parts = { reloads: number; latency_ms: number; canary_start_ms: number; canary_configure_ms: number; vms_ms: number; other_ms: number; gc_ms: number };
-    const file = JSON.parse(readFileSync(join(out, "reload.json"), "utf8")) as { cases: Array<{ reloads: number; p50_ms: number; max_ms: number; reload_parts: { median: Parts; slowest: Parts } }> };
+    const file = json as { cases: Array<{ reloads: number; p50_ms: number; max_ms: number; reload_parts: { median: Parts; slowest: Parts } }> };
     const c = file.cases[0]!;
     const { median, slowest } = c.reload_parts;
     expect(median.reloads).toBe(4); // ranks 10..13 of 24: the 45th to 55th percentile
