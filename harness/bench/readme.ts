@@ -165,7 +165,9 @@ export function renderResults(benches: BenchFile[]): string {
     // Files since the paired rounds carry a 95 % interval of each difference.
     const ci = (c: Case, key: string) => {
       const iv = interval(c, key);
-      return iv ? ` (95 % interval ${spanText(iv[0], iv[1], (x) => f(x, 0))})` : "";
+      if (!iv) return "";
+      const zero = iv[0] <= 0 && iv[1] >= 0 ? ": not told apart from the baseline in this run" : "";
+      return ` (95 % interval ${spanText(iv[0], iv[1], (x) => f(x, 0))}${zero})`;
     };
     for (const c of tel) out.push(`- ${c.case}, ${big(n(c, "routes"))} route(s): telemetry adds ${f(n(c, "telemetry_wasm_ns"), 0)} ns of wasm per request${ci(c, "telemetry_wasm_ns_ci95")} (whole request ${f(n(c, "request_wasm_ns"), 0)} ns, ${f(n(c, "host_calls_per_request"), 0)} host calls)`);
     for (const c of trc) out.push(`- trace path, ${c.case}: ${f(n(c, "trace_wasm_ns"), 0)} ns of wasm per request${ci(c, "trace_wasm_ns_ci95")}`);

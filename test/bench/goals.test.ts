@@ -130,5 +130,8 @@ describe("telemetry and trace differences with their 95 % intervals", () => {
     const old = renderResults(files(false));
     expect(old).toContain("- trace path, new trace: 180 ns of wasm per request\n");
     expect(old).not.toContain("95 % interval");
+    // An interval across zero: the difference is within the rounds' noise, and the line says so.
+    const noise = renderResults([benchFile("trace", [{ case: "new trace", trace_wasm_ns: -18, trace_wasm_ns_ci95: [-69, 51] }])]);
+    expect(noise).toContain("- trace path, new trace: -18 ns of wasm per request (95 % interval -69…51: not told apart from the baseline in this run)");
   });
 });
