@@ -20,7 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
-import { pairStats } from "../harness/bench/pair-stats.js";
+import { roundDifference } from "../harness/bench/pair-stats.js";
 
 checkUsage(`usage: npx tsx bench/telemetry.ts [options]
 
@@ -118,11 +118,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < VARIANTS.length; i++) rounds[i].push(await run(drivers[i], VARIANTS[i], REQUESTS, routeNames));
   }
   const med = (i: number, k: keyof Measure) => median(rounds[i].map((m) => m[k]));
-  /** Variant i − variant base in the same round, per round: median and 95 % interval (rounded ns). */
-  const paired = (i: number, base: number, k: keyof Measure) => {
-    const st = pairStats(rounds[i].map((m, r) => m[k] - rounds[base]![r]![k]));
-    return { median: Math.round(st.median), ci95: [Math.round(st.ci95_low), Math.round(st.ci95_high)] as [number, number] };
-  };
+  /** Variant i − variant base, round by round (ns): median and 95 % interval. */
+  const paired = (i: number, base: number, k: keyof Measure) => roundDifference(rounds[i].map((m) => m[k]), rounds[base]!.map((m) => m[k]));
   const idx = (name: string, routes: number) => VARIANTS.findIndex((v) => v.name === name && v.routes === routes);
   const cases = [1, 1000].flatMap((routes) => {
     const off = idx("off", routes);

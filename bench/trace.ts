@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { RunRecord, benchArgs, ensureBenchTuning, writeResultFile } from "../harness/bench/results.js";
 import { COMMON_OPTIONS, checkUsage } from "../harness/bench/usage.js";
-import { pairStats } from "../harness/bench/pair-stats.js";
+import { roundDifference } from "../harness/bench/pair-stats.js";
 
 checkUsage(`usage: npx tsx bench/trace.ts [options]
 
@@ -177,11 +177,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < VARIANTS.length; i++) rounds[i].push(await run(drivers[i], VARIANTS[i], REQUESTS));
   }
   const med = (i: number, k: keyof Measure) => median(rounds[i].map((m) => m[k]));
-  /** Variant i − variant base in the same round, per round: median and 95 % interval (rounded ns). */
-  const paired = (i: number, base: number, k: keyof Measure) => {
-    const st = pairStats(rounds[i].map((m, r) => m[k] - rounds[base]![r]![k]));
-    return { median: Math.round(st.median), ci95: [Math.round(st.ci95_low), Math.round(st.ci95_high)] as [number, number] };
-  };
+  /** Variant i − variant base, round by round (ns): median and 95 % interval. */
+  const paired = (i: number, base: number, k: keyof Measure) => roundDifference(rounds[i].map((m) => m[k]), rounds[base]!.map((m) => m[k]));
   const off = 0;
   const cases = VARIANTS.slice(1, 5).map((v, j) => {
     const i = j + 1;

@@ -59,6 +59,16 @@ export function pairStats(diffs: number[], resamples = 2000, seed = 1): PairStat
   return { n, min: Math.min(...diffs), median: median(diffs), max: Math.max(...diffs), ci95_low: lo, ci95_high: hi };
 }
 
+/**
+ * Variants measured in turn in each round (a[r] and b[r] in round r): the median of the per-round
+ * differences a[r] − b[r], rounded, and the 95 % bootstrap interval of that median. A round's two
+ * measurements share the machine's speed at that moment; medians taken first do not.
+ */
+export function roundDifference(a: readonly number[], b: readonly number[]): { median: number; ci95: [number, number] } {
+  const st = pairStats(a.map((x, r) => x - b[r]!));
+  return { median: Math.round(st.median), ci95: [Math.round(st.ci95_low), Math.round(st.ci95_high)] };
+}
+
 export interface QuantileStats {
   value: number;
   ci95_low: number;

@@ -1,6 +1,6 @@
 // Pairwise summaries of the overhead bench and latency percentiles with their intervals (harness/bench/pair-stats.ts).
 import { describe, expect, it } from "vitest";
-import { median, pairStats, percentile, quantileStats } from "../../harness/bench/pair-stats.js";
+import { median, pairStats, percentile, quantileStats, roundDifference } from "../../harness/bench/pair-stats.js";
 
 describe("pairStats", () => {
   it("min / median / max of the differences; the bootstrap interval holds the median and stays inside the range", () => {
@@ -43,5 +43,18 @@ describe("quantileStats", () => {
     expect(p50.ci95_high - p50.ci95_low).toBeLessThanOrEqual(0.3);
     expect(quantileStats(xs, 99)).toEqual(p99); // seeded
     expect(xs.at(-1)).toBe(20); // the input is not reordered
+  });
+});
+
+describe("roundDifference", () => {
+  it("takes each round's own difference before the median, so a slow round moves both sides together", () => {
+    // Rounds 3 and 4 ran on a slow machine: both variants read ~2× there; the round differences stay 100.
+    const on = [800, 805, 1600, 1610, 802];
+    const off = [700, 705, 1500, 1510, 702];
+    const d = roundDifference(on, off);
+    expect(d.median).toBe(100);
+    expect(d.ci95).toEqual([100, 100]);
+    // Two slow rounds on one side, one on the other: medians first would read 1600 − 700 = 900.
+    expect(roundDifference([800, 1600, 1600], [700, 700, 1500]).median).toBe(100);
   });
 });
