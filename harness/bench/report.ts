@@ -336,6 +336,15 @@ function cell(c: Case, k: string): string {
   // A 95 % interval stored as [low, high] (reload's p50_ci95_ms / p99_ci95_ms, the telemetry and trace
   // differences' *_ci95): "5.21…9.80".
   if (/_ci95(_ms)?$/.test(k) && Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number")) return spanText(v[0], v[1]);
+  // bench:reload's reload_parts: each row's latency and parts (canary start, its configure, VMs, rest), ms.
+  if (k === "reload_parts" && v !== null && typeof v === "object") {
+    const row = (label: string, p: unknown) => {
+      const r = (p ?? {}) as Record<string, number>;
+      return `${label} ${fmtNum(r.latency_ms)} = ${[r.canary_start_ms, r.canary_configure_ms, r.vms_ms, r.other_ms].map(fmtNum).join(" + ")}`;
+    };
+    const rp = v as { median?: unknown; slowest?: unknown };
+    return `${row("median", rp.median)} · ${row("slowest 5 %", rp.slowest)} (canary start + configure + VMs + rest)`;
+  }
   return fmtNum(v);
 }
 

@@ -54,6 +54,13 @@ describe("bench report", () => {
         ...reload.cases.map((c) => ({ ...c, target: "embedded", cpu_p50_ms: c.p50_ms / 2 })),
         { target: "embedded", mode: "pull", cidrs: 100000, workers: 2, reloads: 200, p50_ms: 4.5, p99_ms: 19, max_ms: 30, cpu_p50_ms: 3 },
         { target: "embedded", mode: "pull", cidrs: 1000000, workers: 2, reloads: 30, p50_ms: 41, p99_ms: 60, max_ms: 70, cpu_p50_ms: 30 },
+        {
+          target: "embedded", mode: "push", cidrs: 100000, workers: 4, reloads: 200, p50_ms: 18.5, p99_ms: 28, max_ms: 31, cpu_p50_ms: 19, p99_ci95_ms: [26.8, 31.1],
+          reload_parts: {
+            median: { reloads: 21, latency_ms: 18.5, canary_start_ms: 0.86, canary_configure_ms: 13.1, vms_ms: 3.2, other_ms: 1.34, gc_ms: 0.4 },
+            slowest: { reloads: 10, latency_ms: 28.7, canary_start_ms: 1.25, canary_configure_ms: 17.2, vms_ms: 4, other_ms: 6.25, gc_ms: 3.9 },
+          },
+        },
       ],
     };
     const micro = { bench: "reload-micro", provenance: { ...prov, noisy: false }, parse: [10, 100000, 1000000].map((n) => ({ cidrs: n, json_ms: n / 1e5, scan_ms: (2 * n) / 1e5, sort_index_ms: n / 1e5, parse_index_ms: (4 * n) / 1e5, snapshot_load_ms: n / 2e5, rule_table_bytes: n * 7 })) };
@@ -71,6 +78,9 @@ describe("bench report", () => {
     // Provenance per file, and files without it say so.
     expect(md).toMatch(/Provenance: commit `0123456789ab` · wasm sha256 `abababababababab…` · Node v20\.20\.2 · AMD EPYC × 2 cores · load average 3\.5 → 4\.1 · full run · target embedded .*\*\*NOISY\*\*: 1-minute load average/);
     expect(md).toMatch(/## overhead\n\nProvenance: not recorded/);
+    // Cells: an interval as low…high, where a push reload's time went as its parts.
+    expect(md).toContain("| 26.80…31.10 |");
+    expect(md).toContain("| median 18.50 = 0.86 + 13.10 + 3.20 + 1.34 · slowest 5 % 28.70 = 1.25 + 17.20 + 4 + 6.25 (canary start + configure + VMs + rest) |");
     // Charts are files, linked (no inline SVG), including the log-log growth chart.
     expect(md).not.toMatch(/<svg/);
     const links = [...md.matchAll(/!\[[^\]]*\]\(charts\/([\w.-]+\.svg)\)/g)].map((m) => m[1]);
