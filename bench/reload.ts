@@ -236,7 +236,7 @@ export interface ReloadCase {
    * single VM (what Envoy's threads, configuring in parallel, would wait for). Null otherwise.
    */
   canary_ms_p50: number | null;
-  /** The part of canary_ms_p50's reloads spent instantiating the canary and running `_start` (p50 over the reloads). */
+  /** The canary's instantiation and `_start` alone, a part of canary_ms (p50 over the reloads). */
   canary_start_ms_p50?: number | null;
   canary_page_faults_p50: number | null;
   vms_ms_p50: number | null;
