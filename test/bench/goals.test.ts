@@ -112,11 +112,11 @@ describe("an overhead case measured again after a slow phase", () => {
 
 describe("telemetry and trace differences with their 95 % intervals", () => {
   const files = (withCi: boolean): BenchFile[] => [
-    benchFile("telemetry", [{ case: "telemetry on", routes: 1, telemetry_wasm_ns: 98, request_wasm_ns: 624, host_calls_per_request: 10, ...(withCi ? { telemetry_wasm_ns_ci95: [61, 140] } : {}) }]),
+    benchFile("telemetry", [{ case: "telemetry on", routes: 1, telemetry_wasm_ns: 98, telemetry_cpu_ns: 292, telemetry_host_calls: 4, request_wasm_ns: 624, host_calls_per_request: 10, ...(withCi ? { telemetry_wasm_ns_ci95: [61, 140], telemetry_cpu_ns_ci95: [286, 319] } : {}) }]),
     {
       ...benchFile("trace", []),
       sections: [
-        { name: "cases", cases: [{ case: "new trace", trace_wasm_ns: 180, ...(withCi ? { trace_wasm_ns_ci95: [41, 347] } : {}) }] },
+        { name: "cases", cases: [{ case: "new trace", trace_wasm_ns: 180, trace_cpu_ns: 1369, trace_host_calls: 2.12, ...(withCi ? { trace_wasm_ns_ci95: [41, 347], trace_cpu_ns_ci95: [1352, 1411] } : {}) }] },
         { name: "export", cases: [{ case: "OTLP export", export_wasm_ns_per_span: 931, export_bytes_per_span: 693, ...(withCi ? { export_wasm_ns_per_span_ci95: [880, 1003] } : {}) }] },
       ],
     },
@@ -124,8 +124,8 @@ describe("telemetry and trace differences with their 95 % intervals", () => {
 
   it("the README names each interval where the file has one, and only then", () => {
     const md = renderResults(files(true));
-    expect(md).toContain("- telemetry on, 1 route(s): telemetry adds 98 ns of wasm per request (95 % interval 61…140) (whole request 624 ns, 10 host calls)");
-    expect(md).toContain("- trace path, new trace: 180 ns of wasm per request (95 % interval 41…347)");
+    expect(md).toContain("- telemetry on, 1 route(s): telemetry adds 98 ns of wasm per request (95 % interval 61…140); 292 ns of process CPU with its 4.0 extra host calls (JS stubs) (95 % interval 286…319) (whole request 624 ns of wasm, 10 host calls)");
+    expect(md).toContain("- trace path, new trace: 180 ns of wasm per request (95 % interval 41…347); 1,369 ns of process CPU with its 2.1 extra host calls (JS stubs) (95 % interval 1,352…1,411)");
     expect(md).toContain("- OTLP export: 931 ns of wasm (95 % interval 880…1,003) and 693 bytes per span");
     const old = renderResults(files(false));
     expect(old).toContain("- trace path, new trace: 180 ns of wasm per request\n");
