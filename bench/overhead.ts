@@ -623,11 +623,18 @@ async function main(): Promise<number> {
     return m;
   };
 
-  /** A discarded attempt's headline figures (the same pairs caseRows reads). */
+  /**
+   * The headline of a measured case, read by caseRows and by a discarded attempt: the fixed-rate
+   * pairs' added CPU (on − off, µs per request) and each side's saturation throughput (i: 0 none, 1 edgewatch).
+   */
+  const headline = (m: Measured) => ({
+    added: pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k])),
+    rps: (i: number) => m.sat[i].reduce((a, r) => a + r.requests, 0) / m.sat[i].reduce((a, r) => a + r.seconds, 0),
+  });
+  /** A discarded attempt's headline figures, rounded as caseRows rounds them. */
   const attemptFigures = (m: Measured): { added_cpu_us_per_request: number; ratio: number } => {
-    const added = pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k]));
-    const rate = (i: number) => m.sat[i].reduce((a, r) => a + r.requests, 0) / m.sat[i].reduce((a, r) => a + r.seconds, 0);
-    return { added_cpu_us_per_request: Number(added.median.toFixed(1)), ratio: Number((rate(1) / rate(0)).toFixed(3)) };
+    const { added, rps } = headline(m);
+    return { added_cpu_us_per_request: Number(added.median.toFixed(1)), ratio: Number((rps(1) / rps(0)).toFixed(3)) };
   };
 
   /** The two case rows (none, edgewatch) of a measured case; the call counts and guest times come from the caller. */
@@ -640,8 +647,7 @@ async function main(): Promise<number> {
     const r1 = (x: number) => Number(x.toFixed(1));
     const r2 = (x: number | null) => (x === null ? null : Number(x.toFixed(2)));
     const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
-    const rps = (i: number) => sum(m.sat[i], (r) => r.requests) / sum(m.sat[i], (r) => r.seconds);
-    const added = pairStats(m.fixedCpuPerReq[1].map((v, k) => v - m.fixedCpuPerReq[0][k]));
+    const { added, rps } = headline(m);
     // The same pairs relative to the no-filter round: the machine's speed drifts (the proxy's own
     // CPU per request moved 2× between runs), and a share moves much less with it than µs do.
     const share = pairStats(m.fixedCpuPerReq[1].map((v, k) => (v - m.fixedCpuPerReq[0][k]) / m.fixedCpuPerReq[0][k]));

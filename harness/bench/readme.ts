@@ -171,8 +171,10 @@ export function renderResults(benches: BenchFile[]): string {
     };
     // The process CPU difference (wasm, the extra host calls answered by the driver's JS stubs, the
     // driver), where the file has its interval: a step whose wasm part is too small to see still costs its host calls.
-    const cpu = (c: Case, key: string, calls: string) =>
-      interval(c, `${key}_ci95`) === undefined ? "" : `; ${f(n(c, key), 0)} ns of process CPU with its ${f(n(c, calls), 1)} extra host calls (JS stubs)${ci(c, `${key}_ci95`)}`;
+    const cpu = (c: Case, key: string, calls: string) => {
+      const iv = ci(c, `${key}_ci95`);
+      return iv === "" ? "" : `; ${f(n(c, key), 0)} ns of process CPU with its ${f(n(c, calls), 1)} extra host calls (JS stubs)${iv}`;
+    };
     for (const c of tel) out.push(`- ${c.case}, ${big(n(c, "routes"))} route(s): telemetry adds ${f(n(c, "telemetry_wasm_ns"), 0)} ns of wasm per request${ci(c, "telemetry_wasm_ns_ci95")}${cpu(c, "telemetry_cpu_ns", "telemetry_host_calls")} (whole request ${f(n(c, "request_wasm_ns"), 0)} ns of wasm, ${f(n(c, "host_calls_per_request"), 0)} host calls)`);
     for (const c of trc) out.push(`- trace path, ${c.case}: ${f(n(c, "trace_wasm_ns"), 0)} ns of wasm per request${ci(c, "trace_wasm_ns_ci95")}${cpu(c, "trace_cpu_ns", "trace_host_calls")}`);
     for (const c of micro2) out.push(`- ${c.case}: ${f(n(c, "ns_per_op"), 1)} ns`);
