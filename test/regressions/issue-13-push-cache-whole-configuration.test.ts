@@ -16,9 +16,14 @@ import { xxh64 } from "../rules/xxh64-ref.js";
 
 const VM_ID = "edgewatch-vm";
 const DOC_SEED = 0x65770001n; // push-cache.ts DOC_SEED
-// push-cache.ts entry key layout: u64 document digest at 0, u64 digest of the value bytes at 136.
+// push-cache.ts entry key layout: u64 document digest at 0, u64 pre-check digest of the value bytes
+// at 136 (sampleDigest: a value of at most 8 KiB is hashed whole, seeded with DOC_SEED ^ its length).
 const META_DOC_DIGEST = 0;
-const META_VALUE_DIGEST = 136;
+const META_VALUE_SAMPLE = 136;
+const sampleDigest = (value: Buffer) => {
+  expect(value.length).toBeLessThanOrEqual(8192);
+  return xxh64(value, DOC_SEED ^ BigInt(value.length));
+};
 
 const doc = (v: number, cidr: string) => `{"version":${v},"access":[{"id":"deny-v${v}","cidrs":["${cidr}","198.51.100.0/24"]}]}`;
 const config = (routesCap: string, rules: string) => `{"tracing":{"enabled":false},"telemetry":{"routes_cap":${routesCap}},"rules":${rules}}`;
@@ -80,13 +85,17 @@ describe("issue-13: push cache hit only for the exact configuration bytes", () =
     const bad = doc(1, "192.0.2.0/2x");
     const t = await start(config("100", good));
     // Re-publish the cache entry of the accepted configuration with the digests of the bad document
-    // (the "rules" value bytes are the document text: both digests are xxh64(bad)): only the byte
-    // compare of the stored text can now tell them apart.
+    // (the "rules" value bytes are the document text): only the byte compare of the stored text can
+    // now tell them apart.
+    // The stored pre-check digest is the one computed here, so the forged one below passes it.
+    const meta = Buffer.from(t.shared.get(VM_ID, "edgewatch.rules.push.meta")!.value);
+    expect(meta.readBigUInt64LE(META_VALUE_SAMPLE)).toBe(sampleDigest(Buffer.from(good)));
     const forged = xxh64(Buffer.from(bad), DOC_SEED);
+    const forgedSample = sampleDigest(Buffer.from(bad));
     for (const key of ["edgewatch.rules.push.meta", "edgewatch.rules.push.frame", "edgewatch.rules.push"]) {
       const v = Buffer.from(t.shared.get(VM_ID, key)!.value);
       v.writeBigUInt64LE(forged, META_DOC_DIGEST);
-      v.writeBigUInt64LE(forged, META_VALUE_DIGEST);
+      v.writeBigUInt64LE(forgedSample, META_VALUE_SAMPLE);
       t.shared.set(VM_ID, key, v, 0);
     }
     const c0 = t.failures("cidr");
