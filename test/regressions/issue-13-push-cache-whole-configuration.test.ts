@@ -66,6 +66,29 @@ describe("issue-13: push cache hit only for the exact configuration bytes", () =
     expect(r2).toEqual({ accepted: true, canary: "text", main: "configuration", workers: ["configuration", "configuration"] });
   });
 
+  it("a document over 8 KiB: a hit after the canary; one byte off between its sampled ends: parsed in full and rejected", async () => {
+    // 2,000 CIDRs (~36 KB): the pre-check digest covers only the first and last 4 KiB of the value.
+    const cidrs = Array.from({ length: 2000 }, (_, i) => `"10.${i >> 8}.${i & 255}.0/24"`);
+    const big = (v: number, list: string[]) => `{"version":${v},"access":[{"id":"deny-v${v}","cidrs":[${list.join(",")}]}]}`;
+    const good = config("100", big(2, cidrs));
+    const middle = [...cidrs];
+    middle[1000] = middle[1000].replace("/24", "/2x"); // same length, far from both sampled ends
+    const bad = config("100", big(2, middle));
+    expect(bad.length).toBe(good.length);
+    expect(bad.indexOf("/2x")).toBeGreaterThan(8192);
+    expect(good.length - bad.indexOf("/2x")).toBeGreaterThan(8192);
+    const t = await start(config("100", doc(1, "192.0.2.0/24")));
+    expect(await t.push(good)).toEqual({ accepted: true, canary: "parsed", main: "configuration", workers: ["configuration", "configuration"] });
+    const c0 = t.failures("cidr");
+    const r = await t.push(bad);
+    expect(r.accepted, "document with CIDR 10.3.232.0/2x accepted via the push cache").toBe(false);
+    expect(t.failures("cidr")).toBe(c0 + 1n);
+    // The accepted document's entry stays: under other settings, the canary loads the document from
+    // the cache, and every other VM the whole configuration.
+    expect(await t.push(config("900", big(2, cidrs)))).toEqual({ accepted: true, canary: "text", main: "configuration", workers: ["configuration", "configuration"] });
+    expect(t.h.vms.some((v) => v.failed)).toBe(false);
+  });
+
   it("one byte off in the settings or the document: parsed in full and rejected", async () => {
     const t = await start(config("100", doc(1, "192.0.2.0/24")));
     // Same length, one byte: an unknown settings field.

@@ -22,8 +22,8 @@
 //     accepted the entry is republished with its frame (republishCachedRules).
 // A hit needs the lengths and bytes to match (a digest alone can be forged; the pre-check digest of
 // the value's length and its first and last 4 KiB only spares most misses the copy of the big
-// values, and a hit the hashing of all of it) and, with signing keys configured, the same signer and signature
-// (the storing VM verified them). The keys are not written atomically: a frame, text or snapshot
+// values, and a hit the hashing of all of it) and, with signing keys configured, the same signer
+// and signature (the storing VM verified them). The keys are not written atomically: a frame, text or snapshot
 // that does not match the meta record is a miss (full parse), never a wrong hit.
 import { RuleSet } from "../../rules/rule-set";
 import { encodeSnapshot, decodeSnapshot } from "../../rules/snapshot";
