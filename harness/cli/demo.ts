@@ -324,8 +324,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     // --- 2: reload denying one client network ----------------------------------------------------
     out(`[2/4] reload: rules version 2 denies ${BAD_NET} (rule ${RULE_DENY}); ${pull ? "published to the rules service" : "pushed as a new plugin configuration"}`);
     const p = proxy;
-    // Pinned now, while no other client connects (pinning reads admin's per-worker connection counts).
-    probes = await WorkerProbes.pin((probeClient = new CountingClient(proxy.listenerUrl)), new AdminReader(proxy.adminUrl), opts.workers);
+    // Pinned now, while no other client connects (pinning reads admin's per-worker connection counts),
+    // with one /healthz request per connection (counted under the health route like any other).
+    probeClient = new CountingClient(proxy.listenerUrl);
+    probes = await WorkerProbes.pin(probeClient, new AdminReader(proxy.adminUrl), opts.workers, { setupPath: "/healthz" });
     const reload = await timeToEnforce(
       probes,
       async () => {

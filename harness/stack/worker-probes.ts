@@ -50,6 +50,8 @@ export interface PinOptions {
   listenerStatPrefix?: string;
   /** Connections tried before giving up (default 25 per worker). */
   maxAttempts?: number;
+  /** Path of the identifying request (default PROBE_SETUP_PATH; e.g. a health route the proxy serves). */
+  setupPath?: string;
 }
 
 export class WorkerProbe {
@@ -129,7 +131,7 @@ export class WorkerProbes {
     const prefix = this.opts.listenerStatPrefix;
     const before = await this.admin.connectionsPerWorker(this.workers, prefix);
     const conn = this.client.connection();
-    await conn.get(PROBE_SETUP_PATH);
+    await conn.get(this.opts.setupPath ?? PROBE_SETUP_PATH);
     const after = await this.admin.connectionsPerWorker(this.workers, prefix);
     const grew = after.map((n, i) => n - before[i]!);
     const moved = grew.flatMap((d, i) => (d !== 0 ? [i] : []));

@@ -28,6 +28,8 @@ describe.concurrent("edgewatch demo", () => {
     }
     expect(r.stdout).toMatch(/interpolated inside the bucket that holds the quantile/);
     expect(r.stdout).toMatch(/^\s+edgewatch_requests_total\{route="api",code="200",source="upstream"\} \d+$/m);
+    // Every request the demo makes (the probes' worker pinning included) is on one of its four routes.
+    expect(r.stdout).not.toMatch(/route="unknown"/);
     expect(r.stdout).toMatch(/^demo OK$/m);
   }, 120_000);
 
