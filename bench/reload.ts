@@ -17,7 +17,8 @@
  *              the fetcher checks it and shares it as received; every other VM loads it;
  *   pull-json  the rules service serves the JSON document; the fetcher parses and indexes it.
  * Documents: `cidrs` CIDRs (a random /24 list in `cidrs_text` plus the probe rule). Strings and
- * snapshots are prepared before the clock starts.
+ * snapshots are prepared before the clock starts. After a case's reloads (embedded in this process):
+ * the VMs' linear memory and the pages written in it, which a VM keeps (vm_memory_mib, vm_written_mib).
  *
  * In wasm (reload-micro.json, embedded only, process CPU time): parse + index per size (JSON, CIDR
  * scan and sort/index parts of the SAME run, so they add up to its total), snapshot size and load
@@ -42,6 +43,7 @@ import { getTarget } from "../harness/targets/registry.js";
 import { embeddedProcessTarget } from "../harness/targets/embedded-process.js";
 import { canPin, pinProcess } from "../harness/process/cpu-affinity.js";
 import { TARGET_NAMES, type TargetName } from "../harness/targets/target.js";
+import type { VmMemory } from "../harness/host/vm-memory.js";
 import { proxyOptions } from "../harness/stack/proxy-options.js";
 import { startStack, type Stack } from "../harness/stack/stack.js";
 import { SnapshotBuilder } from "../harness/rules/snapshot-builder.js";
@@ -265,6 +267,14 @@ export interface ReloadCase {
   /** The same probes' price of a cold memory load, ns per CPU. */
   mem_probe_ns?: number[] | null;
   mem_probe_after_ns?: number[] | null;
+  /**
+   * Embedded in this process only (null otherwise), read after the case's reloads (warm-ups
+   * included): the largest VM's linear memory, and the most pages any VM has written (≈ its
+   * resident memory, harness/host/vm-memory.ts), MiB. A linear memory never shrinks, so this is
+   * what a VM keeps after that many reloads, beside the rule tables it needs (reload-micro.json).
+   */
+  vm_memory_mib?: number | null;
+  vm_written_mib?: number | null;
   /** Bytes the fetcher received per reload (pull: the snapshot; pull-json: the document). */
   fetched_bytes: number | null;
   /** 200 responses of the rules service during the case (one per reload + the initial one). */
@@ -391,6 +401,8 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
     const pauses = gc?.stop() ?? null;
     const inWindow = pauses === null ? null : windows.map(([a, b]) => pauseMsIn(pauses, a, b));
     const p99Of = (xs: number[]) => round3(percentile([...xs].sort((a, b) => a - b), 99));
+    const vmMem = (await proxy.vmMemory?.()) ?? null;
+    const mibMax = (pick: (v: VmMemory) => number) => (vmMem === null || vmMem.length === 0 ? null : round3(Math.max(...vmMem.map(pick)) / 1048576));
     return {
       target: args.target,
       mode,
@@ -418,6 +430,8 @@ async function runCase(args: Args, builder: SnapshotBuilder, mode: Mode, cidrs: 
       vm_max_ms_p50: p50Of(parts.vmMax, round3),
       reload_parts: reloadParts(lat, parts.canaryStart, parts.canary, parts.vms, inWindow === null ? null : inWindow.map((w) => w.ms)),
       doc_bytes: docBytes,
+      vm_memory_mib: mibMax((v) => v.memoryBytes),
+      vm_written_mib: mibMax((v) => v.writtenBytes),
       fetched_bytes: pull ? fetchedBytes : null,
       fetches: pull ? svc!.fetchCount : null,
       snapshot_fetches: pull ? svc!.snapshotFetchCount : null,
@@ -526,11 +540,12 @@ function partsText(label: string, p: ReloadParts): string {
 }
 
 function table(rows: ReloadCase[]): string {
-  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "(95 %)", "max ms", "p99 -GC", "(full GCs)", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "fetched", "fetches"];
+  const head = ["mode", "cidrs", "workers", "reloads", "p50 ms", "p90 ms", "p99 ms", "(95 %)", "max ms", "p99 -GC", "(full GCs)", "cpu p50", "cpu p99", "canary", "(faults)", "VMs", "(slowest)", "VM MiB", "(written)", "fetched", "fetches"];
   const ms = (v: number | null) => v?.toFixed(2) ?? "-";
   const lines = rows.map((r) => [
     r.mode, String(r.cidrs), String(r.workers), String(r.reloads), r.p50_ms.toFixed(2), r.p90_ms.toFixed(2), r.p99_ms.toFixed(2), `${r.p99_ci95_ms[0].toFixed(2)}…${r.p99_ci95_ms[1].toFixed(2)}`, r.max_ms.toFixed(2),
     ms(r.p99_without_gc_ms), r.gc_major_reloads === null ? "-" : String(r.gc_major_reloads), ms(r.cpu_p50_ms), ms(r.cpu_p99_ms), ms(r.canary_ms_p50), r.canary_page_faults_p50 === null ? "-" : String(r.canary_page_faults_p50), ms(r.vms_ms_p50), ms(r.vm_max_ms_p50),
+    r.vm_memory_mib?.toFixed(1) ?? "-", r.vm_written_mib?.toFixed(1) ?? "-",
     r.fetched_bytes === null ? "-" : String(r.fetched_bytes), r.fetches === null ? "-" : String(r.fetches),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

@@ -174,7 +174,14 @@ export function goalRows(benches: BenchFile[]): GoalRow[] {
   {
     const c = parse.find((x) => x.cidrs === 1_000_000);
     const t = num(c, "rule_table_bytes");
-    add("rule tables ≤ 8 MiB per VM, 1,000,000 CIDRs", micro, c, "parse cidrs=1000000", t === undefined ? undefined : `${fmt(t / 1048576)} MiB`, t === undefined ? undefined : t <= 8 * 1048576);
+    // What a VM holds after the 1,000,000-CIDR reload cases (a linear memory never shrinks), beside
+    // the tables it needs: the goal is the tables', the row says both.
+    const held = ["pull", "push-snapshot"]
+      .map((mode) => rcase(mode, 1_000_000))
+      .filter((x) => num(x, "vm_written_mib") !== undefined)
+      .map((x) => `${x!.mode} ${fmt(num(x, "vm_written_mib")!, 1)} MiB after ${num(x, "reloads")} reloads`);
+    const heldText = held.length > 0 ? ` (pages written in a VM after the 1,000,000-CIDR reload cases: ${held.join(", ")}, reload.json)` : "";
+    add("rule tables ≤ 8 MiB per VM, 1,000,000 CIDRs", micro, c, "parse cidrs=1000000", t === undefined ? undefined : `${fmt(t / 1048576)} MiB${heldText}`, t === undefined ? undefined : t <= 8 * 1048576);
   }
   {
     const c = parse.find((x) => x.cidrs === 100_000);

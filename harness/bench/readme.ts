@@ -66,6 +66,8 @@ export function renderResults(benches: BenchFile[]): string {
     const withIntervals = rc.some((c) => interval(c, "p99_ci95_ms") !== undefined);
     // Files from before bench:reload recorded GC pauses have no GC column.
     const withGc = rc.some((c) => n(c, "gc_major_reloads") !== undefined);
+    // Files from before bench:reload read the VMs' memory have no memory column.
+    const withMem = rc.some((c) => n(c, "vm_written_mib") !== undefined);
     out.push(
       `**Rules reload** (\`npm run bench:reload\`; latency = publish → first response enforcing the new rules on **every** worker; ` +
         "push = plugin configuration (ECDS) carrying the JSON document, push-snapshot = the same as a snapshot configuration (binary, BytesValue: settings + the snapshot the filter's .wasm built), " +
@@ -75,17 +77,19 @@ export function renderResults(benches: BenchFile[]): string {
         "VMs = the new root on main + every worker, one after another on this one JS thread, and the slowest single VM — Envoy configures its threads in parallel" +
         (withIntervals ? "; p99 (95 %) = the p99 and its 95 % bootstrap interval, what another run of as many reloads could read" : "") +
         (withGc ? "; full GCs = reloads whose window held a V8 full collection's pause in the host's process (of the case's reloads), p99 less GC = the p99 of each latency less the GC pauses inside its window" : "") +
+        (withMem ? "; VM MiB = after the case's reloads (warm-ups included), the largest VM's linear memory and (written) the most 4 KiB pages any VM holds data in, ≈ its resident memory: a linear memory never shrinks" : "") +
         "):",
       "",
-      `| mode | CIDRs | workers | p50 ms | p99 ms${withIntervals ? " (95 %)" : ""}${withGc ? " | full GCs | p99 less GC ms" : ""} | CPU p50 ms | canary ms (page faults) | VMs ms (slowest) | fetched bytes |`,
-      `|---|---:|---:|---:|---:${withGc ? "|---:|---:" : ""}|---:|---:|---:|---:|`,
+      `| mode | CIDRs | workers | p50 ms | p99 ms${withIntervals ? " (95 %)" : ""}${withGc ? " | full GCs | p99 less GC ms" : ""} | CPU p50 ms | canary ms (page faults) | VMs ms (slowest) |${withMem ? " VM MiB (written) |" : ""} fetched bytes |`,
+      `|---|---:|---:|---:|---:${withGc ? "|---:|---:" : ""}|---:|---:|---:|${withMem ? "---:|" : ""}---:|`,
       ...rc.map((c) => {
         const canary = n(c, "canary_ms_p50") === undefined ? "—" : `${f(n(c, "canary_ms_p50"))} (${big(n(c, "canary_page_faults_p50"))})`;
         const vms = n(c, "vms_ms_p50") === undefined ? "—" : `${f(n(c, "vms_ms_p50"))} (${f(n(c, "vm_max_ms_p50"))})`;
         const iv = interval(c, "p99_ci95_ms");
         const p99 = iv ? `${f(n(c, "p99_ms"))} (${spanText(iv[0], iv[1], f)})` : f(n(c, "p99_ms"));
         const gc = withGc ? ` | ${big(n(c, "gc_major_reloads"))} | ${f(n(c, "p99_without_gc_ms"))}` : "";
-        return `| ${c.mode} | ${big(n(c, "cidrs"))} | ${c.workers} | ${f(n(c, "p50_ms"))} | ${p99}${gc} | ${f(n(c, "cpu_p50_ms"))} | ${canary} | ${vms} | ${big(n(c, "fetched_bytes"))} |`;
+        const mem = !withMem ? "" : n(c, "vm_written_mib") === undefined ? " — |" : ` ${f(n(c, "vm_memory_mib"), 1)} (${f(n(c, "vm_written_mib"), 1)}) |`;
+        return `| ${c.mode} | ${big(n(c, "cidrs"))} | ${c.workers} | ${f(n(c, "p50_ms"))} | ${p99}${gc} | ${f(n(c, "cpu_p50_ms"))} | ${canary} | ${vms} |${mem} ${big(n(c, "fetched_bytes"))} |`;
       }),
       "",
     );

@@ -47,6 +47,11 @@ export class GuestMemory {
     return this.buf.length;
   }
 
+  /** The whole linear memory (read-only use: vm-memory.ts counts its written pages). */
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
   private ok(ptr: number, len: number): boolean {
     return ptr >= 0 && len >= 0 && ptr + len <= this.buf.length;
   }

@@ -29,6 +29,7 @@ import { HostLogger } from "./logger.js";
 import { SharedDataStore } from "./shared-data.js";
 import { SharedQueueStore } from "./shared-queues.js";
 import { UpstreamClusters } from "./upstream-clusters.js";
+import { vmMemory, type VmMemory } from "./vm-memory.js";
 import { WasmVm } from "./vm.js";
 import { readModuleInfo, sameSig, sigToString, type FuncSig, type ModuleInfo, type ValType } from "./wasm-binary.js";
 import { compileForEnvoySync } from "./wasm-engine.js";
@@ -330,6 +331,11 @@ export class PluginHost {
 
   get vms(): WasmVm[] {
     return [this.main, ...this.workers];
+  }
+
+  /** Each VM's linear memory, main first (read by bench:reload after a case's reloads). */
+  memory(): VmMemory[] {
+    return this.vms.map((vm) => vmMemory(vm.label, vm.mem.buffer));
   }
 
   get failOpen(): boolean {

@@ -8,6 +8,7 @@
 import type { ProxyConfig } from "../config/proxy-config.js";
 import type { HostLogger, HostLoggerOptions, LogEntry } from "../host/logger.js";
 import type { UpdateTiming } from "../host/plugin-host.js";
+import type { VmMemory } from "../host/vm-memory.js";
 import { LogBuffer } from "./log-buffer.js";
 import { ConfigRejectedError, type StartedTarget, type Target, type TargetAvailability } from "./target.js";
 
@@ -16,8 +17,8 @@ export interface EmbeddedProxyHandle {
   listenerUrl: string;
   adminUrl: string;
   updatePluginConfiguration(configuration: string | Uint8Array): Promise<void>;
-  /** The plugin host (its timing of the last configuration update). */
-  readonly host: { readonly lastUpdate: UpdateTiming | null };
+  /** The plugin host (its timing of the last configuration update, its VMs' memory). */
+  readonly host: { readonly lastUpdate: UpdateTiming | null; memory(): VmMemory[] };
   close(): Promise<void>;
 }
 type StartEmbeddedProxy = (config: ProxyConfig, opts: { logger: HostLogger }) => Promise<EmbeddedProxyHandle>;
@@ -81,6 +82,7 @@ export const embeddedTarget: Target = {
         }
       },
       lastUpdateTiming: async () => proxy.host.lastUpdate,
+      vmMemory: async () => proxy.host.memory(),
       logs: () => buffer.text(),
       logMark: () => buffer.mark(),
       logsSince: (mark) => buffer.since(mark),

@@ -5,6 +5,7 @@
  */
 import type { ProxyConfig } from "../config/proxy-config.js";
 import type { UpdateTiming } from "../host/plugin-host.js";
+import type { VmMemory } from "../host/vm-memory.js";
 
 export type TargetName = "embedded" | "envoy" | "envoy-local";
 
@@ -45,6 +46,8 @@ export interface StartedTarget {
    * then each VM), on the embedded host; null before the first update.
    */
   lastUpdateTiming?(): Promise<UpdateTiming | null>;
+  /** Each VM's linear memory and the pages written in it (main, then the workers), on the embedded host in this process. */
+  vmMemory?(): Promise<VmMemory[]>;
   /** The proxy's process id, when it runs in a process of its own on this machine. */
   readonly pid?: number;
   /**

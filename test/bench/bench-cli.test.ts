@@ -112,7 +112,7 @@ describe("bench scripts", () => {
     return { r, json: JSON.parse(readFileSync(join(out, "reload.json"), "utf8")) as unknown };
   };
 
-  it("reload: each embedded case records the process's GC pauses inside its reload windows, under the recorded V8 flags", () => {
+  it("reload: each embedded case records the process's GC pauses inside its reload windows, under the recorded V8 flags, and what its VMs hold after it", () => {
     const { r, json } = reloadRun("push-snapshot", 1, 12);
     const file = json as { provenance: { node_flags: string }; cases: Array<Record<string, number>> };
     expect(file.provenance.node_flags).toBe("--max-semi-space-size=1 --heap-growing-percent=300");
@@ -123,6 +123,9 @@ describe("bench scripts", () => {
     expect(c.p99_without_gc_ms).toBeGreaterThan(0);
     expect(c.p99_without_gc_ms).toBeLessThanOrEqual(c.p99_ms);
     expect(r.stdout).toMatch(/p99 less GC pauses \d+\.\d\d ms \(\d+ reloads met a full GC\)/);
+    // What the VMs keep after the case: a linear memory, part of it written.
+    expect(c.vm_written_mib).toBeGreaterThan(0);
+    expect(c.vm_written_mib).toBeLessThanOrEqual(c.vm_memory_mib!);
   }, 150_000);
 
   it("reload: a push case says where its median and slowest reloads' time went, parts adding up to the latency", () => {

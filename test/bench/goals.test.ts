@@ -92,6 +92,30 @@ describe("where the push reloads' time went (reload_parts)", () => {
   });
 });
 
+describe("what a VM holds after the reload cases (vm_memory_mib, vm_written_mib)", () => {
+  const micro: BenchFile = { name: "reload-micro", path: "reload-micro.json", meta: { provenance: { noisy: false } }, sections: [{ name: "parse", cases: [{ cidrs: 1_000_000, rule_table_bytes: 7_013_000 }] }] };
+  const cases = [
+    { target: "embedded", mode: "pull", cidrs: 1_000_000, workers: 2, reloads: 30, p50_ms: 27.5, p99_ms: 40, vm_memory_mib: 57.5, vm_written_mib: 53.67 },
+    { target: "embedded", mode: "push-snapshot", cidrs: 1_000_000, workers: 2, reloads: 30, p50_ms: 45, p99_ms: 99, vm_memory_mib: 57.5, vm_written_mib: 40.25 },
+    { target: "embedded", mode: "push", cidrs: 10_000, workers: 2, reloads: 200, p50_ms: 3.3, p99_ms: 8.1 },
+  ];
+
+  it("the rule-tables goal row says what VMs wrote beside the tables; the verdict stays on the tables", () => {
+    const r = table([reload(cases), micro])("rule tables ≤ 8 MiB per VM, 1,000,000 CIDRs");
+    expect(r.measured).toBe("6.69 MiB (pages written in a VM after the 1,000,000-CIDR reload cases: pull 53.7 MiB after 30 reloads, push-snapshot 40.3 MiB after 30 reloads, reload.json)");
+    expect(r.verdict).toBe("met");
+    expect(table([reload(cases.map((c) => ({ ...c, vm_written_mib: undefined }))), micro])("rule tables ≤ 8 MiB per VM, 1,000,000 CIDRs").measured).toBe("6.69 MiB");
+  });
+
+  it("the README reload table has a VM memory column only for files that have it", () => {
+    const md = renderResults([reload(cases)]);
+    expect(md).toContain("| VMs ms (slowest) | VM MiB (written) | fetched bytes |");
+    expect(md).toMatch(/\| pull \| 1,000,000 \| 2 \| 27\.50 \| 40\.00 \| — \| — \| — \| 57\.5 \(53\.7\) \| — \|/);
+    expect(md).toMatch(/\| push \| 10,000 \| 2 \| 3\.30 \| 8\.10 \| — \| — \| — \| — \| — \|/);
+    expect(renderResults([reload([cases[2]!])])).not.toContain("VM MiB");
+  });
+});
+
 describe("an overhead case measured again after a slow phase", () => {
   it("the goal row names the discarded attempts and what they read; the verdict is on the kept attempt", () => {
     const row = table([overhead([
