@@ -42,6 +42,8 @@ export function disarmRawRead(): void { rawArmed = false; }
 export function malloc(size: i32): usize {
   if (rawArmed && size >= 0) {
     rawArmed = false;
+    // Big: rounded like a GC value (see BIG_VALUE_BYTES); no collection of its own, the raw read
+    // (the push cache's text) follows the configuration's read in the same on_configure.
     return heap.alloc(<usize>size >= BIG_VALUE_BYTES ? classSize(<usize>size) : <usize>max(size, 1));
   }
   if (armed && size >= 0) {
