@@ -172,16 +172,10 @@ const cpuMs = () => {
  * share the JS thread with the reload).
  */
 async function waitAllWorkers(stack: Stack, want: string, t0: number, gapMs: number, timeoutMs = 60_000): Promise<number> {
-  const times = await Promise.all(
-    stack.probes.probes.map(async (probe) => {
-      for (let attempt = 0; ; attempt++) {
-        if (attempt > 0 && gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
-        const a = await probe.send({ path: "/bench", headers: { "x-forwarded-for": PROBE_ADDR } });
-        const now = performance.now();
-        if (a.headers["x-edgewatch-rule"] === want) return now - t0;
-        if (now - t0 > timeoutMs) throw new Error(`worker ${probe.worker} never enforced ${want} within ${timeoutMs} ms (last: ${a.status} ${String(a.headers["x-edgewatch-rule"])})`);
-      }
-    }),
+  const times = await stack.probes.firstAcceptedEach(
+    () => ({ path: "/bench", headers: { "x-forwarded-for": PROBE_ADDR } }),
+    (a) => a.headers["x-edgewatch-rule"] === want,
+    { t0, gapMs, timeoutMs, what: `answer under rule ${want}` },
   );
   return Math.max(...times);
 }

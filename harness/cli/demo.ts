@@ -25,7 +25,7 @@ import { startUpstreamServer, type UpstreamServer } from "../fixtures/upstream-s
 import { withRules } from "./config-file.js";
 import { AdminReader } from "../stack/admin-reader.js";
 import { CountingClient } from "../stack/http-client.js";
-import { WorkerProbes } from "../stack/worker-probes.js";
+import { NotOnEveryWorkerError, WorkerProbes } from "../stack/worker-probes.js";
 import { checkWasm } from "./env.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { quantile, runLoad, type LoadResult, type RequestSpec } from "./load.js";
@@ -167,18 +167,17 @@ async function timeToEnforce(probes: WorkerProbes, publish: () => Promise<void>,
     () => { publishMs = performance.now() - t0; },
     (e: unknown) => { publishError = e; },
   );
-  const perWorker = await Promise.all(
-    probes.probes.map(async (p) => {
-      for (let n = 0; ; n++) {
-        const a = await p.send({ path: "/api/probe", headers: { "x-forwarded-for": `203.0.113.${10 + (n % 200)}` } });
-        const at = performance.now() - t0;
-        if (a.status === 403 && a.headers["x-edgewatch-rule"] === RULE_DENY) return at;
-        if (publishError !== null) throw publishError;
-        if (at > timeoutMs) return fail(`rules not enforced on worker ${p.worker} within ${timeoutMs} ms of publishing (last answer ${a.status})`);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }),
-  );
+  let perWorker: number[];
+  try {
+    perWorker = await probes.firstAcceptedEach(
+      (_w, n) => ({ path: "/api/probe", headers: { "x-forwarded-for": `203.0.113.${10 + (n % 200)}` } }),
+      (a) => a.status === 403 && a.headers["x-edgewatch-rule"] === RULE_DENY,
+      { t0, gapMs: 1, timeoutMs, what: `answer under rule ${RULE_DENY} after publishing`, abort: () => publishError },
+    );
+  } catch (e) {
+    if (e instanceof NotOnEveryWorkerError) return fail(e.message);
+    throw e;
+  }
   await published;
   if (publishError !== null) throw publishError;
   return { ms: Math.max(...perWorker), perWorker, publishMs };

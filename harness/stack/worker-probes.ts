@@ -199,6 +199,34 @@ export class WorkerProbes {
     }
   }
 
+  /**
+   * A reload's time on every worker, as bench:reload and the demo measure it: all probes at once,
+   * each sending `spec(worker, attempt)` (gapMs between its tries) until `accept` takes an answer;
+   * resolves with each worker's ms from `t0` (performance.now()) to that answer. `abort` is asked
+   * after each refused answer: an error it returns (the publish being timed failed) is thrown.
+   */
+  async firstAcceptedEach(
+    spec: (worker: number, attempt: number) => RequestSpec,
+    accept: (a: Answer) => boolean,
+    opts: { t0: number; gapMs: number; timeoutMs: number; what: string; abort?: () => unknown },
+  ): Promise<number[]> {
+    return Promise.all(
+      this.probes.map(async (probe) => {
+        for (let attempt = 0; ; attempt++) {
+          if (attempt > 0 && opts.gapMs > 0) await new Promise((r) => setTimeout(r, opts.gapMs));
+          const a = await probe.send(spec(probe.worker, attempt));
+          const at = performance.now() - opts.t0;
+          if (accept(a)) return at;
+          const aborted = opts.abort?.();
+          if (aborted !== undefined && aborted !== null) throw aborted;
+          if (at > opts.timeoutMs) {
+            throw new NotOnEveryWorkerError(`worker ${probe.worker}: no ${opts.what} within ${opts.timeoutMs} ms (last answer ${a.status} ${JSON.stringify(a.headers["x-edgewatch-rule"] ?? null)})`);
+          }
+        }
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.probes.map((p) => p.close()));
   }
