@@ -15,6 +15,7 @@
 import { malloc as sdkMalloc } from "@gcoredev/proxy-wasm-sdk-as/assembly/malloc";
 import { __new, __pin, __unpin, __renew, __collect } from "rt/itcms";
 import { OBJECT_OVERHEAD } from "rt/common";
+import { BIG_BLOCK_BYTES, allocBigRaw, bigPayload, tlsfPayload } from "./big-blocks";
 import { proxy_get_header_map_value, proxy_get_header_map_pairs, proxy_get_property } from "../abi/imports";
 import { WasmResult } from "../abi/status";
 import { OUT_PTR, OUT_SIZE } from "./memory";
@@ -42,9 +43,9 @@ export function disarmRawRead(): void { rawArmed = false; }
 export function malloc(size: i32): usize {
   if (rawArmed && size >= 0) {
     rawArmed = false;
-    // Big: rounded like a GC value (see BIG_VALUE_BYTES); no collection of its own, the raw read
-    // (the push cache's text) follows the configuration's read in the same on_configure.
-    return heap.alloc(<usize>size >= BIG_VALUE_BYTES ? classSize(<usize>size) : <usize>max(size, 1));
+    // Big: a block found again once freed (host/big-blocks.ts); no collection of its own, the raw
+    // read (the push cache's text) follows the configuration's read in the same on_configure.
+    return <usize>size >= BIG_BLOCK_BYTES ? allocBigRaw(<usize>size) : heap.alloc(<usize>max(size, 1));
   }
   if (armed && size >= 0) {
     armed = false;
@@ -63,35 +64,15 @@ export function malloc(size: i32): usize {
   // from outside the runtime. In a fresh VM (every push's canary) the fill is where each page is
   // first touched: at 100k CIDRs the 1.67 MB JSON or 0.7 MB snapshot configuration costs ~1,500 or
   // ~200 page faults per push there, which the host's copy would take anyway.
-  if (<usize>size < BIG_VALUE_BYTES) return __pin(__new(<usize>size, idof<ArrayBuffer>()));
-  // A big value (a configuration, a rules snapshot, a pulled body): see BIG_VALUE_BYTES. __renew
-  // within the block's capacity keeps the block and sets byteLength to the size asked for.
+  if (<usize>size < BIG_BLOCK_BYTES) return __pin(__new(<usize>size, idof<ArrayBuffer>()));
+  // A big value (a configuration, a rules snapshot, a pulled body). itcms frees garbage in steps
+  // paced by allocation, so the previous reload's buffers (dead once the old root is deleted) were
+  // often not free yet when the next one came: a full collection first frees them (4–40 µs on a
+  // worker heap after 4,000 requests). The block is sized to be found again once freed
+  // (host/big-blocks.ts); __renew within its capacity keeps it and sets byteLength to `size`.
   __collect();
-  const block = __new(classSize(<usize>size + OBJECT_OVERHEAD) - OBJECT_OVERHEAD, idof<ArrayBuffer>());
+  const block = __new(bigPayload(tlsfPayload(<usize>size + OBJECT_OVERHEAD)) - OBJECT_OVERHEAD, idof<ArrayBuffer>());
   return __pin(__renew(block, <usize>size));
-}
-
-/**
- * Host-returned values from 1 MiB up are what a reload brings into every VM again and again (the
- * configuration, the push cache's text and snapshot, a pulled snapshot), and a linear memory never
- * shrinks: what a VM keeps is every page it ever wrote. Two things made those pages grow reload
- * after reload. itcms frees garbage in steps paced by allocation, so the previous reload's buffers
- * (dead once the old root is deleted) were often not free yet when the next one came: a full
- * collection first frees them. And TLSF (rt/tlsf.ts, SL_BITS 4) files a free block under the size
- * class its size falls in but searches from the class above a request unless the request is the
- * start of a class, so a block freed at exactly the size asked for again is never found, and small
- * allocations carve it up instead: a request rounded up to its class start finds any free block of
- * that class (at most 1/16 more memory). After 45–60 pushes on 2 workers the pages written per VM
- * went 131.8 → 77.2 MiB (1,000,000 CIDRs as a 16.7 MB JSON document), 53.8 → 33.6 MiB (the same as a
- * 7 MB snapshot configuration) and 10.2 → 7.9 MiB (100,000 CIDRs, JSON); the rule tables are 6.7 and
- * 0.7 MiB. A full collection of this heap takes 4–40 µs.
- */
-const BIG_VALUE_BYTES: usize = 1 << 20;
-
-/** `p` rounded up to the start of a TLSF size class (16 classes per power of two). */
-function classSize(p: usize): usize {
-  const w: usize = (<usize>1) << (27 - clz<usize>(p)); // 2^(floor(log2 p) - 4)
-  return (p + w - 1) & ~(w - 1);
 }
 
 /** Start of a stream callback: every earlier scratch result is dead. */
