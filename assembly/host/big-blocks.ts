@@ -54,14 +54,19 @@ function classStart(p: usize): usize {
   return (p + w - 1) & ~(w - 1);
 }
 
+/** KEEP (S + 12) for a block of at least `need` payload bytes; FIND is KEEP − 16. */
+function keepPayload(need: usize): usize {
+  return classStart(need + 4) + 12;
+}
+
 /**
  * The TLSF payload to request (heap.alloc(payload), or __new(payload − OBJECT_OVERHEAD) for a GC
  * object) for a block of at least `need` payload bytes, need ≥ BIG_BLOCK_BYTES: FIND when the free
  * list of class S is not empty, else KEEP (see the top of this file).
  */
 export function bigPayload(need: usize): usize {
-  const s = classStart(need + 4);
-  const keep = s + 12;
+  const keep = keepPayload(need);
+  const s = keep - 12;
   const root = changetype<usize>(ROOT);
   if (root != 0) {
     const top = <usize>(31 - clz<usize>(s));
@@ -80,7 +85,7 @@ export function bigPayload(need: usize): usize {
  */
 export function allocBigRaw(size: usize): usize {
   const need = tlsfPayload(size);
-  const keep = classStart(need + 4) + 12;
+  const keep = keepPayload(need);
   const p = heap.alloc(bigPayload(need));
   if ((load<usize>(p - 4) & ~(<usize>3)) < keep) return heap.realloc(p, keep);
   return p;
