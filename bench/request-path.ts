@@ -17,7 +17,10 @@
  *                                                   filter's wasm ns/request (call-level driver, sampling
  *                                                   profiler) and the CPU the filter adds per request
  *                                                   through the embedded host (call level, no sockets),
- *                                                   hot and with the caches flushed before each stream;
+ *                                                   hot and with the caches flushed before each stream,
+ *                                                   and the same two figures for a filter whose stream
+ *                                                   callbacks return at once (test/filters/stream-floor.ts:
+ *                                                   what this host's dispatch costs any filter);
  *                                                   → request-path.json in bench/results (bench/results/quick
  *                                                   with --quick) with provenance, and a table
  *   tsx bench/request-path.ts --calls               host calls per request only (table, seconds)
@@ -48,7 +51,8 @@
  *                                                   the loop (synchronous: no timers inside) is marked by
  *                                                   getgroups() calls (callgrind dump part 3 is the loop):
  *     valgrind --tool=callgrind --dump-before=getgroups --callgrind-out-file=/tmp/cg.out node --import tsx bench/request-path.ts --host-loop 5000 --case plain)
- *   EDGEWATCH_WASM=path selects the build (compare two builds in one run with --compare OTHER.wasm).
+ *   EDGEWATCH_WASM=path selects the build (compare two builds in one run with --compare OTHER.wasm;
+ *   --compare build/test-filters/stream-floor.wasm sets the build beside the host's dispatch floor).
  *
  * Caution with callgrind here: V8 patches its generated code (jump tables, wrappers), and valgrind
  * without --smc-check=all keeps running stale translations. The --host-loop command above counted
@@ -68,6 +72,7 @@ import { FuzzHost, COLLECTOR_CLUSTER } from "../harness/fuzz/host-driver.js";
 import { HeaderMap } from "../harness/host/header-map.js";
 import { HttpStream, type StreamSink } from "../harness/host/http-stream.js";
 import type { WasmVm } from "../harness/host/vm.js";
+import { buildTestFilters, testFilterPath } from "../harness/build/test-filters.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WASM = process.env.EDGEWATCH_WASM ? resolve(process.env.EDGEWATCH_WASM) : join(ROOT, "build/edgewatch.wasm");
@@ -302,10 +307,26 @@ function blockDiff(a: number[], base: number[]): { med: number; min: number; max
 /** Column `p` of coldBlocks' per-block figures. */
 const column = (blocks: number[][], p = 0) => blocks.map((x) => x[p]!);
 
-async function coldStreams(h: FuzzHost, c: Case, blocks: number): Promise<{ off: number; on: number; added: number; addedMin: number; addedMax: number }> {
-  const [off, on] = (await coldBlocks([null, h], c, blocks)).map((x) => column(x));
+/**
+ * Cold streams without a filter, with the floor filter and with the build, interleaved: the build's
+ * added µs and the floor's (what this host charges any filter per stream), medians over blocks.
+ */
+async function coldStreams(h: FuzzHost, floor: FuzzHost, c: Case, blocks: number): Promise<{ off: number; on: number; added: number; addedMin: number; addedMax: number; floor: number; floorMin: number; floorMax: number }> {
+  const [off, fl, on] = (await coldBlocks([null, floor, h], c, blocks)).map((x) => column(x));
   const d = blockDiff(on!, off!);
-  return { off: median(off!), on: median(on!), added: d.med, addedMin: d.min, addedMax: d.max };
+  const f = blockDiff(fl!, off!);
+  return { off: median(off!), on: median(on!), added: d.med, addedMin: d.min, addedMax: d.max, floor: f.med, floorMin: f.min, floorMax: f.max };
+}
+
+/**
+ * The floor filter (test/filters/stream-floor.ts: every stream callback returns at once, no host
+ * call): built on demand; through the same host it measures what the embedded host's dispatch costs
+ * any filter (context creation, six proxy_on_* calls, status conversion), which Envoy's C++ host
+ * does natively.
+ */
+async function floorFilter(): Promise<string> {
+  await buildTestFilters({ only: ["stream-floor"], quiet: true });
+  return testFilterPath("stream-floor");
 }
 
 /** The cold modes' variants: the stream without the filter, then this build (and the --compare build), warmed up. */
@@ -456,6 +477,7 @@ async function report(): Promise<void> {
   const n = args.quick ? 5000 : 20000;
   const rounds = args.quick ? 3 : 7;
   const rows = [];
+  const floorWasm = await floorFilter();
   for (const c of CASES) {
     const calls = hostCallsPerRequest(c);
     const wasm: number[] = [];
@@ -466,17 +488,21 @@ async function report(): Promise<void> {
       trans.push(w.transition);
     }
     const h = await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: WASM, logCapacity: 100 });
-    for (let w = 0; w < 3; w++) { cpuRound(null, c, 3000); cpuRound(h, c, 3000); } // JIT of host and filter
+    const f = await FuzzHost.start({ configuration: configuration(c, COLLECTOR_CLUSTER), wasmPath: floorWasm, logCapacity: 100 });
+    for (let w = 0; w < 3; w++) { cpuRound(null, c, 3000); cpuRound(f, c, 3000); cpuRound(h, c, 3000); } // JIT of host and filters
     await new Promise((res) => setImmediate(res));
     const off: number[] = [];
+    const fl: number[] = [];
     const on: number[] = [];
     for (let r = 0; r < rounds; r++) {
       off.push(cpuRound(null, c, n / 2));
+      fl.push(cpuRound(f, c, n / 2));
       on.push(cpuRound(h, c, n / 2));
       await new Promise((res) => setImmediate(res));
     }
-    const cold = await coldStreams(h, c, args.quick ? 3 : 9);
+    const cold = await coldStreams(h, f, c, args.quick ? 3 : 9);
     await h.close();
+    await f.close();
     rows.push({
       case: c.name, cidrs: c.cidrs, sample_rate: c.rate, incoming_traceparent: c.parent,
       host_calls_per_request: calls.total, host_calls_by_import: calls.byImport,
@@ -486,8 +512,11 @@ async function report(): Promise<void> {
       host_cold_us_without_filter: Number(cold.off.toFixed(2)), host_cold_us_with_filter: Number(cold.on.toFixed(2)),
       host_added_cold_us_per_request: Number(cold.added.toFixed(2)),
       host_added_cold_us_min: Number(cold.addedMin.toFixed(2)), host_added_cold_us_max: Number(cold.addedMax.toFixed(2)),
+      floor_added_cpu_us_per_request: Number((median(fl) - median(off)).toFixed(2)),
+      floor_added_cold_us_per_request: Number(cold.floor.toFixed(2)),
+      floor_added_cold_us_min: Number(cold.floorMin.toFixed(2)), floor_added_cold_us_max: Number(cold.floorMax.toFixed(2)),
     });
-    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(median(wasm))).padStart(5)} ns  through the host +${(median(on) - median(off)).toFixed(2)} µs CPU, cold +${cold.added.toFixed(2)} µs (blocks ${cold.addedMin.toFixed(1)}…${cold.addedMax.toFixed(1)})\n`);
+    process.stdout.write(`${c.name.padEnd(10)} host calls ${String(calls.total).padStart(6)}  wasm ${String(Math.round(median(wasm))).padStart(5)} ns  through the host +${(median(on) - median(off)).toFixed(2)} µs CPU, cold +${cold.added.toFixed(2)} µs (blocks ${cold.addedMin.toFixed(1)}…${cold.addedMax.toFixed(1)}); floor filter +${(median(fl) - median(off)).toFixed(2)} µs CPU, cold +${cold.floor.toFixed(2)} µs\n`);
   }
   const out = writeResultFile(args.outDir, "request-path.json", {
     bench: "request-path",
@@ -495,7 +524,8 @@ async function report(): Promise<void> {
       "added CPU = the same stream through the real embedded host (harness/fuzz/host-driver.ts, no sockets) with the filter minus without it, interleaved rounds, medians; " +
       "cold = the same streams with 16 MiB written (one byte per 64-byte line) before each one, without and with the filter alternating stream by stream, wall µs per stream " +
       "(per block of 500 streams a side the mean without the slowest 2 %; medians over the blocks, with the range of the per-block difference): " +
-      "the filter's cost when Node's own work between two requests has evicted its code and data, as on the socket-level proxy (bench:overhead); provenance cpu_probe_before.mem_ns prices one cold load",
+      "the filter's cost when Node's own work between two requests has evicted its code and data, as on the socket-level proxy (bench:overhead); provenance cpu_probe_before.mem_ns prices one cold load; " +
+      "floor_* = the same two figures for test/filters/stream-floor.ts, a filter whose stream callbacks return at once (no host call), interleaved with the others: what this host's dispatch charges any filter",
     requests_per_round: n, rounds, cold_blocks: args.quick ? 3 : 9, cold_streams_per_block: COLD_BLOCK,
     cases: rows,
     provenance: run.finish(),
