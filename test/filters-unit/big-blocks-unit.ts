@@ -4,10 +4,9 @@
 // still live; the old one is freed after the swap; small allocations come and go in between).
 export { scratch, outPtr, outLen } from "./unit-io";
 import { allocBigRaw, tlsfPayload, BIG_BLOCK_BYTES } from "../../assembly/host/big-blocks";
-import { __new, __pin, __renew, __collect } from "rt/itcms";
+import { __new, __pin, __renew, __collect, __unpin } from "rt/itcms";
 import { OBJECT_OVERHEAD } from "rt/common";
 import { malloc } from "../../assembly/host/scratch";
-import { __unpin } from "rt/itcms";
 
 /** The payload TLSF gave a raw block of `size` bytes (its header word, tags off). */
 export function rawPayload(size: i32): usize {
